@@ -1,0 +1,104 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.LanguageLoss;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.eval.CrossEntropyEvaluator;
+import dev.scalpel.engine.model.LoadedModel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel eval}: mean next-token cross-entropy per text, next to the uniform baseline ln V. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Mean next-token cross-entropy (nats) per language/file, with the uniform baseline ln(V).")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    RuntimeOptions runtimeOptions;
+
+    @Option(names = "--data", required = true, paramLabel = "NAME=FILE",
+            description = "A UTF-8 text to score under a name, e.g. de=de/valid.txt; repeat for more.")
+    Map<String, Path> data = new LinkedHashMap<>();
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
+    Integer maxTokens;
+
+    @Option(names = "--context", paramLabel = "N", description = "Window length (default: min(256, model context)).")
+    Integer context;
+
+    @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--json", description = "Print {vocab_size, uniform_ce, languages: {NAME: {ce, tokens}}}.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (maxTokens != null && maxTokens < 2) {
+            throw new ScalpelException("--max-tokens must be at least 2, got " + maxTokens + ".");
+        }
+        var out = spec.commandLine().getOut();
+        try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
+            int window = context != null ? context : Math.min(256, m.config().maxPositions());
+            var evaluator = new CrossEntropyEvaluator(m.model(), window, batchSize);
+            int vocab = m.config().vocabSize();
+            double uniform = Math.log(vocab);
+            Map<String, Object> languages = new LinkedHashMap<>();
+            if (!json) {
+                out.printf("%-12s %10s %10s %8s%n", "text", "CE (nats)", "tokens", "CE/lnV");
+            }
+            for (var entry : data.entrySet()) {
+                long[] ids = m.tokenizer().encode(readText(entry.getValue()));
+                if (maxTokens != null && ids.length > maxTokens) {
+                    ids = Arrays.copyOf(ids, maxTokens);
+                }
+                LanguageLoss loss = evaluator.evaluate(entry.getKey(), ids, m.tokenizer().bosForPrompts(), null);
+                languages.put(entry.getKey(), Map.of("ce", loss.ce(), "tokens", loss.tokens()));
+                if (!json) {
+                    out.printf("%-12s %10.4f %10d %8.3f%n", loss.name(), loss.ce(), loss.tokens(), loss.ce() / uniform);
+                }
+            }
+            if (json) {
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("vocab_size", vocab);
+                result.put("uniform_ce", uniform);
+                result.put("languages", languages);
+                out.println(Json.write(result));
+            } else {
+                out.printf("uniform baseline ln(V) = ln(%d) = %.4f nats%n", vocab, uniform);
+            }
+        }
+        return 0;
+    }
+
+    private static String readText(Path file) {
+        try {
+            // A strict decoder: malformed input is an error, not silently replaced characters.
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (NoSuchFileException e) {
+            throw new ScalpelException("Data file " + file + " does not exist; pass --data NAME=FILE with a text file.");
+        } catch (CharacterCodingException e) {
+            throw new ScalpelException("Data file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read data file " + file + ": " + e.getMessage());
+        }
+    }
+}

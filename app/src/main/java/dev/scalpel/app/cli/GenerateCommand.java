@@ -1,0 +1,65 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.infer.Generator;
+import dev.scalpel.engine.infer.SamplingOptions;
+import dev.scalpel.engine.model.LoadedModel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel generate}: continue a prompt, greedy or sampled, with a KV cache. */
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Continue a prompt with the model.")
+final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    RuntimeOptions runtimeOptions;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N", description = "At most N new tokens (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "0 = greedy (default); > 0 samples.")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1.0", paramLabel = "P", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Print {prompt_ids, output_ids, text}; output_ids are only the generated ids.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        SamplingOptions options = new SamplingOptions(maxNewTokens, temperature, topP, seed, true);
+        var out = spec.commandLine().getOut();
+        try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
+            long[] promptIds = m.tokenizer().encodePrompt(prompt);
+            long[] outputIds = new Generator(m.model()).generate(promptIds, options, null);
+            String text = m.tokenizer().decode(outputIds);
+            if (json) {
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("prompt_ids", promptIds);
+                result.put("output_ids", outputIds);
+                result.put("text", text);
+                out.println(Json.write(result));
+            } else {
+                out.println(prompt + text);
+            }
+        }
+        return 0;
+    }
+}

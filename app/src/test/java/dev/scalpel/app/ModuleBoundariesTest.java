@@ -1,0 +1,62 @@
+package dev.scalpel.app;
+
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import dev.scalpel.engine.archfixture.EngineClassUsingJavaFx;
+import dev.scalpel.views.archfixture.ViewUsingEngineInternals;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The module rules of DESIGN.md: the engine never sees JavaFX; views see only the engine's api package. */
+class ModuleBoundariesTest {
+    static final ArchRule ENGINE_IS_UI_FREE = noClasses().that().resideInAPackage("dev.scalpel.engine..")
+            .should().dependOnClassesThat().resideInAnyPackage("javafx..", "org.controlsfx..", "org.jfree..")
+            .because("the engine must run headless and stay UI-free");
+
+    static final ArchRule VIEWS_SEE_ONLY_ENGINE_API = noClasses().that().resideInAPackage("dev.scalpel.views..")
+            .should().dependOnClassesThat(resideInAPackage("dev.scalpel.engine..")
+                    .and(resideOutsideOfPackage("dev.scalpel.engine.api..")))
+            .because("views are reusable controls fed by plain api records")
+            .allowEmptyShould(true);
+
+    static final ArchRule ENGINE_DOES_NOT_SEE_UPPER_MODULES = noClasses().that().resideInAPackage("dev.scalpel.engine..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.scalpel.app..", "dev.scalpel.views..");
+
+    private static JavaClasses production;
+
+    @BeforeAll
+    static void importProductionClasses() {
+        production = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.scalpel");
+    }
+
+    @Test
+    void engineDoesNotUseJavaFx() {
+        ENGINE_IS_UI_FREE.check(production);
+    }
+
+    @Test
+    void viewsSeeOnlyTheEngineApi() {
+        VIEWS_SEE_ONLY_ENGINE_API.check(production);
+    }
+
+    @Test
+    void engineDoesNotDependOnUpperModules() {
+        ENGINE_DOES_NOT_SEE_UPPER_MODULES.check(production);
+    }
+
+    @Test
+    void theRulesCatchViolations() {
+        JavaClasses violators = new ClassFileImporter().importClasses(EngineClassUsingJavaFx.class, ViewUsingEngineInternals.class);
+        assertThrows(AssertionError.class, () -> ENGINE_IS_UI_FREE.check(violators));
+        assertThrows(AssertionError.class, () -> VIEWS_SEE_ONLY_ENGINE_API.check(violators));
+    }
+}

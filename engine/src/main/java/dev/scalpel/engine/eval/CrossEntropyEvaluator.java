@@ -1,0 +1,104 @@
+package dev.scalpel.engine.eval;
+
+import dev.scalpel.engine.api.LanguageLoss;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.HeadGates;
+import dev.scalpel.engine.model.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Mean next-token cross-entropy of a model over a long token sequence, by teacher forcing in windows of the
+ * context length. The sequence (BOS first when given) is cut into windows that overlap by one token, so every token
+ * after the first is predicted exactly once; windows of equal length run as one batch.
+ */
+public final class CrossEntropyEvaluator {
+    private static final long REDUCTION_SUM = 2;
+    private static final long NO_IGNORE_INDEX = -100;
+
+    private final CausalLM model;
+    private final int context;
+    private final int batchSize;
+
+    /**
+     * @param context   window length in tokens, at most the model's max positions
+     * @param batchSize windows per forward pass
+     */
+    public CrossEntropyEvaluator(CausalLM model, int context, int batchSize) {
+        if (context < 2) {
+            throw new ScalpelException("The evaluation context must be at least 2 tokens, got " + context + ".");
+        }
+        if (context > model.config().maxPositions()) {
+            throw new ScalpelException("The evaluation context (" + context + ") exceeds the model's "
+                    + model.config().maxPositions() + " positions; pass a smaller --context.");
+        }
+        this.model = model;
+        this.context = context;
+        this.batchSize = Math.max(1, batchSize);
+    }
+
+    /**
+     * @param name   label of the result
+     * @param tokens the text's ids without BOS
+     * @param bos    BOS id to put first, or null
+     * @param gates  head gates (null = unmodified model)
+     */
+    public LanguageLoss evaluate(String name, long[] tokens, Integer bos, HeadGates gates) {
+        long[] seq = bos == null ? tokens : prepend(bos, tokens);
+        if (seq.length < 2) {
+            throw new ScalpelException("'" + name + "' has too little text to score (" + tokens.length + " tokens); give a longer text.");
+        }
+        List<long[]> windows = new ArrayList<>();
+        for (int start = 0; start < seq.length - 1; start += context - 1) {
+            int end = Math.min(seq.length, start + context);
+            windows.add(java.util.Arrays.copyOfRange(seq, start, end));
+        }
+        double nll = 0;
+        long predicted = 0;
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            for (int i = 0; i < windows.size(); ) {
+                int len = windows.get(i).length;
+                int j = i;
+                while (j < windows.size() && j - i < batchSize && windows.get(j).length == len) {
+                    j++;
+                }
+                nll += batchNll(windows.subList(i, j).toArray(new long[0][]), gates);
+                predicted += (long) (j - i) * (len - 1);
+                i = j;
+            }
+        }
+        return new LanguageLoss(name, nll / predicted, predicted);
+    }
+
+    /** Summed negative log-likelihood of positions 1..n-1 of each window given the ones before. */
+    private double batchNll(long[][] windows, HeadGates gates) {
+        try (PointerScope scope = new PointerScope()) {
+            int b = windows.length, n = windows[0].length;
+            Tensor ids = Tensors.ids(windows, model.device());                               // [B, n]
+            Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withGates(gates)); // [B, n-1, V]
+            Tensor targets = ids.narrow(1, 1, n - 1).reshape(-1);                           // [B·(n-1)]
+            Tensor loss = torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)), targets,
+                    new TensorOptional(), REDUCTION_SUM, NO_IGNORE_INDEX, 0.0);
+            double value = loss.item_double();
+            if (!Double.isFinite(value)) {
+                throw new ScalpelException("The model produced a non-finite loss (" + value + ") on a batch of " + b
+                        + " windows; its weights may contain NaN/Inf.");
+            }
+            return value;
+        }
+    }
+
+    private static long[] prepend(long first, long[] rest) {
+        long[] out = new long[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.scalpel.engine.model;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** The model families the engine runs, keyed by the Hugging Face {@code model_type}. */
+public enum Architecture {
+    LLAMA("llama", "LlamaForCausalLM"),
+    MISTRAL("mistral", "MistralForCausalLM"),
+    QWEN2("qwen2", "Qwen2ForCausalLM"),
+    QWEN3("qwen3", "Qwen3ForCausalLM"),
+    GPT2("gpt2", "GPT2LMHeadModel");
+
+    private final String modelType;
+    private final String hfClass;
+
+    Architecture(String modelType, String hfClass) {
+        this.modelType = modelType;
+        this.hfClass = hfClass;
+    }
+
+    /** The {@code model_type} value in config.json. */
+    public String modelType() {
+        return modelType;
+    }
+
+    /** The transformers class that defines the reference semantics. */
+    public String hfClass() {
+        return hfClass;
+    }
+
+    /** True for the Llama family (RMSNorm, RoPE, SwiGLU): Llama, Mistral, Qwen2, Qwen3. */
+    public boolean isLlamaFamily() {
+        return this != GPT2;
+    }
+
+    /** Finds the architecture by {@code model_type}, falling back to the {@code architectures} class names. */
+    public static Optional<Architecture> find(String modelType, Iterable<String> architectures) {
+        if (modelType != null) {
+            for (Architecture a : values()) {
+                if (a.modelType.equals(modelType.toLowerCase(Locale.ROOT))) {
+                    return Optional.of(a);
+                }
+            }
+        }
+        for (String cls : architectures) {
+            for (Architecture a : values()) {
+                if (a.hfClass.equals(cls)) {
+                    return Optional.of(a);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** "llama, mistral, qwen2, qwen3, gpt2" for error messages. */
+    public static String supportedList() {
+        return Arrays.stream(values()).map(Architecture::modelType).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,33 @@
+package dev.scalpel.engine.model;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A loaded causal language model: weights on a device and a forward pass with head gates, hooks and a KV cache.
+ * Implementations are one per architecture family ({@code arch.llama}, {@code arch.gpt2}).
+ */
+public interface CausalLM extends AutoCloseable {
+
+    ModelConfig config();
+
+    ComputeDevice device();
+
+    /** Every weight by its Hugging Face name (float32, on {@link #device()}). */
+    Weights weights();
+
+    /**
+     * Runs the model.
+     *
+     * @param inputIds token ids [B, S] (int64), continuing at position {@code ctx.startPosition()}
+     * @return logits [B, S, V], or [B, 1, V] with {@code ctx.lastPositionOnly()}
+     */
+    Tensor forward(Tensor inputIds, ForwardContext ctx);
+
+    /** A KV cache for {@code batch} sequences of up to {@code capacity} positions. */
+    default KvCache newCache(int batch, int capacity) {
+        return new KvCache(config(), batch, capacity, device());
+    }
+
+    @Override
+    void close();
+}

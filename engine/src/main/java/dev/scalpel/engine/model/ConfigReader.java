@@ -1,0 +1,91 @@
+package dev.scalpel.engine.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.arch.gpt2.Gpt2ConfigJson;
+import dev.scalpel.engine.model.arch.llama.LlamaConfigJson;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads a Hugging Face {@code config.json} into a {@link ModelConfig}, dispatching on the architecture. */
+public final class ConfigReader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ConfigReader() {}
+
+    public static ModelConfig read(Path modelDir) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new ScalpelException("Model folder " + modelDir + " does not exist; pass --model DIR with a Hugging Face "
+                    + "model folder, or --model sample.");
+        }
+        Path file = modelDir.resolve("config.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ScalpelException("No config.json in " + modelDir
+                    + "; point --model at a Hugging Face model folder (config.json, model.safetensors, tokenizer.json).");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ScalpelException(file + " is not valid JSON (" + firstLine(e) + "); restore the file from the model's source.", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ScalpelException(file + " does not hold a JSON object; restore the file from the model's source.");
+        }
+        String modelType = root.path("model_type").asText(null);
+        List<String> classes = new ArrayList<>();
+        root.path("architectures").forEach(n -> classes.add(n.asText()));
+        Architecture arch = Architecture.find(modelType, classes).orElseThrow(() -> new ScalpelException(
+                "Unknown architecture '" + (modelType != null ? modelType : String.join(",", classes)) + "' in " + file
+                        + "; Scalpel runs " + Architecture.supportedList() + "."));
+        try {
+            ModelConfig config = arch == Architecture.GPT2
+                    ? JSON.treeToValue(root, Gpt2ConfigJson.class).toModelConfig()
+                    : JSON.treeToValue(root, LlamaConfigJson.class).toModelConfig(arch);
+            validate(config, file);
+            return config;
+        } catch (IOException e) {
+            throw new ScalpelException(file + " has a field of the wrong type (" + firstLine(e) + ").", e);
+        }
+    }
+
+    /** Token ids may be a number, a list of numbers or null. */
+    public static List<Integer> idList(JsonNode node) {
+        List<Integer> ids = new ArrayList<>();
+        if (node != null && node.isArray()) {
+            node.forEach(n -> ids.add(n.asInt()));
+        } else if (node != null && node.isNumber()) {
+            ids.add(node.asInt());
+        }
+        return ids;
+    }
+
+    private static void validate(ModelConfig c, Path file) {
+        require(c.vocabSize() > 0, file, "vocab_size must be positive");
+        require(c.hiddenSize() > 0, file, "hidden_size must be positive");
+        require(c.numLayers() > 0, file, "num_hidden_layers must be positive");
+        require(c.numHeads() > 0 && c.numKvHeads() > 0, file, "attention head counts must be positive");
+        require(c.numHeads() % c.numKvHeads() == 0, file,
+                "num_attention_heads (" + c.numHeads() + ") must be a multiple of num_key_value_heads (" + c.numKvHeads() + ")");
+        require(c.headDim() > 0 && c.headDim() % 2 == 0 || c.architecture() == Architecture.GPT2, file,
+                "head_dim must be a positive even number for rotary embeddings, got " + c.headDim());
+        require(c.intermediateSize() > 0, file, "intermediate_size must be positive");
+        require(c.maxPositions() > 0, file, "max_position_embeddings must be positive");
+    }
+
+    private static void require(boolean ok, Path file, String what) {
+        if (!ok) {
+            throw new ScalpelException("Invalid " + file + ": " + what + ".");
+        }
+    }
+
+    private static String firstLine(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}

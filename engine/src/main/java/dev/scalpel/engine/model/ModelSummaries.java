@@ -1,0 +1,38 @@
+package dev.scalpel.engine.model;
+
+import dev.scalpel.engine.api.ModelSummary;
+import dev.scalpel.engine.model.safetensors.SafetensorsCheckpoint;
+import dev.scalpel.engine.model.safetensors.TensorInfo;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Describes a model folder from config.json and the safetensors headers only (fast, no weights loaded). */
+public final class ModelSummaries {
+    private ModelSummaries() {}
+
+    public static ModelSummary of(Path dir) {
+        ModelConfig c = ConfigReader.read(dir);
+        long params = 0;
+        Map<String, Long> bytesByDtype = new HashMap<>();
+        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+            for (String name : ckpt.names()) {
+                if (isNotAParameter(name, c)) {
+                    continue;
+                }
+                TensorInfo info = ckpt.info(name);
+                params += info.numel();
+                bytesByDtype.merge(info.dtype().safetensorsName(), info.byteLength(), Long::sum);
+            }
+        }
+        String dtype = bytesByDtype.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("none");
+        return new ModelSummary(c.architecture().modelType(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.hiddenSize(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.tieWordEmbeddings(), params, dtype);
+    }
+
+    /** A tied copy of the embedding, or GPT-2's saved attention-mask buffers. */
+    private static boolean isNotAParameter(String name, ModelConfig c) {
+        return (c.tieWordEmbeddings() && name.equals("lm_head.weight"))
+                || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias");
+    }
+}

@@ -1,0 +1,162 @@
+package dev.scalpel.engine.model.arch.gpt2;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.CausalSelfAttention;
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.HookPoints;
+import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.model.WeightReader;
+import dev.scalpel.engine.model.Weights;
+import java.nio.file.Path;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * GPT-2 with Hugging Face semantics: learned positions, pre-LayerNorm blocks, fused qkv projection stored as Conv1D
+ * ([in, out]), gelu_new (tanh) MLP, unembedding tied to the token embedding.
+ */
+public final class Gpt2Model implements CausalLM {
+    private final ModelConfig config;
+    private final ComputeDevice device;
+    private final Weights weights;
+    private final Tensor wte;          // [V, d]
+    private final Tensor wpe;          // [P, d]
+    private final Gpt2Layer[] layers;
+    private final Tensor lnFWeight;    // [d]
+    private final Tensor lnFBias;      // [d]
+    private final HookPoints.Layer[] hookNames;
+
+    private Gpt2Model(ModelConfig config, ComputeDevice device, Weights weights, Tensor wte, Tensor wpe,
+                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias) {
+        this.config = config;
+        this.device = device;
+        this.weights = weights;
+        this.wte = wte;
+        this.wpe = wpe;
+        this.layers = layers;
+        this.lnFWeight = lnFWeight;
+        this.lnFBias = lnFBias;
+        this.hookNames = new HookPoints.Layer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            hookNames[l] = HookPoints.Layer.of(l);
+        }
+    }
+
+    /** Loads {@code dir}; keys may carry HF's {@code transformer.} prefix or not (the original OpenAI export). */
+    public static Gpt2Model load(Path dir, ModelConfig config, ComputeDevice device) {
+        Weights weights = new Weights();
+        try (WeightReader r = new WeightReader(dir, device, weights)) {
+            String root = r.has("transformer.wte.weight") ? "transformer." : "";
+            long d = config.hiddenSize(), inner = config.intermediateSize();
+            Tensor wte = r.read(root + "wte.weight", config.vocabSize(), d);
+            Tensor wpe = r.read(root + "wpe.weight", config.maxPositions(), d);
+            Gpt2Layer[] layers = new Gpt2Layer[config.numLayers()];
+            for (int l = 0; l < layers.length; l++) {
+                String p = root + "h." + l + ".";
+                Tensor qkv = transposed(weights, p + "attn.c_attn.weight", r.read(p + "attn.c_attn.weight", d, 3 * d)); // [3d, d]
+                Tensor qkvBias = r.read(p + "attn.c_attn.bias", 3 * d);                                                // [3d]
+                layers[l] = new Gpt2Layer(
+                        r.read(p + "ln_1.weight", d), r.read(p + "ln_1.bias", d),
+                        weights.keepView(qkv.narrow(0, 0, d)), weights.keepView(qkvBias.narrow(0, 0, d)),
+                        weights.keepView(qkv.narrow(0, d, d)), weights.keepView(qkvBias.narrow(0, d, d)),
+                        weights.keepView(qkv.narrow(0, 2 * d, d)), weights.keepView(qkvBias.narrow(0, 2 * d, d)),
+                        transposed(weights, p + "attn.c_proj.weight", r.read(p + "attn.c_proj.weight", d, d)),
+                        r.read(p + "attn.c_proj.bias", d),
+                        r.read(p + "ln_2.weight", d), r.read(p + "ln_2.bias", d),
+                        transposed(weights, p + "mlp.c_fc.weight", r.read(p + "mlp.c_fc.weight", d, inner)),
+                        r.read(p + "mlp.c_fc.bias", inner),
+                        transposed(weights, p + "mlp.c_proj.weight", r.read(p + "mlp.c_proj.weight", inner, d)),
+                        r.read(p + "mlp.c_proj.bias", d));
+            }
+            Tensor lnF = r.read(root + "ln_f.weight", d);
+            Tensor lnFBias = r.read(root + "ln_f.bias", d);
+            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Replaces a Conv1D weight [in, out] in the store by its contiguous transpose [out, in]. The store keeps the HF
+     * name; exporters transpose back.
+     */
+    private static Tensor transposed(Weights weights, String name, Tensor conv1d) {
+        return weights.put(name, conv1d.t().contiguous());
+    }
+
+    @Override
+    public Tensor forward(Tensor inputIds, ForwardContext ctx) {
+        Hooks hooks = ctx.hooks();
+        long b = inputIds.size(0), s = inputIds.size(1), start = ctx.startPosition();
+        int h = config.numHeads(), hd = config.headDim();
+        long d = config.hiddenSize();
+        if (start + s > config.maxPositions()) {
+            throw new ScalpelException("GPT-2 has " + config.maxPositions() + " learned positions but this input reaches position "
+                    + (start + s) + "; use a shorter text or context (--context / --max-new-tokens).");
+        }
+
+        Tensor tok = hooks.run(HookPoints.EMBED, torch.embedding(wte, inputIds));                 // [B, S, d]
+        Tensor pos = hooks.run(HookPoints.POS_EMBED, wpe.narrow(0, start, s).unsqueeze(0));       // [1, S, d]
+        Tensor x = tok.add(pos);
+        for (int l = 0; l < layers.length; l++) {
+            Gpt2Layer w = layers[l];
+            HookPoints.Layer names = hookNames[l];
+            x = hooks.run(names.residPre(), x);
+
+            Tensor a = layerNorm(x, w.ln1Weight(), w.ln1Bias());                                    // [B, S, d]
+            Tensor q = linear(a, w.q(), w.qBias()).view(b, s, h, hd);                               // [B, S, H, D]
+            Tensor k = linear(a, w.k(), w.kBias()).view(b, s, h, hd);                               // [B, S, H, D]
+            Tensor v = linear(a, w.v(), w.vBias()).view(b, s, h, hd);                               // [B, S, H, D]
+            Tensor z = CausalSelfAttention.attend(l, q, k, v, config, ctx, names);                  // [B, S, H, D]
+            Tensor attnOut = hooks.run(names.attnOut(), linear(z.reshape(b, s, d), w.o(), w.oBias())); // [B, S, d]
+            x = hooks.run(names.residMid(), x.add(attnOut));
+
+            Tensor m = layerNorm(x, w.ln2Weight(), w.ln2Bias());                                    // [B, S, d]
+            Tensor act = torch.gelu(linear(m, w.fc(), w.fcBias()), "tanh");                        // [B, S, I]
+            Tensor mlpOut = hooks.run(names.mlpOut(), linear(act, w.proj(), w.projBias()));        // [B, S, d]
+            x = hooks.run(names.residPost(), x.add(mlpOut));
+        }
+        if (ctx.cache() != null) {
+            ctx.cache().advance((int) s);
+        }
+        if (ctx.lastPositionOnly()) {
+            x = x.narrow(1, s - 1, 1);                                                              // [B, 1, d]
+        }
+        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, layerNorm(x, lnFWeight, lnFBias));
+        return torch.linear(normed, wte);                                                            // [B, S, V]
+    }
+
+    private Tensor layerNorm(Tensor x, Tensor weight, Tensor bias) {
+        return torch.layer_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(weight),
+                new TensorOptional(bias), config.normEps(), false);
+    }
+
+    private static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return torch.linear(x, weight, new TensorOptional(bias));
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public ComputeDevice device() {
+        return device;
+    }
+
+    @Override
+    public Weights weights() {
+        return weights;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+    }
+}

@@ -1,0 +1,19 @@
+package dev.scalpel.engine.model.arch.llama;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Weights of one decoder block of the Llama family, in Hugging Face's [out, in] layout.
+ * d = hidden size, H·D = query width, Hkv·D = key/value width, I = intermediate size.
+ *
+ * @param inputNorm RMSNorm weight before attention [d]
+ * @param q         [H·D, d];  qBias [H·D] or null (Qwen2)
+ * @param k         [Hkv·D, d]; kBias [Hkv·D] or null
+ * @param v         [Hkv·D, d]; vBias [Hkv·D] or null
+ * @param o         [d, H·D]
+ * @param qNorm     per-head RMSNorm weight on q [D] or null (Qwen3); kNorm likewise on k
+ * @param postNorm  RMSNorm weight before the MLP [d]
+ * @param gate      [I, d]; up [I, d]; down [d, I]
+ */
+public record LlamaLayer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
+                         Tensor o, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor up, Tensor down) {}
