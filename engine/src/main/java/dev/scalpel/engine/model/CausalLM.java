@@ -16,6 +16,14 @@ public interface CausalLM extends AutoCloseable {
     Weights weights();
 
     /**
+     * The weights as a Hugging Face checkpoint stores them (names and layout), for writing. Views where the layout
+     * is the same; architectures that store weights differently in memory override this.
+     */
+    default java.util.Map<String, Tensor> hfLayoutWeights() {
+        return weights().asMap();
+    }
+
+    /**
      * Runs the model.
      *
      * @param inputIds token ids [B, S] (int64), continuing at position {@code ctx.startPosition()}

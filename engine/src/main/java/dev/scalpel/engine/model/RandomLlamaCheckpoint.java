@@ -15,14 +15,14 @@ import java.util.SplittableRandom;
  * Writes a Hugging Face Llama folder (config.json + model.safetensors) with seeded random weights, for benchmarks and
  * tests that need a model of a given size without training one.
  *
- * @param vocab vocabulary size; the other fields as in config.json
+ * @param vocab vocabulary size; the other fields as in config.json (bos id 0, eos id 1)
  */
 public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHeads, int intermediate, int vocab,
-                                    int maxPositions) {
+                                    int maxPositions, boolean tiedEmbeddings) {
 
     /** The ~9.3M-parameter Llama of the performance notes: 6 layers, d 256, 8 heads, SwiGLU 768, vocab 8192. */
     public static RandomLlamaCheckpoint benchmarkSize() {
-        return new RandomLlamaCheckpoint(6, 256, 8, 8, 768, 8192, 512);
+        return new RandomLlamaCheckpoint(6, 256, 8, 8, 768, 8192, 512, false);
     }
 
     /** Writes the folder; matrices ~ N(0, 0.02²) like HF's init, norm weights 1. */
@@ -44,7 +44,9 @@ public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHea
             tensors.put(p + "mlp.down_proj.weight", gaussian(random, hidden, intermediate));
         }
         tensors.put("model.norm.weight", ones(hidden));
-        tensors.put("lm_head.weight", gaussian(random, vocab, hidden));
+        if (!tiedEmbeddings) {
+            tensors.put("lm_head.weight", gaussian(random, vocab, hidden));
+        }
         SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         writeConfig(dir.resolve("config.json"));
         return dir;
@@ -64,12 +66,12 @@ public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHea
         c.put("rms_norm_eps", 1e-5);
         c.put("rope_theta", 10000.0);
         c.put("hidden_act", "silu");
-        c.put("tie_word_embeddings", false);
+        c.put("tie_word_embeddings", tiedEmbeddings);
         c.put("bos_token_id", 0);
         c.put("eos_token_id", 1);
         c.put("torch_dtype", "float32");
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        AtomicFiles.write(file, channel -> channel.write(java.nio.ByteBuffer.wrap(json.writeValueAsBytes(c))));
+        AtomicFiles.write(file, channel -> TensorSource.writeAll(channel, java.nio.ByteBuffer.wrap(json.writeValueAsBytes(c))));
     }
 
     private static TensorSource gaussian(SplittableRandom random, int rows, int cols) {

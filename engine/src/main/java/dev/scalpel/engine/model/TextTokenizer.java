@@ -38,7 +38,7 @@ public final class TextTokenizer implements AutoCloseable {
         }
         HuggingFaceTokenizer tok;
         try {
-            tok = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "modelMaxLength", "1000000000"));
+            tok = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
         } catch (IOException | RuntimeException e) {
             throw new ScalpelException(file + " could not be read as a Hugging Face tokenizer (" + e.getMessage()
                     + "); restore it from the model's source.", e);

@@ -156,6 +156,17 @@ public final class BpeTrainer {
         return r;
     }
 
+    /** {@link #trainToFile(List, Path, Options, Progress)} with the progress logged every 10 %. */
+    public static Result trainToFile(List<Path> sources, Path tokenizerJson, Options options) throws IOException {
+        double[] next = {0};
+        return trainToFile(sources, tokenizerJson, options, (fraction, message) -> {
+            if (fraction >= next[0]) {
+                LOG.info("BPE training {}%: {}", Math.round(fraction * 100), message);
+                next[0] = Math.floor(fraction * 10 + 1) / 10;
+            }
+        });
+    }
+
     /** Learns merges from already counted pre-tokens ({@link Options#maxBytesPerSource()} is not used). */
     public static Result train(WordCounts counts, Options options, Progress progress) {
         long t0 = System.nanoTime();
@@ -368,7 +379,7 @@ public final class BpeTrainer {
                 for (int i = from; i + 1 < len; i++) {
                     long pk = key(s[i], s[i + 1]);
                     delta.computeIfAbsent(pk, x -> new long[1])[0] += count;
-                    if (s[i] == c) { // only pairs with the new token are new to this word
+                    if (s[i] == c || s[i + 1] == c) { // only pairs with the new token are new to this word
                         pairs.computeIfAbsent(pk, PairInfo::new).addWord(w);
                     }
                 }

@@ -40,7 +40,7 @@ class WeightLoadingErrorsTest {
 
     /** Writes a valid random checkpoint, rewrites its safetensors through {@code breakIt}, and returns the load error. */
     private static String loadBroken(Path dir, Consumer<Map<String, TensorSource>> breakIt) {
-        new RandomLlamaCheckpoint(2, 64, 4, 2, 128, 100, 64).write(dir, 1);
+        new RandomLlamaCheckpoint(2, 64, 4, 2, 128, 100, 64, false).write(dir, 1);
         Map<String, TensorSource> tensors = new LinkedHashMap<>();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
             for (String name : ckpt.names()) {

@@ -41,6 +41,7 @@ class BpeHuggingFaceParityTest {
             "\u05E9\u05DC\u05D5\u05DD \u05E2\u05D5\u05DC\u05DD \u0645\u0631\u062D\u0628\u0627 \u200F\u200E\u202Eabc\u202C",
             "nul\u0000ctl\u0001\u0002\u001B[0m\u007F\u0080\u009F end",
             "line\r\nwin\r\n\r\nmac\rnel\u0085ls\u2028ps\u2029",
+            "x!\u0085\u0085y?\u00A0\u00A0.\u2029\u2029z\u180E\u180E \u200B\u200B\u3000\u3000w",
             "\t\tindent\n\t  mixed \t tabs\t\n",
             "nbsp\u00A0thin\u2009ideo\u3000zw\u200Bbom\uFEFFnon\uFFFF\uFFFEpua\uE000\uDBFF\uDFFD",
             "\uD835\uDD18\uD835\uDD2B\uD835\uDD26\uD835\uDD20\uD835\uDD2C\uD835\uDD21\uD835\uDD22 \u0661\u0662\u0663 \u216B \u00BD \uFB01",

@@ -56,6 +56,7 @@ class BpePreTokenizerTest {
         assertSplit("\u0661\u0662 \u216B", "\u0661\u0662", " \u216B"); // Nd and Nl are \p{N}
         // NBSP, ideographic space, NEL and line separator are \s; only U+0020 is the optional prefix
         assertSplit("a\u00A0b\u3000c\u0085d\u2028e", "a", "\u00A0", "b", "\u3000", "c", "\u0085", "d", "\u2028", "e");
+        assertSplit("x!\u0085\u0085y?\u00A0\u00A0.", "x", "!", "\u0085", "\u0085", "y", "?", "\u00A0", "\u00A0", ".");
         assertSplit("\uD835\uDD18\uD835\uDD2B x", "\uD835\uDD18\uD835\uDD2B", " x"); // supplementary letters
         assertSplit("\uD83D\uDC4D\uD83C\uDFFD!", "\uD83D\uDC4D\uD83C\uDFFD!"); // emoji are neither: one run with '!'
     }

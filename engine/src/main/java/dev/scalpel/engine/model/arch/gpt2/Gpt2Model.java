@@ -11,6 +11,8 @@ import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.WeightReader;
 import dev.scalpel.engine.model.Weights;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -129,6 +131,18 @@ public final class Gpt2Model implements CausalLM {
         }
         Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, layerNorm(x, lnFWeight, lnFBias));
         return torch.linear(normed, wte);                                                            // [B, S, V]
+    }
+
+    /** HF stores GPT-2's linear layers as Conv1D, [in, out]: transpose those back. */
+    @Override
+    public Map<String, Tensor> hfLayoutWeights() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        weights.asMap().forEach((name, t) -> out.put(name, isConv1d(name) ? t.t() : t));
+        return out;
+    }
+
+    private static boolean isConv1d(String name) {
+        return name.endsWith(".weight") && (name.contains(".attn.c_") || name.contains(".mlp.c_"));
     }
 
     private Tensor layerNorm(Tensor x, Tensor weight, Tensor bias) {

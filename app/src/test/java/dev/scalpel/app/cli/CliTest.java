@@ -1,0 +1,149 @@
+package dev.scalpel.app.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.engine.infer.Generator;
+import dev.scalpel.engine.infer.SamplingOptions;
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.testing.Fixtures;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract other tools script against: exact JSON names, exit codes, one-line errors. */
+class CliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path LLAMA = Fixtures.model("llama-gqa");
+
+    private record Run(int status, String out, String err) {
+        JsonNode json() throws IOException {
+            return JSON.readTree(out);
+        }
+    }
+
+    private static Run run(String... args) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int status = ScalpelCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void infoJsonDescribesTheModel() throws IOException {
+        Run r = run("info", "--model", Fixtures.model("qwen3").toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode j = r.json();
+        assertEquals("qwen3", j.get("architecture").asText());
+        assertEquals(2, j.get("layers").asInt());
+        assertEquals(4, j.get("heads").asInt());
+        assertEquals(2, j.get("kvHeads").asInt());
+        assertEquals(24, j.get("headDim").asInt());
+        assertEquals(512, j.get("vocabSize").asInt());
+        assertEquals("F32", j.get("dtype").asText());
+        // embed 512×64 + lm_head 512×64 + norm 64 + 2 × (q 96×64 + k,v 48×64 + o 64×96 + q/k norms 2×24 + 2 norms 2×64 + MLP 3×128×64)
+        long perLayer = 96 * 64 + 2 * 48 * 64 + 64 * 96 + 2 * 24 + 2 * 64 + 3 * 128 * 64;
+        assertEquals(2 * 512 * 64 + 64 + 2 * perLayer, j.get("parameters").asLong());
+    }
+
+    @Test
+    void infoCountsATiedEmbeddingOnceAndReportsHalfDtypes() throws IOException {
+        JsonNode j = run("info", "--model", Fixtures.model("qwen2-bf16").toString(), "--json").json();
+        assertTrue(j.get("tiedEmbeddings").asBoolean());
+        assertEquals("BF16", j.get("dtype").asText());
+    }
+
+    @Test
+    void generateJsonGivesPromptIdsOnlyNewOutputIdsAndTheirText() throws IOException {
+        Run r = run("generate", "--model", LLAMA.toString(), "--prompt", "Guten Tag", "--max-new-tokens", "7", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode j = r.json();
+        long[] prompt = JSON.convertValue(j.get("prompt_ids"), long[].class);
+        long[] output = JSON.convertValue(j.get("output_ids"), long[].class);
+        assertEquals(0, prompt[0], "Llama prompts start with BOS");
+        try (LoadedModel m = LoadedModel.open(LLAMA, ComputeDevice.CPU)) {
+            assertArrayEquals(m.tokenizer().encodePrompt("Guten Tag"), prompt);
+            assertArrayEquals(new Generator(m.model()).generate(prompt, SamplingOptions.greedy(7), null), output);
+            assertEquals(m.tokenizer().decode(output), j.get("text").asText());
+        }
+        assertTrue(output.length <= 7);
+    }
+
+    @Test
+    void samplingWithTheSameSeedRepeatsAndAnotherSeedDiffers() throws IOException {
+        String[] base = {"generate", "--model", LLAMA.toString(), "--prompt", "x", "--max-new-tokens", "20",
+                "--temperature", "1.5", "--top-p", "0.95", "--json", "--seed"};
+        JsonNode a = run(concat(base, "1")).json().get("output_ids");
+        JsonNode b = run(concat(base, "1")).json().get("output_ids");
+        JsonNode c = run(concat(base, "2")).json().get("output_ids");
+        assertEquals(a, b);
+        assertFalse(a.equals(c), "a different seed should give different samples at temperature 1.5");
+    }
+
+    @Test
+    void evalJsonGivesCrossEntropyTokensAndUniformBaseline(@TempDir Path tmp) throws IOException {
+        Path de = tmp.resolve("de.txt");
+        Path en = tmp.resolve("en.txt");
+        Files.writeString(de, "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(20));
+        Files.writeString(en, "The quick brown fox jumps over the lazy dog. ".repeat(20));
+        Run r = run("eval", "--model", LLAMA.toString(), "--data", "de=" + de, "--data", "en=" + en, "--json", "--context", "32");
+        assertEquals(0, r.status(), r.err());
+        JsonNode j = r.json();
+        assertEquals(512, j.get("vocab_size").asInt());
+        assertEquals(Math.log(512), j.get("uniform_ce").asDouble(), 1e-12);
+        JsonNode deResult = j.get("languages").get("de");
+        assertTrue(deResult.get("ce").asDouble() > 0);
+        assertTrue(deResult.get("tokens").asLong() > 100);
+        assertEquals(j.get("languages").size(), 2);
+    }
+
+    @Test
+    void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
+        Run missing = run("info", "--model", tmp.resolve("nope").toString());
+        assertEquals(1, missing.status());
+        assertTrue(missing.err().startsWith("error: Model folder"), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), "no stack trace: " + missing.err());
+
+        Path bad = tmp.resolve("bad.txt");
+        Files.write(bad, new byte[] {(byte) 0xC3, (byte) 0x28});
+        Run notUtf8 = run("eval", "--model", LLAMA.toString(), "--data", "x=" + bad);
+        assertEquals(1, notUtf8.status());
+        assertTrue(notUtf8.err().contains("is not valid UTF-8"), notUtf8.err());
+
+        Run badTemp = run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--temperature", "-1");
+        assertEquals(1, badTemp.status());
+        assertTrue(badTemp.err().contains("--temperature must be"), badTemp.err());
+
+        Run gen = run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--device", "tpu");
+        assertEquals(1, gen.status());
+        assertTrue(gen.err().contains("Unknown device 'tpu'"), gen.err());
+    }
+
+    @Test
+    void helpAndVersion() {
+        Run help = run("--help");
+        assertEquals(0, help.status());
+        for (String cmd : new String[] {"info", "generate", "eval", "bench", "build-sample"}) {
+            assertTrue(help.out().contains(cmd), "help lists " + cmd);
+        }
+        Run version = run("--version");
+        assertTrue(version.out().matches("scalpel \\d+\\.\\d+\\.\\d+.*\\s*"), version.out());
+    }
+
+    private static String[] concat(String[] a, String last) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = last;
+        return out;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.scalpel.engine.train;
+
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * AdamW (Loshchilov & Hutter) with decoupled weight decay, written out so that its state is plain tensors Scalpel can
+ * save, restore and measure. Per parameter p with gradient g at step t:
+ * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p·(1 − lr·λ) − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
+ * Weight decay λ applies only to parameters marked as decayed (matrices, not norms).
+ */
+public final class AdamW implements AutoCloseable {
+    /** Hyper-parameters; {@code lr} is the peak rate, scaled each step by the schedule. */
+    public record Options(double lr, double beta1, double beta2, double eps, double weightDecay) {
+        public static Options defaults(double lr) {
+            return new Options(lr, 0.9, 0.95, 1e-8, 0.1);
+        }
+    }
+
+    private final List<Parameter> params;
+    private final Options options;
+    private long step;
+
+    /** A trainable tensor, its two moment buffers (same shape), and whether weight decay applies. */
+    public record Parameter(String name, Tensor value, Tensor m, Tensor v, boolean decay) {}
+
+    /** @param trainable name → leaf tensor with requires_grad; decay applies to tensors of rank ≥ 2 */
+    public AdamW(Map<String, Tensor> trainable, Options options) {
+        this.options = options;
+        this.params = trainable.entrySet().stream().map(e -> {
+            Tensor p = e.getValue();
+            Tensor m = torch.zeros_like(p);
+            Tensor v = torch.zeros_like(p);
+            m.retainReference();
+            v.retainReference();
+            return new Parameter(e.getKey(), p, m, v, p.dim() >= 2);
+        }).toList();
+    }
+
+    public List<Parameter> parameters() {
+        return params;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** Restores the step count (with {@link #parameters()}' m and v filled from a checkpoint). */
+    public void setStep(long step) {
+        this.step = step;
+    }
+
+    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
+    public void step(double lr) {
+        step++;
+        double b1 = options.beta1(), b2 = options.beta2();
+        double bias1 = 1 - Math.pow(b1, step);
+        double bias2 = 1 - Math.pow(b2, step);
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (Parameter p : params) {
+                Tensor grad = p.value().grad();
+                if (grad == null || grad.isNull() || !grad.defined()) {
+                    continue;
+                }
+                p.m().mul_(new Scalar(b1)).add_(grad, new Scalar(1 - b1));
+                p.v().mul_(new Scalar(b2)).addcmul_(grad, grad, new Scalar(1 - b2));
+                if (p.decay() && options.weightDecay() > 0) {
+                    p.value().mul_(new Scalar(1 - lr * options.weightDecay()));
+                }
+                Tensor denom = p.v().div(new Scalar(bias2)).sqrt().add_(new Scalar(options.eps()));
+                p.value().addcdiv_(p.m(), denom, new Scalar(-lr / bias1));
+            }
+        }
+    }
+
+    /** Clears every parameter's gradient. */
+    public void zeroGrad() {
+        for (Parameter p : params) {
+            Tensor grad = p.value().grad();
+            if (grad != null && !grad.isNull() && grad.defined()) {
+                grad.zero_();
+            }
+        }
+    }
+
+    /** Bytes held by the optimizer state (m and v). */
+    public long stateBytes() {
+        long n = 0;
+        for (Parameter p : params) {
+            n += (p.m().numel() + p.v().numel()) * p.m().element_size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Parameter p : params) {
+            p.m().releaseReference();
+            p.v().releaseReference();
+        }
+    }
+}
