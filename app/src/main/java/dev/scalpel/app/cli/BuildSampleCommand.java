@@ -39,6 +39,9 @@ final class BuildSampleCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
+    @Option(names = "--card-only", description = "Only (re)measure the built model in --out and rewrite its MODEL_CARD.md.")
+    boolean cardOnly;
+
     @Spec
     CommandSpec spec;
 
@@ -58,16 +61,21 @@ final class BuildSampleCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var options = new SampleModelRecipe.Options(corporaDir, minutes != null ? Duration.ofSeconds((long) (minutes * 60)) : null,
                 tokens, seed, 8, lr);
-        long[] lastPrinted = {0};
+        if (cardOnly) {
+            SampleModelRecipe.writeCard(this.out, options, out::println);
+            return 0;
+        }
         var summary = SampleModelRecipe.build(this.out, options, out::println, p -> {
             if (p.step() == 1 || p.step() % 25 == 0 || p.step() == p.totalSteps()) {
                 out.printf("step %5d/%d  tokens %,10d  loss %.4f  lr %.2e  %,.0f tok/s%n",
                         p.step(), p.totalSteps(), p.tokens(), p.loss(), p.learningRate(), p.tokensPerSecond());
-                lastPrinted[0] = p.step();
             }
         }, () -> Thread.currentThread().isInterrupted());
         out.printf("done: %d steps, %,d tokens, last loss %.4f, %.1f minutes -> %s%n", summary.steps(), summary.tokens(),
                 summary.lastLoss(), summary.seconds() / 60, this.out.toAbsolutePath());
+        if (!summary.stoppedEarly()) {
+            SampleModelRecipe.writeCard(this.out, options, out::println);
+        }
         return 0;
     }
 }

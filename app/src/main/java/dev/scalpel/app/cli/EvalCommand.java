@@ -31,8 +31,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtimeOptions;
 
-    @Option(names = "--data", required = true, paramLabel = "NAME=FILE",
-            description = "A UTF-8 text to score under a name, e.g. de=de/valid.txt; repeat for more.")
+    @Option(names = "--data", paramLabel = "NAME=FILE",
+            description = "A UTF-8 text to score under a name, e.g. de=de/valid.txt; repeat for more. "
+                    + "Default: every eval/<name>.txt that ships with the model (the sample model has en, de, fr, es, code).")
     Map<String, Path> data = new LinkedHashMap<>();
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
@@ -65,7 +66,7 @@ final class EvalCommand implements Callable<Integer> {
             if (!json) {
                 out.printf("%-12s %10s %10s %8s%n", "text", "CE (nats)", "tokens", "CE/lnV");
             }
-            for (var entry : data.entrySet()) {
+            for (var entry : textsToScore(m.dir()).entrySet()) {
                 long[] ids = m.tokenizer().encode(readText(entry.getValue()));
                 if (maxTokens != null && ids.length > maxTokens) {
                     ids = Arrays.copyOf(ids, maxTokens);
@@ -87,6 +88,27 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --data, or the model's bundled eval/*.txt texts when none was given. */
+    private Map<String, Path> textsToScore(Path modelDir) {
+        if (!data.isEmpty()) {
+            return data;
+        }
+        Map<String, Path> bundled = new java.util.TreeMap<>();
+        Path evalDir = modelDir.resolve("eval");
+        if (Files.isDirectory(evalDir)) {
+            try (var files = Files.list(evalDir)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".txt"))
+                        .forEach(f -> bundled.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), f));
+            } catch (IOException e) {
+                throw new ScalpelException("Cannot list " + evalDir + ": " + e.getMessage());
+            }
+        }
+        if (bundled.isEmpty()) {
+            throw new ScalpelException("No texts to score: pass --data NAME=FILE (this model ships no eval/*.txt).");
+        }
+        return bundled;
     }
 
     private static String readText(Path file) {

@@ -109,6 +109,31 @@ class CliTest {
     }
 
     @Test
+    void evalWithoutDataScoresTheTextsThatShipWithTheModel(@TempDir Path tmp) throws IOException {
+        Path model = tmp.resolve("model");
+        Files.createDirectories(model.resolve("eval"));
+        try (var files = Files.list(LLAMA)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, model.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(model.resolve("eval").resolve("de.txt"), "Die Katze schläft auf dem Sofa. ".repeat(10));
+        Files.writeString(model.resolve("eval").resolve("en.txt"), "The cat sleeps on the sofa. ".repeat(10));
+        JsonNode j = run("eval", "--model", model.toString(), "--json").json();
+        assertEquals(java.util.List.of("de", "en"), iterableNames(j.get("languages")));
+
+        Run none = run("eval", "--model", LLAMA.toString());
+        assertEquals(1, none.status());
+        assertTrue(none.err().contains("pass --data NAME=FILE"), none.err());
+    }
+
+    private static java.util.List<String> iterableNames(JsonNode object) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.status());

@@ -103,6 +103,19 @@ public final class SampleModelRecipe {
         }
     }
 
+    /** Measures the model in {@code out} and writes its MODEL_CARD.md (atomically). */
+    public static void writeCard(Path out, Options options, Consumer<String> log) throws IOException {
+        Pretrainer.TrainerState state = Pretrainer.readState(out);
+        if (state == null) {
+            throw new ScalpelException("No training state in " + out + "; build the model first (scalpel build-sample --out " + out + ").");
+        }
+        log.accept("Measuring the model for its card ...");
+        var measurements = SampleModelCard.measure(out, options.corpora(), log);
+        byte[] md = ModelCardMarkdown.render(measurements, state, options).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(out.resolve("MODEL_CARD.md"), ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(md)));
+        log.accept("Wrote " + out.resolve("MODEL_CARD.md"));
+    }
+
     private static void writeGenerationConfig(Path out) {
         String json = """
                 {
@@ -117,8 +130,15 @@ public final class SampleModelRecipe {
                 ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8))));
     }
 
-    /** Copies the first whole lines (≈64 KB) of each valid.txt to eval/ and ≈128 KB of each train.txt to train-sample/. */
+    /**
+     * Copies the first whole lines (≈64 KB) of each valid.txt to eval/, ≈128 KB of each train.txt to train-sample/,
+     * and the corpora's provenance and license notes to DATA.md.
+     */
     static void copyTexts(Path corpora, Path out) throws IOException {
+        byte[] provenance = ("# Data of the sample model\n\nThe texts in `eval/` and `train-sample/` are prefixes of the "
+                + "corpora described below (copied from `shared/corpora/README.md`); their licenses apply.\n\n"
+                + Files.readString(corpora.resolve("README.md"))).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(out.resolve("DATA.md"), ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(provenance)));
         for (String s : SOURCES) {
             writePrefix(corpora.resolve(s).resolve("valid.txt"), out.resolve("eval").resolve(s + ".txt"), EVAL_BYTES);
             writePrefix(corpora.resolve(s).resolve("train.txt"), out.resolve("train-sample").resolve(s + ".txt"), TRAIN_SAMPLE_BYTES);

@@ -80,15 +80,17 @@ public final class Pretrainer {
         double lastLoss = Double.NaN;
         try (AdamW adam = new AdamW(params, options.adam())) {
             TrainerState resumed = loadCheckpoint(adam);
+            double earlierSeconds = 0;
             if (resumed != null) {
                 totalSteps = resumed.totalSteps();
+                earlierSeconds = resumed.seconds();
             }
             boolean scheduleFixed = resumed != null || options.timeLimit() == null;
             long firstStep = adam.step() + 1;
             for (long step = firstStep; step <= totalSteps; step++) {
                 boolean outOfTime = options.timeLimit() != null && seconds(start) > options.timeLimit().toSeconds();
                 if (stopRequested.getAsBoolean() || outOfTime) {
-                    checkpoint(adam, totalSteps);
+                    checkpoint(adam, totalSteps, earlierSeconds + seconds(start));
                     return new Summary(step - 1, (step - 1) * tokensPerStep, lastLoss, seconds(start), true);
                 }
                 LearningRateSchedule schedule = new LearningRateSchedule(options.adam().lr(), options.warmupSteps(),
@@ -109,7 +111,7 @@ public final class Pretrainer {
                 onProgress.accept(new TrainingProgress(step, totalSteps, step * tokensPerStep, lastLoss,
                         done * tokensPerStep / seconds(start), lr));
                 if (step % options.checkpointEvery() == 0 || step == totalSteps) {
-                    checkpoint(adam, totalSteps);
+                    checkpoint(adam, totalSteps, earlierSeconds + seconds(start));
                 }
             }
             return new Summary(totalSteps, totalSteps * tokensPerStep, lastLoss, seconds(start), false);
@@ -158,10 +160,31 @@ public final class Pretrainer {
         }
     }
 
-    /** What trainer_state.json holds. */
-    record TrainerState(long step, long totalSteps, long seed, int context, int batchSize) {}
+    /**
+     * What trainer_state.json holds.
+     *
+     * @param seconds training time over all runs that led to this checkpoint
+     */
+    public record TrainerState(long step, long totalSteps, long seed, int context, int batchSize, double seconds) {
+        public long tokens() {
+            return step * batchSize * (long) context;
+        }
+    }
 
-    private void checkpoint(AdamW adam, long totalSteps) {
+    /** The state of the checkpoint in {@code runDir}, or null when there is none. */
+    public static TrainerState readState(Path runDir) {
+        Path stateFile = runDir.resolve("training").resolve(STATE_FILE);
+        if (!Files.isRegularFile(stateFile)) {
+            return null;
+        }
+        try {
+            return new ObjectMapper().readValue(stateFile.toFile(), TrainerState.class);
+        } catch (IOException e) {
+            throw new ScalpelException(stateFile + " is unreadable (" + e.getMessage() + "); delete the training folder to start over.", e);
+        }
+    }
+
+    private void checkpoint(AdamW adam, long totalSteps, double seconds) {
         Map<String, String> meta = Map.of("format", "pt", STEP_KEY, Long.toString(adam.step()));
         SafetensorsWriter.write(runDir.resolve("model.safetensors"), CheckpointWriter.toSources(model.hfLayoutWeights()), meta);
         Map<String, Tensor> moments = new LinkedHashMap<>();
@@ -171,22 +194,16 @@ public final class Pretrainer {
         }
         Path training = runDir.resolve("training");
         SafetensorsWriter.write(training.resolve(OPTIMIZER_FILE), CheckpointWriter.toSources(moments), meta);
-        TrainerState state = new TrainerState(adam.step(), totalSteps, options.seed(), options.context(), options.batchSize());
+        TrainerState state = new TrainerState(adam.step(), totalSteps, options.seed(), options.context(), options.batchSize(), seconds);
         AtomicFiles.write(training.resolve(STATE_FILE),
                 ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(json.writeValueAsBytes(state))));
     }
 
     /** Restores AdamW's moments and step from runDir/training, or returns null when there is nothing to resume. */
     private TrainerState loadCheckpoint(AdamW adam) {
-        Path stateFile = runDir.resolve("training").resolve(STATE_FILE);
-        if (!Files.isRegularFile(stateFile)) {
+        TrainerState state = readState(runDir);
+        if (state == null) {
             return null;
-        }
-        TrainerState state;
-        try {
-            state = json.readValue(stateFile.toFile(), TrainerState.class);
-        } catch (IOException e) {
-            throw new ScalpelException(stateFile + " is unreadable (" + e.getMessage() + "); delete the training folder to start over.", e);
         }
         if (state.seed() != options.seed() || state.context() != options.context() || state.batchSize() != options.batchSize()) {
             throw new ScalpelException("The checkpoint in " + runDir + " was made with seed " + state.seed() + ", context "
