@@ -4,13 +4,6 @@ import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.eval.CrossEntropyEvaluator;
 import dev.scalpel.engine.model.LoadedModel;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,10 +24,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtimeOptions;
 
-    @Option(names = "--data", paramLabel = "NAME=FILE",
-            description = "A UTF-8 text to score under a name, e.g. de=de/valid.txt; repeat for more. "
-                    + "Default: every eval/<name>.txt that ships with the model (the sample model has en, de, fr, es, code).")
-    Map<String, Path> data = new LinkedHashMap<>();
+    @Mixin
+    DataOptions dataOptions;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
     Integer maxTokens;
@@ -66,8 +57,8 @@ final class EvalCommand implements Callable<Integer> {
             if (!json) {
                 out.printf("%-12s %10s %10s %8s%n", "text", "CE (nats)", "tokens", "CE/lnV");
             }
-            for (var entry : textsToScore(m.dir()).entrySet()) {
-                long[] ids = m.tokenizer().encode(readText(entry.getValue()));
+            for (var entry : dataOptions.texts(m.dir()).entrySet()) {
+                long[] ids = m.tokenizer().encode(entry.getValue());
                 if (maxTokens != null && ids.length > maxTokens) {
                     ids = Arrays.copyOf(ids, maxTokens);
                 }
@@ -88,39 +79,5 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** --data, or the model's bundled eval/*.txt texts when none was given. */
-    private Map<String, Path> textsToScore(Path modelDir) {
-        if (!data.isEmpty()) {
-            return data;
-        }
-        Map<String, Path> bundled = new java.util.TreeMap<>();
-        Path evalDir = modelDir.resolve("eval");
-        if (Files.isDirectory(evalDir)) {
-            try (var files = Files.list(evalDir)) {
-                files.filter(f -> f.getFileName().toString().endsWith(".txt"))
-                        .forEach(f -> bundled.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), f));
-            } catch (IOException e) {
-                throw new ScalpelException("Cannot list " + evalDir + ": " + e.getMessage());
-            }
-        }
-        if (bundled.isEmpty()) {
-            throw new ScalpelException("No texts to score: pass --data NAME=FILE (this model ships no eval/*.txt).");
-        }
-        return bundled;
-    }
-
-    private static String readText(Path file) {
-        try {
-            // A strict decoder: malformed input is an error, not silently replaced characters.
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (NoSuchFileException e) {
-            throw new ScalpelException("Data file " + file + " does not exist; pass --data NAME=FILE with a text file.");
-        } catch (CharacterCodingException e) {
-            throw new ScalpelException("Data file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
-        } catch (IOException e) {
-            throw new ScalpelException("Cannot read data file " + file + ": " + e.getMessage());
-        }
     }
 }

@@ -6,8 +6,6 @@ import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HeadGates;
 import dev.scalpel.engine.model.Tensors;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -15,9 +13,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Mean next-token cross-entropy of a model over a long token sequence, by teacher forcing in windows of the
- * context length. The sequence (BOS first when given) is cut into windows that overlap by one token, so every token
- * after the first is predicted exactly once; windows of equal length run as one batch.
+ * Mean next-token cross-entropy of a model over a long token sequence, by teacher forcing in the windows of
+ * {@link TokenWindows} (every token after the first predicted exactly once).
  */
 public final class CrossEntropyEvaluator {
     private static final long REDUCTION_SUM = 2;
@@ -51,27 +48,12 @@ public final class CrossEntropyEvaluator {
      * @param gates  head gates (null = unmodified model)
      */
     public LanguageLoss evaluate(String name, long[] tokens, Integer bos, HeadGates gates) {
-        long[] seq = bos == null ? tokens : prepend(bos, tokens);
-        if (seq.length < 2) {
-            throw new ScalpelException("'" + name + "' has too little text to score (" + tokens.length + " tokens); give a longer text.");
-        }
-        List<long[]> windows = new ArrayList<>();
-        for (int start = 0; start < seq.length - 1; start += context - 1) {
-            int end = Math.min(seq.length, start + context);
-            windows.add(java.util.Arrays.copyOfRange(seq, start, end));
-        }
         double nll = 0;
         long predicted = 0;
         try (NoGradGuard noGrad = new NoGradGuard()) {
-            for (int i = 0; i < windows.size(); ) {
-                int len = windows.get(i).length;
-                int j = i;
-                while (j < windows.size() && j - i < batchSize && windows.get(j).length == len) {
-                    j++;
-                }
-                nll += batchNll(windows.subList(i, j).toArray(new long[0][]), gates);
-                predicted += (long) (j - i) * (len - 1);
-                i = j;
+            for (long[][] batch : TokenWindows.batches(name, tokens, bos, context, batchSize)) {
+                nll += batchNll(batch, gates);
+                predicted += (long) batch.length * (batch[0].length - 1);
             }
         }
         return new LanguageLoss(name, nll / predicted, predicted);
@@ -93,12 +75,5 @@ public final class CrossEntropyEvaluator {
             }
             return value;
         }
-    }
-
-    private static long[] prepend(long first, long[] rest) {
-        long[] out = new long[rest.length + 1];
-        out[0] = first;
-        System.arraycopy(rest, 0, out, 1, rest.length);
-        return out;
     }
 }

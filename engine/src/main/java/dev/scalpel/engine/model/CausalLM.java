@@ -31,6 +31,15 @@ public interface CausalLM extends AutoCloseable {
      */
     Tensor forward(Tensor inputIds, ForwardContext ctx);
 
+    /**
+     * Runs blocks {@code layer} … L−1 on a residual stream, as if the earlier blocks had produced it: what ablation
+     * and patching use to skip recomputing the layers an intervention cannot change.
+     *
+     * @param residual the stream entering block {@code layer}, [B, S, d] (as captured at blocks.{layer}.hook_resid_pre)
+     * @return logits [B, S, V], or [B, 1, V] with {@code ctx.lastPositionOnly()}
+     */
+    Tensor forwardFromLayer(int layer, Tensor residual, ForwardContext ctx);
+
     /** A KV cache for {@code batch} sequences of up to {@code capacity} positions. */
     default KvCache newCache(int batch, int capacity) {
         return new KvCache(config(), batch, capacity, device());

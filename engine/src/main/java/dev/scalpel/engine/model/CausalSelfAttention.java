@@ -63,7 +63,7 @@ public final class CausalSelfAttention {
         }
         Tensor z = hooks.run(names.z(), out.transpose(1, 2));                             // [B, S, H, D]
         if (ctx.gates() != null) {
-            z = z.mul(ctx.gates().broadcastRow(layer));
+            z = ctx.gates().apply(layer, z);
         }
         return z;
     }

@@ -103,12 +103,13 @@ public final class SampleModelRecipe {
         }
     }
 
-    /** Measures the model in {@code out} and writes its MODEL_CARD.md (atomically). */
+    /** Refreshes the bundled texts, measures the model in {@code out} and writes its MODEL_CARD.md (atomically). */
     public static void writeCard(Path out, Options options, Consumer<String> log) throws IOException {
         Pretrainer.TrainerState state = Pretrainer.readState(out);
         if (state == null) {
             throw new ScalpelException("No training state in " + out + "; build the model first (scalpel build-sample --out " + out + ").");
         }
+        copyTexts(options.corpora(), out);
         log.accept("Measuring the model for its card ...");
         var measurements = SampleModelCard.measure(out, options.corpora(), log);
         byte[] md = ModelCardMarkdown.render(measurements, state, options).getBytes(StandardCharsets.UTF_8);

@@ -94,18 +94,25 @@ public final class Gpt2Model implements CausalLM {
     @Override
     public Tensor forward(Tensor inputIds, ForwardContext ctx) {
         Hooks hooks = ctx.hooks();
-        long b = inputIds.size(0), s = inputIds.size(1), start = ctx.startPosition();
-        int h = config.numHeads(), hd = config.headDim();
-        long d = config.hiddenSize();
+        long s = inputIds.size(1), start = ctx.startPosition();
         if (start + s > config.maxPositions()) {
             throw new ScalpelException("GPT-2 has " + config.maxPositions() + " learned positions but this input reaches position "
                     + (start + s) + "; use a shorter text or context (--context / --max-new-tokens).");
         }
-
         Tensor tok = hooks.run(HookPoints.EMBED, torch.embedding(wte, inputIds));                 // [B, S, d]
         Tensor pos = hooks.run(HookPoints.POS_EMBED, wpe.narrow(0, start, s).unsqueeze(0));       // [1, S, d]
-        Tensor x = tok.add(pos);
-        for (int l = 0; l < layers.length; l++) {
+        return forwardFromLayer(0, tok.add(pos), ctx);
+    }
+
+    @Override
+    public Tensor forwardFromLayer(int first, Tensor residual, ForwardContext ctx) {
+        Hooks hooks = ctx.hooks();
+        long b = residual.size(0), s = residual.size(1);
+        int h = config.numHeads(), hd = config.headDim();
+        long d = config.hiddenSize();
+
+        Tensor x = residual;                                                                        // [B, S, d]
+        for (int l = first; l < layers.length; l++) {
             Gpt2Layer w = layers[l];
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);

@@ -88,13 +88,19 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public Tensor forward(Tensor inputIds, ForwardContext ctx) {
+        Tensor x = ctx.hooks().run(HookPoints.EMBED, torch.embedding(embed, inputIds));    // [B, S, d]
+        return forwardFromLayer(0, x, ctx);
+    }
+
+    @Override
+    public Tensor forwardFromLayer(int first, Tensor residual, ForwardContext ctx) {
         Hooks hooks = ctx.hooks();
-        long b = inputIds.size(0), s = inputIds.size(1);
+        long b = residual.size(0), s = residual.size(1);
         int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
         RotaryEmbedding.Table positions = rope.table(ctx.startPosition(), s, device);
 
-        Tensor x = hooks.run(HookPoints.EMBED, torch.embedding(embed, inputIds));          // [B, S, d]
-        for (int l = 0; l < layers.length; l++) {
+        Tensor x = residual;                                                                  // [B, S, d]
+        for (int l = first; l < layers.length; l++) {
             LlamaLayer w = layers[l];
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);

@@ -1,0 +1,302 @@
+package dev.scalpel.engine.importance;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.api.ProgressListener;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.eval.TokenLoss;
+import dev.scalpel.engine.eval.TokenWindows;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.HeadGates;
+import dev.scalpel.engine.model.HookPoints;
+import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.model.Tensors;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Layer × head importance maps of a model on one text (a language, a domain):
+ * <ul>
+ *   <li>{@code gradient}: mean over token positions of |∂L/∂g| at gates g = 1 (Michel et al. 2019), with one gate per
+ *       head and position; one forward + backward per batch gives the whole map.</li>
+ *   <li>{@code ablation-zero} / {@code ablation-mean}: ΔCE (nats per token) when the head's output is replaced by zero /
+ *       by its mean over the text's tokens. Each layer's heads are ablated together in one replicated batch (one head
+ *       per replica) that starts from the cached residual stream entering that layer.</li>
+ *   <li>{@code attention-entropy}: mean entropy (nats) of each head's attention distribution.</li>
+ *   <li>{@code activation-norm}: mean L2 norm of each head's output z.</li>
+ * </ul>
+ */
+public final class HeadImportance {
+    /** The ways to score a head. */
+    public enum Method {
+        GRADIENT("gradient"), ABLATION_ZERO("ablation-zero"), ABLATION_MEAN("ablation-mean"),
+        ATTENTION_ENTROPY("attention-entropy"), ACTIVATION_NORM("activation-norm");
+
+        private final String cliName;
+
+        Method(String cliName) {
+            this.cliName = cliName;
+        }
+
+        public String cliName() {
+            return cliName;
+        }
+
+        public static Method parse(String name) {
+            for (Method m : values()) {
+                if (m.cliName.equals(name)) {
+                    return m;
+                }
+            }
+            throw new ScalpelException("Unknown importance method '" + name + "'; use one of gradient, ablation-zero, "
+                    + "ablation-mean, attention-entropy, activation-norm.");
+        }
+    }
+
+    /**
+     * @param context   window length in tokens (BOS included)
+     * @param batchSize windows per pass
+     */
+    public record Options(int context, int batchSize) {}
+
+    /** What a map cost, for benchmarks: wall time and the time of one plain forward pass over the same batches. */
+    public record Cost(double seconds, double plainForwardSeconds, int batches) {
+        /** The computation's cost as a multiple of one forward pass over the data. */
+        public double forwardPasses() {
+            return seconds / plainForwardSeconds;
+        }
+    }
+
+    private final CausalLM model;
+    private final ModelConfig config;
+    private final Options options;
+    private Cost lastCost;
+
+    public HeadImportance(CausalLM model, Options options) {
+        this.model = model;
+        this.config = model.config();
+        this.options = options;
+    }
+
+    /** What the last {@link #compute} cost. */
+    public Cost lastCost() {
+        return lastCost;
+    }
+
+    /**
+     * @param tokens the text's ids (no BOS); {@code bos} is put first when not null
+     */
+    public ImportanceMap compute(Method method, String domain, long[] tokens, Integer bos, String modelHash,
+                                 String dataHash, ProgressListener progress) {
+        List<long[][]> batches = TokenWindows.batches(domain, tokens, bos, options.context(), options.batchSize());
+        long predicted = batches.stream().mapToLong(b -> (long) b.length * (b[0].length - 1)).sum();
+        double plain = plainForwardSeconds(batches);
+        long t0 = System.nanoTime();
+        double[][] scores = switch (method) {
+            case GRADIENT -> gradient(batches, progress);
+            case ABLATION_ZERO -> ablation(batches, null, predicted, progress);
+            case ABLATION_MEAN -> ablationToMean(batches, predicted, progress);
+            case ATTENTION_ENTROPY, ACTIVATION_NORM -> descriptive(method, batches, progress);
+        };
+        lastCost = new Cost((System.nanoTime() - t0) / 1e9, plain, batches.size());
+        return new ImportanceMap(modelHash, dataHash, domain, method.cliName(), predicted, scores);
+    }
+
+    /** Σ over positions of |∂L_seq/∂g| per head, divided by the number of positions. */
+    private double[][] gradient(List<long[][]> batches, ProgressListener progress) {
+        double[][] sum = new double[config.numLayers()][config.numHeads()];
+        long positions = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            long[][] batch = batches.get(i);
+            int b = batch.length, n = batch[0].length;
+            try (PointerScope scope = new PointerScope();
+                 HeadGates gates = HeadGates.perToken(config, b, n - 1, model.device()).requireGrad()) {
+                Tensor ids = Tensors.ids(batch, model.device());                                   // [B, n]
+                Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withGates(gates)); // [B, n-1, V]
+                // Σ_b mean_s CE: its gradient w.r.t. sequence b's gates is ∂L_b/∂g.
+                Tensor loss = TokenLoss.perToken(logits, ids.narrow(1, 1, n - 1)).sum().div(new Scalar(n - 1));
+                loss.backward();
+                Tensor perHead = gates.grad().abs().sum(new long[] {1, 2}, false, new ScalarTypeOptional()); // [L, H]
+                add(sum, Tensors.toFloats(perHead));
+                positions += (long) b * (n - 1);
+            }
+            progress.update((i + 1.0) / batches.size(), "gradient: batch " + (i + 1) + "/" + batches.size());
+        }
+        return divide(sum, positions);
+    }
+
+    /**
+     * ΔCE per head: for each layer, the residual entering it (from one plain pass) is replicated once per head and
+     * run from that layer on, each replica with one head's gate at 0 (to zero, or to {@code meanZ} when given).
+     */
+    private double[][] ablation(List<long[][]> batches, Tensor meanZ, long predicted, ProgressListener progress) {
+        int layers = config.numLayers(), heads = config.numHeads();
+        double[][] delta = new double[layers][heads];
+        String[] residPre = new String[layers];
+        for (int l = 0; l < layers; l++) {
+            residPre[l] = HookPoints.residPre(l);
+        }
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            for (int i = 0; i < batches.size(); i++) {
+                long[][] batch = batches.get(i);
+                int b = batch.length, n = batch[0].length;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor ids = Tensors.ids(batch, model.device());
+                    Tensor targets = ids.narrow(1, 1, n - 1);                                        // [B, n-1]
+                    Hooks hooks = new Hooks();
+                    Map<String, Tensor> residuals = hooks.capture(residPre);
+                    double base = TokenLoss.perSequence(model.forward(ids.narrow(1, 0, n - 1),
+                            ForwardContext.withHooks(hooks)), targets).sum().item_double();
+                    Tensor replicatedTargets = targets.repeat(heads, 1);                            // [H·B, n-1]
+                    for (int l = 0; l < layers; l++) {
+                        Tensor x = residuals.get(residPre[l]).repeat(heads, 1, 1);                   // [H·B, n-1, d]
+                        try (HeadGates gates = HeadGates.perSequence(config, heads * b, model.device())) {
+                            if (meanZ != null) {
+                                gates.withBaseline(meanZ);
+                            }
+                            for (int h = 0; h < heads; h++) {
+                                for (int r = 0; r < b; r++) {
+                                    gates.set(h * b + r, new HeadId(l, h), 0);
+                                }
+                            }
+                            Tensor nll = TokenLoss.perSequence(model.forwardFromLayer(l, x, ForwardContext.withGates(gates)),
+                                    replicatedTargets).view(heads, b).sum(new long[] {1}, false, new ScalarTypeOptional()); // [H]
+                            float[] perHead = Tensors.toFloats(nll);
+                            for (int h = 0; h < heads; h++) {
+                                delta[l][h] += perHead[h] - base;
+                            }
+                        }
+                    }
+                    residuals.values().forEach(Tensor::releaseReference);
+                }
+                progress.update((i + 1.0) / batches.size(), "ablation: batch " + (i + 1) + "/" + batches.size());
+            }
+        }
+        return divide(delta, predicted);
+    }
+
+    private double[][] ablationToMean(List<long[][]> batches, long predicted, ProgressListener progress) {
+        Tensor meanZ = meanHeadOutputs(batches);
+        meanZ.retainReference(); // shared by the gates of every layer and batch
+        try {
+            return ablation(batches, meanZ, predicted, progress);
+        } finally {
+            meanZ.releaseReference();
+        }
+    }
+
+    /** Each head's mean output z over all positions of the batches, [L, H, D]. */
+    private Tensor meanHeadOutputs(List<long[][]> batches) {
+        int layers = config.numLayers();
+        Tensor sum = torch.zeros(new long[] {layers, config.numHeads(), config.headDim()}, Tensors.floatOptions(model.device()));
+        long positions = 0;
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            for (long[][] batch : batches) {
+                int n = batch[0].length;
+                try (PointerScope scope = new PointerScope()) {
+                    Hooks hooks = new Hooks();
+                    for (int l = 0; l < layers; l++) {
+                        int layer = l;
+                        hooks.add(HookPoints.z(l), z -> {                                             // z: [B, S, H, D]
+                            sum.select(0, layer).add_(z.sum(new long[] {0, 1}, false, new ScalarTypeOptional()));
+                            return z;
+                        });
+                    }
+                    model.forward(Tensors.ids(batch, model.device()).narrow(1, 0, n - 1), ForwardContext.withHooks(hooks));
+                }
+                positions += (long) batch.length * (n - 1);
+            }
+        }
+        return sum.div(new Scalar(positions));
+    }
+
+    /** Attention entropy or output norm per head, averaged over positions. */
+    private double[][] descriptive(Method method, List<long[][]> batches, ProgressListener progress) {
+        int layers = config.numLayers();
+        double[][] sum = new double[layers][config.numHeads()];
+        long positions = 0;
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            for (int i = 0; i < batches.size(); i++) {
+                long[][] batch = batches.get(i);
+                int n = batch[0].length;
+                try (PointerScope scope = new PointerScope()) {
+                    Hooks hooks = new Hooks();
+                    for (int l = 0; l < layers; l++) {
+                        int layer = l;
+                        if (method == Method.ATTENTION_ENTROPY) {
+                            hooks.add(HookPoints.pattern(l), p -> {                                  // p: [B, H, S, T]
+                                Tensor entropy = p.mul(p.clamp_min(new Scalar(1e-30)).log()).sum(new long[] {-1}, false,
+                                        new ScalarTypeOptional()).neg();                              // [B, H, S]
+                                addRow(sum[layer], Tensors.toFloats(entropy.sum(new long[] {0, 2}, false, new ScalarTypeOptional())));
+                                return p;
+                            });
+                        } else {
+                            hooks.add(HookPoints.z(l), z -> {                                        // z: [B, S, H, D]
+                                Tensor norms = z.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2)), new long[] {-1}, false); // [B, S, H]
+                                addRow(sum[layer], Tensors.toFloats(norms.sum(new long[] {0, 1}, false, new ScalarTypeOptional())));
+                                return z;
+                            });
+                        }
+                    }
+                    model.forward(Tensors.ids(batch, model.device()).narrow(1, 0, n - 1), ForwardContext.withHooks(hooks));
+                }
+                positions += (long) batch.length * (n - 1);
+                progress.update((i + 1.0) / batches.size(), method.cliName() + ": batch " + (i + 1) + "/" + batches.size());
+            }
+        }
+        return divide(sum, positions);
+    }
+
+    /** Time of one plain forward pass over all batches (the unit the cost is reported in). */
+    private double plainForwardSeconds(List<long[][]> batches) {
+        long t0 = System.nanoTime();
+        try (NoGradGuard noGrad = new NoGradGuard()) {
+            for (long[][] batch : batches) {
+                try (PointerScope scope = new PointerScope()) {
+                    int n = batch[0].length;
+                    model.forward(Tensors.ids(batch, model.device()).narrow(1, 0, n - 1), ForwardContext.plain()).sum().item_float();
+                }
+            }
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private void add(double[][] into, float[] flat) {
+        for (int l = 0; l < into.length; l++) {
+            for (int h = 0; h < into[l].length; h++) {
+                into[l][h] += flat[l * into[l].length + h];
+            }
+        }
+    }
+
+    private static void addRow(double[] into, float[] values) {
+        for (int h = 0; h < into.length; h++) {
+            into[h] += values[h];
+        }
+    }
+
+    private static double[][] divide(double[][] sums, long count) {
+        double[][] out = new double[sums.length][];
+        for (int l = 0; l < sums.length; l++) {
+            out[l] = new double[sums[l].length];
+            for (int h = 0; h < out[l].length; h++) {
+                out[l][h] = sums[l][h] / count;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "HeadImportance[%d×%d, context %d]", config.numLayers(), config.numHeads(), options.context());
+    }
+}
