@@ -71,6 +71,10 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N", description = "Windows per pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--agree-with", paramLabel = "METHOD",
+            description = "Also compute the maps with METHOD and report the Spearman rank correlation with --method's maps.")
+    String agreeWith;
+
     @Option(names = "--out", paramLabel = "FILE", description = "Write the map (the contrast map when --contrast is given) as JSON.")
     Path out;
 
@@ -92,58 +96,106 @@ final class ImportanceCommand implements Callable<Integer> {
         try (LoadedModel lm = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
             int window = context != null ? context : Math.min(256, lm.config().maxPositions());
             var options = new HeadImportance.Options(window, batchSize);
-            String[] pair = contrastPair(lm);
+            String[] pair = contrastPair();
             Map<String, String> texts = dataOptions.texts(dir);
             checkContrastNames(pair, texts);
-            String modelHash = ModelHash.of(dir);
-            String cacheKey = "tokens=" + maxTokens + ",context=" + window;
-            ImportanceCache cache = new ImportanceCache(ImportanceCache.defaultDir());
-            var importance = new HeadImportance(lm.model(), options);
-            Map<String, ImportanceMap> maps = new LinkedHashMap<>();
-            Map<String, long[]> tokens = new LinkedHashMap<>();
-            Map<String, Object> costs = new LinkedHashMap<>();
-            for (var e : texts.entrySet()) {
-                long[] ids = lm.tokenizer().encode(e.getValue());
-                ids = Arrays.copyOf(ids, Math.min(ids.length, maxTokens));
-                tokens.put(e.getKey(), ids);
-                String dataHash = ModelHash.ofText(e.getKey() + "\n" + e.getValue());
-                var cached = noCache ? java.util.Optional.<ImportanceMap>empty() : cache.get(modelHash, dataHash, m.cliName(), cacheKey);
-                ImportanceMap map = cached.orElseGet(() -> {
-                    ImportanceMap computed = importance.compute(m, e.getKey(), tokens.get(e.getKey()), lm.tokenizer().bosForPrompts(),
-                            modelHash, dataHash, progressTo(json ? null : print));
-                    costs.put(e.getKey(), Map.of("seconds", importance.lastCost().seconds(),
-                            "forward_passes", importance.lastCost().forwardPasses()));
-                    cache.put(computed, cacheKey);
-                    return computed;
-                });
-                maps.put(e.getKey(), ImportanceMaps.normalize(map, norm));
-            }
+            MapRun run = new MapRun(lm, new HeadImportance(lm.model(), options), ModelHash.of(dir),
+                    "tokens=" + maxTokens + ",context=" + window, texts, json ? null : print);
+            Map<String, ImportanceMap> maps = run.maps(m, norm);
+            Map<String, long[]> tokens = run.tokens;
+            Map<String, Object> costs = run.costs;
             ImportanceMap contrastMap = pair == null ? null
                     : ImportanceMaps.contrast(maps.get(pair[0]), maps.get(pair[1]), Normalization.RAW);
             List<ComponentScore> componentScores = components == null ? List.of()
                     : componentScores(lm, options, tokens, pair);
             writeOut(maps, contrastMap);
+            Map<String, Double> agreement = agreeWith == null ? Map.of()
+                    : agreement(maps, contrastMap, run.maps(HeadImportance.Method.parse(agreeWith), norm), pair);
             if (json) {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("maps", maps);
                 result.put("contrast", contrastMap);
                 result.put("components", componentScores);
                 result.put("cost", costs);
+                result.put("spearman_vs_" + (agreeWith == null ? "none" : agreeWith), agreement);
                 print.println(Json.write(result));
                 return 0;
             }
             maps.forEach((name, map) -> print.println(TextHeatmap.render(map) + "\n"));
-            costs.forEach((name, c) -> print.println("cost on " + name + ": " + c));
+            costs.forEach((name, c) -> print.println("cost of " + name + ": " + c));
             if (contrastMap != null) {
                 print.println(TextHeatmap.render(contrastMap));
                 print.println("top heads for " + pair[0] + " over " + pair[1] + ": " + ImportanceMaps.topK(contrastMap, 5));
             }
+            agreement.forEach((name, rho) -> print.printf(Locale.ROOT, "Spearman rank correlation of %s vs %s on %s: %+.3f%n",
+                    method, agreeWith, name, rho));
             printComponents(componentScores, pair, print);
         }
         return 0;
     }
 
-    private String[] contrastPair(LoadedModel lm) {
+    /**
+     * Computes (or takes from the cache) one map per text for a method. Keeps the token ids and the costs of what it
+     * computed.
+     */
+    private final class MapRun {
+        final LoadedModel lm;
+        final HeadImportance importance;
+        final String modelHash;
+        final String cacheKey;
+        final Map<String, String> texts;
+        final java.io.PrintWriter progress;
+        final Map<String, long[]> tokens = new LinkedHashMap<>();
+        final Map<String, Object> costs = new LinkedHashMap<>();
+        final ImportanceCache cache = new ImportanceCache(ImportanceCache.defaultDir());
+
+        MapRun(LoadedModel lm, HeadImportance importance, String modelHash, String cacheKey, Map<String, String> texts,
+               java.io.PrintWriter progress) {
+            this.lm = lm;
+            this.importance = importance;
+            this.modelHash = modelHash;
+            this.cacheKey = cacheKey;
+            this.texts = texts;
+            this.progress = progress;
+            texts.forEach((name, text) -> {
+                long[] ids = lm.tokenizer().encode(text);
+                tokens.put(name, Arrays.copyOf(ids, Math.min(ids.length, maxTokens)));
+            });
+        }
+
+        Map<String, ImportanceMap> maps(HeadImportance.Method m, Normalization norm) {
+            Map<String, ImportanceMap> maps = new LinkedHashMap<>();
+            for (var e : texts.entrySet()) {
+                String name = e.getKey();
+                String dataHash = ModelHash.ofText(name + "\n" + e.getValue());
+                var cached = noCache ? java.util.Optional.<ImportanceMap>empty() : cache.get(modelHash, dataHash, m.cliName(), cacheKey);
+                ImportanceMap map = cached.orElseGet(() -> {
+                    ImportanceMap computed = importance.compute(m, name, tokens.get(name), lm.tokenizer().bosForPrompts(),
+                            modelHash, dataHash, progressTo(progress));
+                    costs.put(m.cliName() + " on " + name, Map.of("seconds", importance.lastCost().seconds(),
+                            "forward_passes", importance.lastCost().forwardPasses()));
+                    cache.put(computed, cacheKey);
+                    return computed;
+                });
+                maps.put(name, ImportanceMaps.normalize(map, norm));
+            }
+            return maps;
+        }
+    }
+
+    /** Spearman correlation of each text's map (and of the contrast) between two methods. */
+    private static Map<String, Double> agreement(Map<String, ImportanceMap> maps, ImportanceMap contrastMap,
+                                                 Map<String, ImportanceMap> other, String[] pair) {
+        Map<String, Double> rho = new LinkedHashMap<>();
+        maps.forEach((name, map) -> rho.put(name, ImportanceMaps.spearman(map, other.get(name))));
+        if (contrastMap != null) {
+            rho.put(pair[0] + "-" + pair[1], ImportanceMaps.spearman(contrastMap,
+                    ImportanceMaps.contrast(other.get(pair[0]), other.get(pair[1]), Normalization.RAW)));
+        }
+        return rho;
+    }
+
+    private String[] contrastPair() {
         if (contrast == null) {
             return null;
         }

@@ -113,12 +113,14 @@ public final class ComponentImportance {
                         Tensor original = w.clone();
                         int layer = ModuleNames.layerOf(d.module()).orElse(-1);
                         for (int c = 0; c < d.size(); c++) {
-                            w.sub_(d.component(c));
-                            Tensor logits = layer >= 0
-                                    ? model.forwardFromLayer(layer, residuals.get(points[layer]), ForwardContext.plain())
-                                    : model.forward(input, ForwardContext.plain());
-                            out.get(m)[c] += TokenLoss.perToken(logits, targets).sum().item_double() - base;
-                            w.copy_(original);
+                            try (PointerScope pass = new PointerScope()) { // frees this pass's logits before the next
+                                w.sub_(d.component(c));
+                                Tensor logits = layer >= 0
+                                        ? model.forwardFromLayer(layer, residuals.get(points[layer]), ForwardContext.plain())
+                                        : model.forward(input, ForwardContext.plain());
+                                out.get(m)[c] += TokenLoss.perToken(logits, targets).sum().item_double() - base;
+                                w.copy_(original);
+                            }
                         }
                         progress.update(++done / (double) total, "components: " + d.module());
                     }

@@ -76,6 +76,9 @@ public final class HeadImportance {
         }
     }
 
+    /** Replicas per ablation pass are capped so that a pass holds at most this many sequences (memory, cache). */
+    private static final int MAX_REPLICATED_SEQUENCES = 8;
+
     private final CausalLM model;
     private final ModelConfig config;
     private final Options options;
@@ -156,23 +159,13 @@ public final class HeadImportance {
                     Map<String, Tensor> residuals = hooks.capture(residPre);
                     double base = TokenLoss.perSequence(model.forward(ids.narrow(1, 0, n - 1),
                             ForwardContext.withHooks(hooks)), targets).sum().item_double();
-                    Tensor replicatedTargets = targets.repeat(heads, 1);                            // [H·B, n-1]
+                    int group = Math.max(1, Math.min(heads, MAX_REPLICATED_SEQUENCES / b)); // heads ablated per pass
                     for (int l = 0; l < layers; l++) {
-                        Tensor x = residuals.get(residPre[l]).repeat(heads, 1, 1);                   // [H·B, n-1, d]
-                        try (HeadGates gates = HeadGates.perSequence(config, heads * b, model.device())) {
-                            if (meanZ != null) {
-                                gates.withBaseline(meanZ);
-                            }
-                            for (int h = 0; h < heads; h++) {
-                                for (int r = 0; r < b; r++) {
-                                    gates.set(h * b + r, new HeadId(l, h), 0);
-                                }
-                            }
-                            Tensor nll = TokenLoss.perSequence(model.forwardFromLayer(l, x, ForwardContext.withGates(gates)),
-                                    replicatedTargets).view(heads, b).sum(new long[] {1}, false, new ScalarTypeOptional()); // [H]
-                            float[] perHead = Tensors.toFloats(nll);
-                            for (int h = 0; h < heads; h++) {
-                                delta[l][h] += perHead[h] - base;
+                        for (int first = 0; first < heads; first += group) {
+                            int k = Math.min(group, heads - first);
+                            float[] nll = ablatedNll(l, first, k, residuals.get(residPre[l]), targets, meanZ); // [k]
+                            for (int j = 0; j < k; j++) {
+                                delta[l][first + j] += nll[j] - base;
                             }
                         }
                     }
@@ -191,6 +184,31 @@ public final class HeadImportance {
             return ablation(batches, meanZ, predicted, progress);
         } finally {
             meanZ.releaseReference();
+        }
+    }
+
+    /**
+     * Summed NLL of the batch with head (l, first + j) ablated in replica j, for j < k: the residual entering layer l
+     * is repeated k times and run from layer l on.
+     *
+     * @param residual [B, S, d]; targets [B, S]
+     * @return [k]
+     */
+    private float[] ablatedNll(int l, int first, int k, Tensor residual, Tensor targets, Tensor meanZ) {
+        int b = (int) residual.size(0);
+        try (PointerScope pass = new PointerScope(); // frees this pass's logits before the next one
+             HeadGates gates = HeadGates.perSequence(config, k * b, model.device())) {
+            if (meanZ != null) {
+                gates.withBaseline(meanZ);
+            }
+            for (int j = 0; j < k; j++) {
+                for (int r = 0; r < b; r++) {
+                    gates.set(j * b + r, new HeadId(l, first + j), 0);
+                }
+            }
+            Tensor logits = model.forwardFromLayer(l, residual.repeat(k, 1, 1), ForwardContext.withGates(gates)); // [k·B, S, V]
+            return Tensors.toFloats(TokenLoss.perSequence(logits, targets.repeat(k, 1))
+                    .view(k, b).sum(new long[] {1}, false, new ScalarTypeOptional()));
         }
     }
 
