@@ -1,8 +1,11 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.eval.CrossEntropyEvaluator;
+import dev.scalpel.engine.model.HeadGates;
 import dev.scalpel.engine.model.LoadedModel;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -36,6 +39,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--ablate", paramLabel = "HEADS",
+            description = "Zero-ablate these heads (gate 0), e.g. L1H1,L2H1 or L3H* for a whole layer.")
+    String ablate;
+
     @Option(names = "--json", description = "Print {vocab_size, uniform_ce, languages: {NAME: {ce, tokens}}}.")
     boolean json;
 
@@ -51,6 +58,7 @@ final class EvalCommand implements Callable<Integer> {
         try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
             int window = context != null ? context : Math.min(256, m.config().maxPositions());
             var evaluator = new CrossEntropyEvaluator(m.model(), window, batchSize);
+            HeadGates gates = ablatedGates(m);
             int vocab = m.config().vocabSize();
             double uniform = Math.log(vocab);
             Map<String, Object> languages = new LinkedHashMap<>();
@@ -62,7 +70,7 @@ final class EvalCommand implements Callable<Integer> {
                 if (maxTokens != null && ids.length > maxTokens) {
                     ids = Arrays.copyOf(ids, maxTokens);
                 }
-                LanguageLoss loss = evaluator.evaluate(entry.getKey(), ids, m.tokenizer().bosForPrompts(), null);
+                LanguageLoss loss = evaluator.evaluate(entry.getKey(), ids, m.tokenizer().bosForPrompts(), gates);
                 languages.put(entry.getKey(), Map.of("ce", loss.ce(), "tokens", loss.tokens()));
                 if (!json) {
                     out.printf("%-12s %10.4f %10d %8.3f%n", loss.name(), loss.ce(), loss.tokens(), loss.ce() / uniform);
@@ -79,5 +87,17 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Gates with the --ablate heads at 0, or null for the unmodified model. */
+    private HeadGates ablatedGates(LoadedModel m) {
+        if (ablate == null) {
+            return null;
+        }
+        HeadGates gates = HeadGates.ones(m.config(), m.model().device());
+        for (HeadId head : HeadSet.parse(ablate, m.config().numHeads()).heads()) {
+            gates.set(head, 0);
+        }
+        return gates;
     }
 }

@@ -78,7 +78,7 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Write the map (the contrast map when --contrast is given) as JSON.")
     Path out;
 
-    @Option(names = "--no-cache", description = "Recompute maps even when the cache has them.")
+    @Option(names = "--no-cache", description = "Neither read nor write the map cache (~/.cache/scalpel/importance).")
     boolean noCache;
 
     @Option(names = "--json", description = "Machine-readable output: {maps, contrast, components, cost}.")
@@ -174,7 +174,9 @@ final class ImportanceCommand implements Callable<Integer> {
                             modelHash, dataHash, progressTo(progress));
                     costs.put(m.cliName() + " on " + name, Map.of("seconds", importance.lastCost().seconds(),
                             "forward_passes", importance.lastCost().forwardPasses()));
-                    cache.put(computed, cacheKey);
+                    if (!noCache) {
+                        cache.put(computed, cacheKey);
+                    }
                     return computed;
                 });
                 maps.put(name, ImportanceMaps.normalize(map, norm));

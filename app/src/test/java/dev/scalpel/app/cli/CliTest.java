@@ -134,6 +134,47 @@ class CliTest {
     }
 
     @Test
+    void evalWithAblatedHeadsChangesTheLossAndRejectsUnknownHeads(@TempDir Path tmp) throws IOException {
+        Path en = tmp.resolve("en.txt");
+        Files.writeString(en, "The quick brown fox jumps over the lazy dog. ".repeat(20));
+        double base = run("eval", "--model", LLAMA.toString(), "--data", "en=" + en, "--json").json()
+                .get("languages").get("en").get("ce").asDouble();
+        double ablated = run("eval", "--model", LLAMA.toString(), "--data", "en=" + en, "--json", "--ablate", "L0H*")
+                .json().get("languages").get("en").get("ce").asDouble();
+        assertTrue(Math.abs(ablated - base) > 1e-3, base + " vs " + ablated);
+        Run bad = run("eval", "--model", LLAMA.toString(), "--data", "en=" + en, "--ablate", "L0H9");
+        assertEquals(1, bad.status());
+        assertTrue(bad.err().contains("4 heads per layer"), bad.err());
+    }
+
+    @Test
+    void importanceJsonGivesMapsContrastAgreementAndComponents(@TempDir Path tmp) throws IOException {
+        Path de = tmp.resolve("de.txt");
+        Path en = tmp.resolve("en.txt");
+        Files.writeString(de, "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(12));
+        Files.writeString(en, "The quick brown fox jumps over the lazy dog. ".repeat(12));
+        Path out = tmp.resolve("de-en.json");
+        Run r = run("importance", "--model", LLAMA.toString(), "--data", "de=" + de, "--data", "en=" + en,
+                "--contrast", "de-en", "--agree-with", "ablation-zero", "--components", "layers.1.self_attn.v_proj",
+                "--rank", "3", "--context", "32", "--no-cache", "--out", out.toString(), "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode j = r.json();
+        assertEquals(2, j.get("maps").get("de").get("scores").size(), "2 layers");
+        assertEquals(4, j.get("maps").get("de").get("scores").get(0).size(), "4 heads");
+        assertEquals("de-en", j.get("contrast").get("domain").asText());
+        double rho = j.get("spearman_vs_ablation-zero").get("de").asDouble();
+        assertTrue(rho >= -1 && rho <= 1);
+        assertEquals(3, j.get("components").size());
+        assertEquals("model.layers.1.self_attn.v_proj", j.get("components").get(0).get("module").asText());
+        assertTrue(Files.isRegularFile(out));
+        assertEquals("de-en", JSON.readTree(out.toFile()).get("domain").asText());
+
+        Run badContrast = run("importance", "--model", LLAMA.toString(), "--data", "de=" + de, "--contrast", "de-fr");
+        assertEquals(1, badContrast.status());
+        assertTrue(badContrast.err().contains("'fr', which is not among the texts"), badContrast.err());
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.status());
