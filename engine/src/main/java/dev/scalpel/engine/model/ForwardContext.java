@@ -7,11 +7,18 @@ package dev.scalpel.engine.model;
  * @param hooks        hooks by hook point (null becomes none)
  * @param cache        a KV cache to read and extend, or null to process the ids as a whole sequence from position 0
  * @param lastPositionOnly compute logits only for the last position ([B, 1, V]), as generation needs
+ * @param overlay      how linear layers are applied: the stored weights (null), or with an edit's contribution
  */
-public record ForwardContext(HeadGates gates, Hooks hooks, KvCache cache, boolean lastPositionOnly) {
+public record ForwardContext(HeadGates gates, Hooks hooks, KvCache cache, boolean lastPositionOnly, LinearOverlay overlay) {
 
     public ForwardContext {
         hooks = hooks != null ? hooks : new Hooks();
+        overlay = overlay != null ? overlay : LinearOverlay.NONE;
+    }
+
+    /** Without an overlay (the stored weights). */
+    public ForwardContext(HeadGates gates, Hooks hooks, KvCache cache, boolean lastPositionOnly) {
+        this(gates, hooks, cache, lastPositionOnly, LinearOverlay.NONE);
     }
 
     /** The unmodified model over a whole sequence. */
@@ -21,6 +28,10 @@ public record ForwardContext(HeadGates gates, Hooks hooks, KvCache cache, boolea
 
     public static ForwardContext withGates(HeadGates gates) {
         return new ForwardContext(gates, null, null, false);
+    }
+
+    public static ForwardContext withOverlay(LinearOverlay overlay) {
+        return new ForwardContext(null, null, null, false, overlay);
     }
 
     public static ForwardContext withHooks(Hooks hooks) {

@@ -1,9 +1,7 @@
 package dev.scalpel.engine.model;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
@@ -14,7 +12,6 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class Weights implements AutoCloseable {
     private final Map<String, Tensor> byName = new LinkedHashMap<>();
-    private final List<Tensor> views = new ArrayList<>();
 
     /** Adds a weight; the store keeps a reference until closed. */
     public Tensor put(String name, Tensor tensor) {
@@ -24,16 +21,6 @@ public final class Weights implements AutoCloseable {
             old.releaseReference();
         }
         return tensor;
-    }
-
-    /**
-     * Keeps a view into a stored weight (e.g. the q rows of GPT-2's fused qkv) alive for the model's lifetime, so a
-     * {@code PointerScope} around loading does not free it.
-     */
-    public Tensor keepView(Tensor view) {
-        view.retainReference();
-        views.add(view);
-        return view;
     }
 
     public Tensor get(String name) {
@@ -56,8 +43,6 @@ public final class Weights implements AutoCloseable {
 
     @Override
     public void close() {
-        views.forEach(Tensor::releaseReference);
-        views.clear();
         byName.values().forEach(Tensor::releaseReference);
         byName.clear();
     }

@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.global.torch;
  * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p·(1 − lr·λ) − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
  * Weight decay λ applies only to parameters marked as decayed (matrices, not norms).
  */
-public final class AdamW implements AutoCloseable {
+public final class AdamW implements Optimizer {
     /** Hyper-parameters; {@code lr} is the peak rate, scaled each step by the schedule. */
     public record Options(double lr, double beta1, double beta2, double eps, double weightDecay) {
         public static Options defaults(double lr) {
@@ -21,30 +21,42 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    private final List<Trainable> trainables;
     private final List<Parameter> params;
     private final Options options;
     private long step;
 
-    /** A trainable tensor, its two moment buffers (same shape), and whether weight decay applies. */
-    public record Parameter(String name, Tensor value, Tensor m, Tensor v, boolean decay) {}
+    /** A trainable tensor with its two moment buffers (same shape). */
+    public record Parameter(String name, Tensor value, Tensor m, Tensor v, double lrScale, boolean decay) {}
 
     /** @param trainable name → leaf tensor with requires_grad; decay applies to tensors of rank ≥ 2 */
     public AdamW(Map<String, Tensor> trainable, Options options) {
+        this(trainable.entrySet().stream().map(e -> Trainable.of(e.getKey(), e.getValue())).toList(), options);
+    }
+
+    public AdamW(List<Trainable> trainables, Options options) {
         this.options = options;
-        this.params = trainable.entrySet().stream().map(e -> {
-            Tensor p = e.getValue();
-            Tensor m = torch.zeros_like(p);
-            Tensor v = torch.zeros_like(p);
+        this.trainables = List.copyOf(trainables);
+        this.params = trainables.stream().map(t -> {
+            Tensor m = torch.zeros_like(t.value());
+            Tensor v = torch.zeros_like(t.value());
             m.retainReference();
             v.retainReference();
-            return new Parameter(e.getKey(), p, m, v, p.dim() >= 2);
+            return new Parameter(t.name(), t.value(), m, v, t.lrScale(), t.decay());
         }).toList();
     }
 
+    @Override
+    public List<Trainable> trainables() {
+        return trainables;
+    }
+
+    /** The parameters with their moments (for checkpoints). */
     public List<Parameter> parameters() {
         return params;
     }
 
+    @Override
     public long step() {
         return step;
     }
@@ -54,8 +66,8 @@ public final class AdamW implements AutoCloseable {
         this.step = step;
     }
 
-    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
-    public void step(double lr) {
+    @Override
+    public void step(double baseLr) {
         step++;
         double b1 = options.beta1(), b2 = options.beta2();
         double bias1 = 1 - Math.pow(b1, step);
@@ -63,9 +75,10 @@ public final class AdamW implements AutoCloseable {
         try (NoGradGuard g = new NoGradGuard()) {
             for (Parameter p : params) {
                 Tensor grad = p.value().grad();
-                if (grad == null || grad.isNull() || !grad.defined()) {
+                if (grad == null || grad.isNull() || !grad.defined() || p.lrScale() == 0) {
                     continue;
                 }
+                double lr = baseLr * p.lrScale();
                 p.m().mul_(new Scalar(b1)).add_(grad, new Scalar(1 - b1));
                 p.v().mul_(new Scalar(b2)).addcmul_(grad, grad, new Scalar(1 - b2));
                 if (p.decay() && options.weightDecay() > 0) {
@@ -77,17 +90,7 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Clears every parameter's gradient. */
-    public void zeroGrad() {
-        for (Parameter p : params) {
-            Tensor grad = p.value().grad();
-            if (grad != null && !grad.isNull() && grad.defined()) {
-                grad.zero_();
-            }
-        }
-    }
-
-    /** Bytes held by the optimizer state (m and v). */
+    @Override
     public long stateBytes() {
         long n = 0;
         for (Parameter p : params) {

@@ -7,6 +7,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HookPoints;
 import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.WeightReader;
 import dev.scalpel.engine.model.Weights;
@@ -31,9 +32,10 @@ public final class Gpt2Model implements CausalLM {
     private final Tensor lnFWeight;    // [d]
     private final Tensor lnFBias;      // [d]
     private final HookPoints.Layer[] hookNames;
+    private final Gpt2Layer.Names[] weightNames;
 
     private Gpt2Model(ModelConfig config, ComputeDevice device, Weights weights, Tensor wte, Tensor wpe,
-                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias) {
+                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias, String root) {
         this.config = config;
         this.device = device;
         this.weights = weights;
@@ -43,8 +45,10 @@ public final class Gpt2Model implements CausalLM {
         this.lnFWeight = lnFWeight;
         this.lnFBias = lnFBias;
         this.hookNames = new HookPoints.Layer[layers.length];
+        this.weightNames = new Gpt2Layer.Names[layers.length];
         for (int l = 0; l < layers.length; l++) {
             hookNames[l] = HookPoints.Layer.of(l);
+            weightNames[l] = Gpt2Layer.Names.of(root, l);
         }
     }
 
@@ -63,9 +67,7 @@ public final class Gpt2Model implements CausalLM {
                 Tensor qkvBias = r.read(p + "attn.c_attn.bias", 3 * d);                                                // [3d]
                 layers[l] = new Gpt2Layer(
                         r.read(p + "ln_1.weight", d), r.read(p + "ln_1.bias", d),
-                        weights.keepView(qkv.narrow(0, 0, d)), weights.keepView(qkvBias.narrow(0, 0, d)),
-                        weights.keepView(qkv.narrow(0, d, d)), weights.keepView(qkvBias.narrow(0, d, d)),
-                        weights.keepView(qkv.narrow(0, 2 * d, d)), weights.keepView(qkvBias.narrow(0, 2 * d, d)),
+                        qkv, qkvBias,
                         transposed(weights, p + "attn.c_proj.weight", r.read(p + "attn.c_proj.weight", d, d)),
                         r.read(p + "attn.c_proj.bias", d),
                         r.read(p + "ln_2.weight", d), r.read(p + "ln_2.bias", d),
@@ -76,7 +78,7 @@ public final class Gpt2Model implements CausalLM {
             }
             Tensor lnF = r.read(root + "ln_f.weight", d);
             Tensor lnFBias = r.read(root + "ln_f.bias", d);
-            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias);
+            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias, root);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -107,6 +109,7 @@ public final class Gpt2Model implements CausalLM {
     @Override
     public Tensor forwardFromLayer(int first, Tensor residual, ForwardContext ctx) {
         Hooks hooks = ctx.hooks();
+        LinearOverlay ov = ctx.overlay();
         long b = residual.size(0), s = residual.size(1);
         int h = config.numHeads(), hd = config.headDim();
         long d = config.hiddenSize();
@@ -114,20 +117,22 @@ public final class Gpt2Model implements CausalLM {
         Tensor x = residual;                                                                        // [B, S, d]
         for (int l = first; l < layers.length; l++) {
             Gpt2Layer w = layers[l];
+            Gpt2Layer.Names n = weightNames[l];
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
             Tensor a = layerNorm(x, w.ln1Weight(), w.ln1Bias());                                    // [B, S, d]
-            Tensor q = linear(a, w.q(), w.qBias()).view(b, s, h, hd);                               // [B, S, H, D]
-            Tensor k = linear(a, w.k(), w.kBias()).view(b, s, h, hd);                               // [B, S, H, D]
-            Tensor v = linear(a, w.v(), w.vBias()).view(b, s, h, hd);                               // [B, S, H, D]
+            Tensor qkv = ov.linear(n.qkv(), a, w.qkv(), w.qkvBias());                               // [B, S, 3d]
+            Tensor q = qkv.narrow(2, 0, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
+            Tensor k = qkv.narrow(2, d, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
+            Tensor v = qkv.narrow(2, 2 * d, d).reshape(b, s, h, hd);                                 // [B, S, H, D]
             Tensor z = CausalSelfAttention.attend(l, q, k, v, config, ctx, names);                  // [B, S, H, D]
-            Tensor attnOut = hooks.run(names.attnOut(), linear(z.reshape(b, s, d), w.o(), w.oBias())); // [B, S, d]
+            Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, d), w.o(), w.oBias())); // [B, S, d]
             x = hooks.run(names.residMid(), x.add(attnOut));
 
             Tensor m = layerNorm(x, w.ln2Weight(), w.ln2Bias());                                    // [B, S, d]
-            Tensor act = torch.gelu(linear(m, w.fc(), w.fcBias()), "tanh");                        // [B, S, I]
-            Tensor mlpOut = hooks.run(names.mlpOut(), linear(act, w.proj(), w.projBias()));        // [B, S, d]
+            Tensor act = torch.gelu(ov.linear(n.fc(), m, w.fc(), w.fcBias()), "tanh");                        // [B, S, I]
+            Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.proj(), act, w.proj(), w.projBias()));        // [B, S, d]
             x = hooks.run(names.residPost(), x.add(mlpOut));
         }
         if (ctx.cache() != null) {
@@ -155,10 +160,6 @@ public final class Gpt2Model implements CausalLM {
     private Tensor layerNorm(Tensor x, Tensor weight, Tensor bias) {
         return torch.layer_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(weight),
                 new TensorOptional(bias), config.normEps(), false);
-    }
-
-    private static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return torch.linear(x, weight, new TensorOptional(bias));
     }
 
     @Override

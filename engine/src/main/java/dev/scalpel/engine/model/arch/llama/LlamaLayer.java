@@ -16,4 +16,14 @@ import org.bytedeco.pytorch.Tensor;
  * @param gate      [I, d]; up [I, d]; down [d, I]
  */
 public record LlamaLayer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
-                         Tensor o, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor up, Tensor down) {}
+                         Tensor o, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor up, Tensor down) {
+
+    /** The Hugging Face names of layer l's linear weights, as overlays see them. */
+    public record Names(String q, String k, String v, String o, String gate, String up, String down) {
+        public static Names of(int l) {
+            String p = "model.layers." + l + ".";
+            return new Names(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight",
+                    p + "self_attn.o_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight");
+        }
+    }
+}

@@ -6,6 +6,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HookPoints;
 import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.RotaryEmbedding;
 import dev.scalpel.engine.model.WeightReader;
@@ -31,6 +32,7 @@ public final class LlamaModel implements CausalLM {
     private final Tensor unembed;    // [V, d], the embedding itself when tied
     private final RotaryEmbedding rope;
     private final HookPoints.Layer[] hookNames;
+    private final LlamaLayer.Names[] weightNames;
 
     private LlamaModel(ModelConfig config, ComputeDevice device, Weights weights, Tensor embed, LlamaLayer[] layers,
                        Tensor finalNorm, Tensor unembed) {
@@ -43,8 +45,10 @@ public final class LlamaModel implements CausalLM {
         this.unembed = unembed;
         this.rope = new RotaryEmbedding(config);
         this.hookNames = new HookPoints.Layer[layers.length];
+        this.weightNames = new LlamaLayer.Names[layers.length];
         for (int l = 0; l < layers.length; l++) {
             hookNames[l] = HookPoints.Layer.of(l);
+            weightNames[l] = LlamaLayer.Names.of(l);
         }
     }
 
@@ -95,6 +99,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public Tensor forwardFromLayer(int first, Tensor residual, ForwardContext ctx) {
         Hooks hooks = ctx.hooks();
+        LinearOverlay ov = ctx.overlay();
         long b = residual.size(0), s = residual.size(1);
         int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
         RotaryEmbedding.Table positions = rope.table(ctx.startPosition(), s, device);
@@ -102,14 +107,15 @@ public final class LlamaModel implements CausalLM {
         Tensor x = residual;                                                                  // [B, S, d]
         for (int l = first; l < layers.length; l++) {
             LlamaLayer w = layers[l];
+            LlamaLayer.Names n = weightNames[l];
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
             // attention
             Tensor a = rmsNorm(x, w.inputNorm(), config.hiddenSize());                       // [B, S, d]
-            Tensor q = linear(a, w.q(), w.qBias()).view(b, s, h, hd);                         // [B, S, H, D]
-            Tensor k = linear(a, w.k(), w.kBias()).view(b, s, hkv, hd);                       // [B, S, Hkv, D]
-            Tensor v = linear(a, w.v(), w.vBias()).view(b, s, hkv, hd);                       // [B, S, Hkv, D]
+            Tensor q = ov.linear(n.q(), a, w.q(), w.qBias()).view(b, s, h, hd);               // [B, S, H, D]
+            Tensor k = ov.linear(n.k(), a, w.k(), w.kBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
+            Tensor v = ov.linear(n.v(), a, w.v(), w.vBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
             if (config.qkNorm()) {
                 q = rmsNorm(q, w.qNorm(), hd);
                 k = rmsNorm(k, w.kNorm(), hd);
@@ -117,13 +123,14 @@ public final class LlamaModel implements CausalLM {
             q = positions.apply(q);
             k = positions.apply(k);
             Tensor z = CausalSelfAttention.attend(l, q, k, v, config, ctx, names);            // [B, S, H, D]
-            Tensor attnOut = hooks.run(names.attnOut(), torch.linear(z.reshape(b, s, (long) h * hd), w.o())); // [B, S, d]
+            Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, (long) h * hd), w.o(), null)); // [B, S, d]
             x = hooks.run(names.residMid(), x.add(attnOut));
 
             // MLP: down(silu(gate(m)) · up(m))
             Tensor m = rmsNorm(x, w.postNorm(), config.hiddenSize());                        // [B, S, d]
-            Tensor act = torch.silu(torch.linear(m, w.gate())).mul(torch.linear(m, w.up()));  // [B, S, I]
-            Tensor mlpOut = hooks.run(names.mlpOut(), torch.linear(act, w.down()));          // [B, S, d]
+            Tensor act = torch.silu(ov.linear(n.gate(), m, w.gate(), null))
+                    .mul(ov.linear(n.up(), m, w.up(), null));                                     // [B, S, I]
+            Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.down(), act, w.down(), null)); // [B, S, d]
             x = hooks.run(names.residPost(), x.add(mlpOut));
         }
         if (ctx.cache() != null) {
@@ -138,10 +145,6 @@ public final class LlamaModel implements CausalLM {
 
     private Tensor rmsNorm(Tensor x, Tensor weight, long width) {
         return torch.rms_norm(x, new long[] {width}, new TensorOptional(weight), new DoubleOptional(config.normEps()));
-    }
-
-    private static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
     }
 
     public LlamaLayer layer(int l) {

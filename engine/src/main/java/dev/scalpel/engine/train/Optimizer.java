@@ -1,0 +1,46 @@
+package dev.scalpel.engine.train;
+
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Updates trainable tensors from their gradients. Implementations keep their state as tensors so it can be measured
+ * ({@link #stateBytes()}), saved and restored.
+ */
+public interface Optimizer extends AutoCloseable {
+
+    /**
+     * A trainable leaf tensor (requires_grad) with its learning-rate multiplier (per-head learning rates) and whether
+     * decoupled weight decay applies to it.
+     */
+    record Trainable(String name, Tensor value, double lrScale, boolean decay) {
+        /** A tensor trained at the base rate, decayed when it is a matrix. */
+        public static Trainable of(String name, Tensor value) {
+            return new Trainable(name, value, 1.0, value.dim() >= 2);
+        }
+    }
+
+    List<Trainable> trainables();
+
+    /** Optimizer steps taken so far. */
+    long step();
+
+    /** One update at base learning rate {@code lr} (each tensor uses lr × its lrScale); tensors without a gradient are skipped. */
+    void step(double lr);
+
+    /** Clears every trainable's gradient. */
+    default void zeroGrad() {
+        for (Trainable t : trainables()) {
+            Tensor grad = t.value().grad();
+            if (grad != null && !grad.isNull() && grad.defined()) {
+                grad.zero_();
+            }
+        }
+    }
+
+    /** Bytes of optimizer state (moments, projections). */
+    long stateBytes();
+
+    @Override
+    void close();
+}
