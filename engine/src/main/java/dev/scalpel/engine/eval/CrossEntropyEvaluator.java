@@ -5,6 +5,7 @@ import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HeadGates;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -23,6 +24,7 @@ public final class CrossEntropyEvaluator {
     private final CausalLM model;
     private final int context;
     private final int batchSize;
+    private LinearOverlay overlay = LinearOverlay.NONE;
 
     /**
      * @param context   window length in tokens, at most the model's max positions
@@ -39,6 +41,12 @@ public final class CrossEntropyEvaluator {
         this.model = model;
         this.context = context;
         this.batchSize = Math.max(1, batchSize);
+    }
+
+    /** Evaluates the model with edits applied through {@code overlay} (null = the stored weights). */
+    public CrossEntropyEvaluator withOverlay(LinearOverlay overlay) {
+        this.overlay = overlay != null ? overlay : LinearOverlay.NONE;
+        return this;
     }
 
     /**
@@ -64,7 +72,7 @@ public final class CrossEntropyEvaluator {
         try (PointerScope scope = new PointerScope()) {
             int b = windows.length, n = windows[0].length;
             Tensor ids = Tensors.ids(windows, model.device());                               // [B, n]
-            Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withGates(gates)); // [B, n-1, V]
+            Tensor logits = model.forward(ids.narrow(1, 0, n - 1), new ForwardContext(gates, null, null, false, overlay)); // [B, n-1, V]
             Tensor targets = ids.narrow(1, 1, n - 1).reshape(-1);                           // [B·(n-1)]
             Tensor loss = torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)), targets,
                     new TensorOptional(), REDUCTION_SUM, NO_IGNORE_INDEX, 0.0);

@@ -28,6 +28,11 @@ public record ComputeDevice(String spec) {
         return new ComputeDevice(spec);
     }
 
+    /** The device a tensor lives on. */
+    public static ComputeDevice of(org.bytedeco.pytorch.Tensor t) {
+        return t.is_cuda() ? new ComputeDevice("cuda:" + t.device().index()) : CPU;
+    }
+
     public boolean isCuda() {
         return spec.startsWith("cuda");
     }

@@ -60,7 +60,7 @@ public final class TokenCorpus {
         long[][] rows = new long[batch][length];
         for (int b = 0; b < batch; b++) {
             int[] source = tokensBySource.get(pick(r.nextDouble()));
-            if (source.length < length) {
+            if (source.length < length - 1) {
                 throw new ScalpelException("A training text has " + source.length + " tokens, fewer than one window of "
                         + length + "; give more text or a shorter context.");
             }

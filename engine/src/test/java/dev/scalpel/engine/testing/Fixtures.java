@@ -7,14 +7,22 @@ import java.nio.file.Path;
 public final class Fixtures {
     private Fixtures() {}
 
+    /** The bundled sample model, {@code sample-models/polyglot-tiny}. */
+    public static Path sampleModel() {
+        return upwards(Path.of("sample-models", "polyglot-tiny"));
+    }
+
     /** The folder {@code fixtures/models/<name>} of the repository, found upwards from the working folder. */
     public static Path model(String name) {
+        return upwards(Path.of("fixtures", "models", name));
+    }
+
+    private static Path upwards(Path relative) {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("fixtures").resolve("models").resolve(name);
-            if (Files.isDirectory(candidate)) {
-                return candidate;
+            if (Files.isDirectory(p.resolve(relative))) {
+                return p.resolve(relative);
             }
         }
-        throw new IllegalStateException("fixture model '" + name + "' not found above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(relative + " not found above " + Path.of("").toAbsolutePath());
     }
 }

@@ -1,0 +1,26 @@
+package dev.scalpel.engine.edit;
+
+import dev.scalpel.engine.model.LinearOverlay;
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/** Runs a model with edits: each linear layer's stored output plus every edit's contribution to it. */
+public final class EditOverlay implements LinearOverlay {
+    private final List<Edit> edits;
+
+    public EditOverlay(List<Edit> edits) {
+        this.edits = List.copyOf(edits);
+    }
+
+    @Override
+    public Tensor linear(String weightName, Tensor x, Tensor weight, Tensor bias) {
+        Tensor y = LinearOverlay.plain(weightName, x, weight, bias);                        // [..., out]
+        for (Edit e : edits) {
+            Tensor extra = e.contribution(weightName, x, weight);
+            if (extra != null) {
+                y = y.add(extra);
+            }
+        }
+        return y;
+    }
+}

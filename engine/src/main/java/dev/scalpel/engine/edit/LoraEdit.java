@@ -1,0 +1,184 @@
+package dev.scalpel.engine.edit;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.train.Optimizer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * LoRA, either on whole modules (PEFT's kind: target modules × layers, one rank per module or a rank pattern) or
+ * restricted to chosen heads (head-LoRA: only the heads' q/k/v rows and o_proj columns change; see {@link HeadLayout}
+ * for how grouped k/v heads are shared).
+ */
+public final class LoraEdit implements Edit {
+    private final String kind;
+    private final HeadSet heads;             // null for module LoRA
+    private final List<String> projections;  // for head-LoRA
+    private final int rank;
+    private final double alpha;
+    private final double dropout;
+    private final Map<String, LoraAdapter> adapters;  // by weight name
+    private final Map<String, long[]> shapes;         // weight name → [out, in]
+    private boolean training;
+
+    private LoraEdit(String kind, HeadSet heads, List<String> projections, int rank, double alpha, double dropout,
+                     Map<String, LoraAdapter> adapters, Map<String, long[]> shapes) {
+        this.kind = kind;
+        this.heads = heads;
+        this.projections = projections;
+        this.rank = rank;
+        this.alpha = alpha;
+        this.dropout = dropout;
+        this.adapters = adapters;
+        this.shapes = shapes;
+    }
+
+    /**
+     * Module LoRA on every weight whose name matches one of {@code modules} (e.g. "q_proj", "v_proj") in
+     * {@code layers} (null = all), rank from {@code rankPattern} when it has a key contained in the name, else
+     * {@code rank}.
+     */
+    public static LoraEdit modules(CausalLM model, List<String> modules, List<Integer> layers, int rank,
+                                   Map<String, Integer> rankPattern, double alpha, double dropout, long seed) {
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (var e : model.weights().asMap().entrySet()) {
+            String name = e.getKey();
+            if (e.getValue().dim() != 2 || modules.stream().noneMatch(m -> name.contains("." + m + ".weight"))) {
+                continue;
+            }
+            int layer = dev.scalpel.engine.components.ModuleNames.layerOf(name).orElse(-1);
+            if (layers != null && !layers.contains(layer)) {
+                continue;
+            }
+            int r = rankPattern.entrySet().stream().filter(p -> name.contains(p.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElse(rank);
+            long[] shape = {e.getValue().size(0), e.getValue().size(1)};
+            shapes.put(name, shape);
+            adapters.put(name, LoraAdapter.fresh(name, null, shape[0], shape[1], r, alpha, model.device(), seed + adapters.size()));
+        }
+        if (adapters.isEmpty()) {
+            throw new ScalpelException("No weight matches the LoRA target modules " + modules
+                    + (layers != null ? " in layers " + layers : "") + "; use names like q_proj, v_proj, down_proj.");
+        }
+        return new LoraEdit("lora", null, List.copyOf(modules), rank, alpha, dropout, adapters, shapes);
+    }
+
+    /** Head-LoRA: adapters on the chosen heads' slices of the chosen projections (q, k, v, o). */
+    public static LoraEdit heads(CausalLM model, HeadSet heads, List<HeadLayout.Projection> projections, int rank,
+                                 double alpha, double dropout, long seed) {
+        if (heads.isEmpty()) {
+            throw new ScalpelException("Head-LoRA needs at least one head; mark heads to train first.");
+        }
+        HeadLayout layout = new HeadLayout(model.config());
+        Map<String, List<Slice>> byWeight = new LinkedHashMap<>();
+        for (HeadId h : heads.heads()) {
+            for (HeadLayout.Projection p : projections) {
+                Slice s = layout.slice(h, p);
+                byWeight.computeIfAbsent(s.weightName() + "#" + s.dim(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (List<Slice> slices : byWeight.values()) {
+            Slice union = Slice.union(slices);
+            Tensor w = model.weights().get(union.weightName());
+            if (w == null) {
+                throw new ScalpelException("Weight " + union.weightName() + " is not in this model; head-LoRA cannot place its adapter.");
+            }
+            long[] shape = {w.size(0), w.size(1)};
+            shapes.put(union.weightName(), shape);
+            adapters.put(union.weightName(), LoraAdapter.fresh(union.weightName(), union, shape[0], shape[1], rank, alpha,
+                    model.device(), seed + adapters.size()));
+        }
+        List<String> names = projections.stream().map(p -> p.name().toLowerCase(Locale.ROOT)).toList();
+        return new LoraEdit("head-lora", heads, names, rank, alpha, dropout, adapters, shapes);
+    }
+
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public String describe() {
+        String where = heads != null ? "on " + heads + " (" + String.join(",", projections) + ")"
+                : "on " + String.join(",", projections) + " (" + adapters.size() + " matrices)";
+        return String.format(Locale.ROOT, "%s r=%d α=%s %s, %,d params", kind.equals("lora") ? "LoRA" : "head-LoRA",
+                rank, alpha, where, parameterCount());
+    }
+
+    @Override
+    public List<String> weightNames() {
+        return List.copyOf(adapters.keySet());
+    }
+
+    @Override
+    public Tensor contribution(String weightName, Tensor x, Tensor weight) {
+        LoraAdapter a = adapters.get(weightName);
+        return a == null ? null : a.contribution(x, weight.size(0), dropout, training);
+    }
+
+    @Override
+    public Map<String, Tensor> denseDeltas(Map<String, Tensor> weights) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        adapters.forEach((name, a) -> out.put(name, a.denseDelta(shapes.get(name)[0], shapes.get(name)[1])));
+        return out;
+    }
+
+    @Override
+    public List<Optimizer.Trainable> trainables() {
+        List<Optimizer.Trainable> t = new ArrayList<>();
+        adapters.forEach((name, a) -> {
+            t.add(new Optimizer.Trainable(name + ".lora_A", a.a, 1.0, false));
+            t.add(new Optimizer.Trainable(name + ".lora_B", a.b, 1.0, false));
+        });
+        return t;
+    }
+
+    @Override
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    @Override
+    public Map<String, Object> metadata() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", kind);
+        m.put("rank", rank);
+        m.put("alpha", alpha);
+        m.put("dropout", dropout);
+        if (heads != null) {
+            m.put("heads", heads.toString());
+        }
+        m.put("projections", projections);
+        m.put("adapters", adapters.values().stream().collect(Collectors.toMap(a -> a.weightName, a -> Map.of(
+                "rank", a.a.size(0),
+                "slice_dim", a.slice == null ? -1 : a.slice.dim(),
+                "slice", a.slice == null ? List.of() : a.slice.indices()), (x, y) -> x, LinkedHashMap::new)));
+        return m;
+    }
+
+    @Override
+    public Map<String, Tensor> tensors() {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        adapters.forEach((name, a) -> {
+            t.put(name + ".lora_A", a.a);
+            t.put(name + ".lora_B", a.b);
+        });
+        return t;
+    }
+
+    @Override
+    public void close() {
+        adapters.values().forEach(LoraAdapter::close);
+    }
+}

@@ -1,0 +1,224 @@
+package dev.scalpel.engine.train;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.api.TrainingProgress;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditOverlay;
+import dev.scalpel.engine.eval.TokenLoss;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Trains an {@link Edit} (LoRA, head-LoRA, a head fine-tune, prefactors) on a frozen model. The base weights never
+ * change: the edit's contribution is added through an overlay. Objectives:
+ * <ul>
+ *   <li>{@code learn}: next-token CE on target rows, with {@code generalRatio} of each batch's rows taken from general
+ *       text (default 25 %);</li>
+ *   <li>{@code unlearn}: relu(ln V − CE_target), raising the target loss up to a uniform guess (optimizer momentum
+ *       can carry it somewhat past ln V);</li>
+ *   <li>{@code unlearn-uniform}: CE of the uniform distribution against the model's next-token distribution on target
+ *       positions, pulling those predictions towards a uniform guess (target CE → ln V, not beyond);</li>
+ *   <li>plus {@code retainWeight} · KL(base ‖ edited) of the next-token distributions on retain text.</li>
+ * </ul>
+ * The target text is cut to {@code tokenBudget} tokens: training sees exactly those target tokens (and no others),
+ * as many times as the steps take. A cancel keeps the last completed step; a non-finite loss restores the edit to the
+ * last finite step and stops.
+ */
+public final class FineTuner {
+    /** What the edit is trained to do. */
+    public enum Objective {
+        LEARN, UNLEARN, UNLEARN_UNIFORM;
+
+        public static Objective parse(String name) {
+            return switch (name) {
+                case "learn" -> LEARN;
+                case "unlearn" -> UNLEARN;
+                case "unlearn-uniform" -> UNLEARN_UNIFORM;
+                default -> throw new ScalpelException("Unknown objective '" + name + "'; use learn, unlearn or unlearn-uniform.");
+            };
+        }
+    }
+
+    /**
+     * @param tokenBudget target tokens available to training (the text is cut to this many)
+     * @param optimizer   "adamw", "apollo" or "apollo-mini"
+     */
+    public record Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
+                       int batchSize, int context, double lr, String optimizer, long seed) {
+        public Spec {
+            if (tokenBudget < 1) {
+                throw new ScalpelException("The token budget must be at least 1 target token, got " + tokenBudget + ".");
+            }
+            if (steps < 1 || batchSize < 1 || context < 2) {
+                throw new ScalpelException("steps and batch size must be ≥ 1 and the context ≥ 2.");
+            }
+            if (generalRatio < 0 || generalRatio >= 1) {
+                throw new ScalpelException("The general-data ratio must be in [0, 1), got " + generalRatio + ".");
+            }
+        }
+    }
+
+    /** Token ids (no BOS) of the texts; general and retain may be null. */
+    public record Data(long[] target, long[] general, long[] retain, int bos) {}
+
+    /**
+     * @param targetTokens distinct target tokens training saw (≤ the budget)
+     * @param stopReason   null when all steps ran
+     */
+    public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, String stopReason) {}
+
+    private final CausalLM model;
+    private final Edit edit;
+    private final Spec spec;
+
+    public FineTuner(CausalLM model, Edit edit, Spec spec) {
+        this.model = model;
+        this.edit = edit;
+        this.spec = spec;
+    }
+
+    public Result run(Data data, Consumer<TrainingProgress> progress, BooleanSupplier cancelled) {
+        long[] target = Arrays.copyOf(data.target(), Math.min(data.target().length, spec.tokenBudget()));
+        int length = Math.min(spec.context(), target.length + 1);      // BOS + tokens per row
+        int generalRows = spec.objective() == Objective.LEARN && data.general() != null
+                ? (int) Math.round(spec.batchSize() * spec.generalRatio()) : 0;
+        int targetRows = Math.max(1, spec.batchSize() - generalRows);
+        TokenCorpus targetCorpus = single(target, data.bos());
+        TokenCorpus generalCorpus = generalRows > 0 ? single(data.general(), data.bos()) : null;
+        TokenCorpus retainCorpus = spec.retainWeight() > 0 && data.retain() != null ? single(data.retain(), data.bos()) : null;
+        EditOverlay overlay = new EditOverlay(List.of(edit));
+        List<Optimizer.Trainable> trainables = edit.trainables();
+        double lnV = Math.log(model.config().vocabSize());
+        long processed = 0;
+        double lastLoss = Double.NaN;
+        edit.setTraining(true);
+        long start = System.nanoTime();
+        try (Optimizer optimizer = Optimizers.create(spec.optimizer(), trainables, spec.lr(), spec.seed());
+             Snapshot lastGood = new Snapshot(trainables)) {
+            for (int step = 1; step <= spec.steps(); step++) {
+                if (cancelled.getAsBoolean()) {
+                    return new Result(step - 1, target.length, processed, lastLoss, "cancelled");
+                }
+                double loss;
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV);
+                    if (generalCorpus != null) {
+                        long[][] rows = generalCorpus.batch(spec.seed() + 1, step, generalRows, Math.min(spec.context(), length));
+                        total = total.add(ce(rows, overlay).mul(new Scalar(generalRows / (double) spec.batchSize())));
+                    }
+                    if (retainCorpus != null) {
+                        long[][] rows = retainCorpus.batch(spec.seed() + 2, step, targetRows, spec.context());
+                        total = total.add(retainKl(rows, overlay).mul(new Scalar(spec.retainWeight())));
+                    }
+                    loss = total.item_double();
+                    if (!Double.isFinite(loss)) {
+                        lastGood.restore();
+                        return new Result(step - 1, target.length, processed, lastLoss,
+                                "the loss became " + loss + " at step " + step + "; the edit was restored to step " + (step - 1));
+                    }
+                    optimizer.zeroGrad();
+                    total.backward();
+                    optimizer.step(spec.lr());
+                }
+                lastGood.take();
+                processed += (long) targetRows * (length - 1);
+                lastLoss = loss;
+                double seconds = (System.nanoTime() - start) / 1e9;
+                progress.accept(new TrainingProgress(step, spec.steps(), processed, loss,
+                        (double) step * spec.batchSize() * length / seconds, spec.lr()));
+            }
+            return new Result(spec.steps(), target.length, processed, lastLoss, null);
+        } finally {
+            edit.setTraining(false);
+        }
+    }
+
+    /** learn: mean CE of the rows; unlearn: relu(ln V − mean CE); unlearn-uniform: mean −(1/V)·Σ_v log p_v. */
+    private Tensor targetLoss(long[][] rows, EditOverlay overlay, double lnV) {
+        if (spec.objective() == Objective.UNLEARN_UNIFORM) {
+            int n = rows[0].length;
+            Tensor input = Tensors.ids(rows, model.device()).narrow(1, 0, n - 1);
+            Tensor logProbs = torch.log_softmax(model.forward(input, ForwardContext.withOverlay(overlay)), -1); // [R, n-1, V]
+            return logProbs.mean().neg();
+        }
+        Tensor ce = ce(rows, overlay);
+        return spec.objective() == Objective.LEARN ? ce : torch.relu(ce.neg().add(new Scalar(lnV)));
+    }
+
+    /** Mean next-token CE of rows [R, n] through the edited model (a scalar tensor with gradient). */
+    private Tensor ce(long[][] rows, EditOverlay overlay) {
+        int n = rows[0].length;
+        Tensor ids = Tensors.ids(rows, model.device());
+        Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withOverlay(overlay));   // [R, n-1, V]
+        return TokenLoss.perToken(logits, ids.narrow(1, 1, n - 1)).mean();
+    }
+
+    /** Mean over positions of KL(p_base ‖ p_edited) on rows [R, n]. */
+    private Tensor retainKl(long[][] rows, EditOverlay overlay) {
+        int n = rows[0].length;
+        Tensor input = Tensors.ids(rows, model.device()).narrow(1, 0, n - 1);
+        Tensor baseLogProbs;
+        try (NoGradGuard g = new NoGradGuard()) {
+            baseLogProbs = torch.log_softmax(model.forward(input, ForwardContext.plain()), -1);        // [R, n-1, V]
+        }
+        Tensor editedLogProbs = torch.log_softmax(model.forward(input, ForwardContext.withOverlay(overlay)), -1);
+        return baseLogProbs.exp().mul(baseLogProbs.sub(editedLogProbs)).sum(new long[] {-1}, false,
+                new org.bytedeco.pytorch.ScalarTypeOptional()).mean();
+    }
+
+    private static TokenCorpus single(long[] tokens, int bos) {
+        int[] ints = new int[tokens.length];
+        for (int i = 0; i < ints.length; i++) {
+            ints[i] = (int) tokens[i];
+        }
+        return new TokenCorpus(Map.of("text", ints), Map.of("text", 1.0), bos);
+    }
+
+    /** Copies of the trainables after the last finite step, to restore after a NaN. */
+    private static final class Snapshot implements AutoCloseable {
+        private final List<Optimizer.Trainable> trainables;
+        private final List<Tensor> copies = new ArrayList<>();
+
+        Snapshot(List<Optimizer.Trainable> trainables) {
+            this.trainables = trainables;
+            for (Optimizer.Trainable t : trainables) {
+                Tensor c = t.value().detach().clone();
+                c.retainReference();
+                copies.add(c);
+            }
+        }
+
+        void take() {
+            try (NoGradGuard g = new NoGradGuard()) {
+                for (int i = 0; i < copies.size(); i++) {
+                    copies.get(i).copy_(trainables.get(i).value());
+                }
+            }
+        }
+
+        void restore() {
+            try (NoGradGuard g = new NoGradGuard()) {
+                for (int i = 0; i < copies.size(); i++) {
+                    trainables.get(i).value().copy_(copies.get(i));
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            copies.forEach(Tensor::releaseReference);
+        }
+    }
+}

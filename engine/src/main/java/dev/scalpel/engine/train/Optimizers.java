@@ -1,0 +1,19 @@
+package dev.scalpel.engine.train;
+
+import dev.scalpel.engine.api.ScalpelException;
+import java.util.List;
+
+/** Makes the optimizer a training spec names. */
+public final class Optimizers {
+    private Optimizers() {}
+
+    /** @param name adamw, apollo or apollo-mini */
+    public static Optimizer create(String name, List<Optimizer.Trainable> trainables, double lr, long seed) {
+        return switch (name) {
+            case "adamw" -> new AdamW(trainables, new AdamW.Options(lr, 0.9, 0.999, 1e-8, 0.0));
+            case "apollo" -> new Apollo(trainables, Apollo.Options.defaults().withSeed(seed));
+            case "apollo-mini" -> new Apollo(trainables, Apollo.Options.mini().withSeed(seed));
+            default -> throw new ScalpelException("Unknown optimizer '" + name + "'; use adamw, apollo or apollo-mini.");
+        };
+    }
+}
