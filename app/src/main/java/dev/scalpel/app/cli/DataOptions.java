@@ -2,11 +2,7 @@ package dev.scalpel.app.cli;
 
 import dev.scalpel.engine.api.ScalpelException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +19,7 @@ public final class DataOptions {
     /** Name → text of --data, or of the model's bundled eval/*.txt when none was given. */
     public Map<String, String> texts(Path modelDir) {
         Map<String, String> texts = new LinkedHashMap<>();
-        files(modelDir).forEach((name, file) -> texts.put(name, read(file)));
+        files(modelDir).forEach((name, file) -> texts.put(name, TextFiles.readUtf8(file)));
         return texts;
     }
 
@@ -45,18 +41,5 @@ public final class DataOptions {
             throw new ScalpelException("No texts given: pass --data NAME=FILE (this model ships no eval/*.txt).");
         }
         return bundled;
-    }
-
-    private static String read(Path file) {
-        try {
-            // A strict decoder: malformed input is an error, not silently replaced characters.
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (NoSuchFileException e) {
-            throw new ScalpelException("Data file " + file + " does not exist; pass --data NAME=FILE with a text file.");
-        } catch (CharacterCodingException e) {
-            throw new ScalpelException("Data file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
-        } catch (IOException e) {
-            throw new ScalpelException("Cannot read data file " + file + ": " + e.getMessage());
-        }
     }
 }

@@ -4,11 +4,14 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.eval.CrossEntropyEvaluator;
 import dev.scalpel.engine.model.HeadGates;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.LoadedModel;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,6 +32,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     DataOptions dataOptions;
+
+    @Mixin
+    EditsOptions editsOptions;
 
     @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
     Integer maxTokens;
@@ -54,39 +60,48 @@ final class EvalCommand implements Callable<Integer> {
         if (maxTokens != null && maxTokens < 2) {
             throw new ScalpelException("--max-tokens must be at least 2, got " + maxTokens + ".");
         }
-        var out = spec.commandLine().getOut();
         try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
-            int window = context != null ? context : Math.min(256, m.config().maxPositions());
-            var evaluator = new CrossEntropyEvaluator(m.model(), window, batchSize);
-            HeadGates gates = ablatedGates(m);
-            int vocab = m.config().vocabSize();
-            double uniform = Math.log(vocab);
-            Map<String, Object> languages = new LinkedHashMap<>();
-            if (!json) {
-                out.printf("%-12s %10s %10s %8s%n", "text", "CE (nats)", "tokens", "CE/lnV");
-            }
-            for (var entry : dataOptions.texts(m.dir()).entrySet()) {
-                long[] ids = m.tokenizer().encode(entry.getValue());
-                if (maxTokens != null && ids.length > maxTokens) {
-                    ids = Arrays.copyOf(ids, maxTokens);
-                }
-                LanguageLoss loss = evaluator.evaluate(entry.getKey(), ids, m.tokenizer().bosForPrompts(), gates);
-                languages.put(entry.getKey(), Map.of("ce", loss.ce(), "tokens", loss.tokens()));
-                if (!json) {
-                    out.printf("%-12s %10.4f %10d %8.3f%n", loss.name(), loss.ce(), loss.tokens(), loss.ce() / uniform);
-                }
-            }
-            if (json) {
-                Map<String, Object> result = new LinkedHashMap<>();
-                result.put("vocab_size", vocab);
-                result.put("uniform_ce", uniform);
-                result.put("languages", languages);
-                out.println(Json.write(result));
-            } else {
-                out.printf("uniform baseline ln(V) = ln(%d) = %.4f nats%n", vocab, uniform);
+            List<Edit> edits = editsOptions.load(m);
+            try {
+                evaluate(m, EditsOptions.overlay(edits));
+            } finally {
+                edits.forEach(Edit::close);
             }
         }
         return 0;
+    }
+
+    private void evaluate(LoadedModel m, LinearOverlay overlay) {
+        var out = spec.commandLine().getOut();
+        int window = context != null ? context : Math.min(256, m.config().maxPositions());
+        var evaluator = new CrossEntropyEvaluator(m.model(), window, batchSize).withOverlay(overlay);
+        HeadGates gates = ablatedGates(m);
+        int vocab = m.config().vocabSize();
+        double uniform = Math.log(vocab);
+        Map<String, Object> languages = new LinkedHashMap<>();
+        if (!json) {
+            out.printf("%-12s %10s %10s %8s%n", "text", "CE (nats)", "tokens", "CE/lnV");
+        }
+        for (var entry : dataOptions.texts(m.dir()).entrySet()) {
+            long[] ids = m.tokenizer().encode(entry.getValue());
+            if (maxTokens != null && ids.length > maxTokens) {
+                ids = Arrays.copyOf(ids, maxTokens);
+            }
+            LanguageLoss loss = evaluator.evaluate(entry.getKey(), ids, m.tokenizer().bosForPrompts(), gates);
+            languages.put(entry.getKey(), Map.of("ce", loss.ce(), "tokens", loss.tokens()));
+            if (!json) {
+                out.printf("%-12s %10.4f %10d %8.3f%n", loss.name(), loss.ce(), loss.tokens(), loss.ce() / uniform);
+            }
+        }
+        if (json) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("vocab_size", vocab);
+            result.put("uniform_ce", uniform);
+            result.put("languages", languages);
+            out.println(Json.write(result));
+        } else {
+            out.printf("uniform baseline ln(V) = ln(%d) = %.4f nats%n", vocab, uniform);
+        }
     }
 
     /** Gates with the --ablate heads at 0, or null for the unmodified model. */

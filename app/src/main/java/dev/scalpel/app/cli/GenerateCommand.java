@@ -1,9 +1,11 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.infer.Generator;
 import dev.scalpel.engine.infer.SamplingOptions;
 import dev.scalpel.engine.model.LoadedModel;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,6 +22,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     RuntimeOptions runtimeOptions;
+
+    @Mixin
+    EditsOptions editsOptions;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The text to continue.")
     String prompt;
@@ -48,7 +53,13 @@ final class GenerateCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
             long[] promptIds = m.tokenizer().encodePrompt(prompt);
-            long[] outputIds = new Generator(m.model()).generate(promptIds, options, null);
+            List<Edit> edits = editsOptions.load(m);
+            long[] outputIds;
+            try {
+                outputIds = new Generator(m.model(), null, null, EditsOptions.overlay(edits)).generate(promptIds, options, null);
+            } finally {
+                edits.forEach(Edit::close);
+            }
             String text = m.tokenizer().decode(outputIds);
             if (json) {
                 Map<String, Object> result = new LinkedHashMap<>();

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = ScalpelCommand.Version.class,
         description = "Head-level surgery on transformer language models.",
-        subcommands = {InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, TrainCommand.class,
+                BenchCommand.class,
                 BuildSampleCommand.class,
                 CommandLine.HelpCommand.class})
 public final class ScalpelCommand implements Runnable {

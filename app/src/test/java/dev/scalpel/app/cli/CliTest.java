@@ -175,6 +175,36 @@ class CliTest {
     }
 
     @Test
+    void trainWritesAnEditsFileThatEvalAndGenerateApply(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("target.txt"), "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(30));
+        Files.writeString(tmp.resolve("spec.json"), """
+                {"method": "head-lora", "heads": "L1H0,L0H3", "rank": 2, "alpha": 4,
+                 "objective": "learn", "target": "target.txt", "token_budget": 300,
+                 "steps": 15, "batch_size": 2, "context": 32, "lr": 0.01, "seed": 3}
+                """);
+        Path edits = tmp.resolve("out").resolve("de.edits.json");
+        Run train = run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("spec.json").toString(), "--out", edits.toString(), "--json");
+        assertEquals(0, train.status(), train.err());
+        JsonNode summary = train.json();
+        assertEquals(15, summary.get("steps").asInt());
+        assertEquals(300, summary.get("target_tokens").asInt());
+        assertTrue(summary.get("trainable_parameters").asLong() > 0);
+
+        String[] eval = {"eval", "--model", LLAMA.toString(), "--data", "de=" + tmp.resolve("target.txt"), "--json", "--context", "32"};
+        double base = run(eval).json().get("languages").get("de").get("ce").asDouble();
+        double edited = run(concat(concat(eval, "--edits"), edits.toString())).json().get("languages").get("de").get("ce").asDouble();
+        assertTrue(edited < base - 0.1, "learning the target must lower its CE: " + base + " -> " + edited);
+
+        Run gen = run("generate", "--model", LLAMA.toString(), "--prompt", "Der", "--max-new-tokens", "5", "--edits", edits.toString(), "--json");
+        assertEquals(0, gen.status(), gen.err());
+
+        Files.writeString(tmp.resolve("bad.json"), "{\"method\": \"head-lora\", \"heads\": \"L1H0\", \"stepz\": 3}");
+        Run bad = run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("bad.json").toString(), "--out", edits.toString());
+        assertEquals(1, bad.status());
+        assertTrue(bad.err().contains("stepz"), bad.err());
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.status());

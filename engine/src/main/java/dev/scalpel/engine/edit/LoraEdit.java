@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -21,7 +20,9 @@ import org.bytedeco.pytorch.Tensor;
 public final class LoraEdit implements Edit {
     private final String kind;
     private final HeadSet heads;             // null for module LoRA
-    private final List<String> projections;  // for head-LoRA
+    private final List<String> projections;  // head-LoRA: q/k/v/o; module LoRA: the target module names
+    private final List<Integer> layers;      // module LoRA: layers_to_transform, or null for all
+    private final Map<String, Integer> rankPattern;
     private final int rank;
     private final double alpha;
     private final double dropout;
@@ -29,11 +30,14 @@ public final class LoraEdit implements Edit {
     private final Map<String, long[]> shapes;         // weight name → [out, in]
     private boolean training;
 
-    private LoraEdit(String kind, HeadSet heads, List<String> projections, int rank, double alpha, double dropout,
+    private LoraEdit(String kind, HeadSet heads, List<String> projections, List<Integer> layers,
+                     Map<String, Integer> rankPattern, int rank, double alpha, double dropout,
                      Map<String, LoraAdapter> adapters, Map<String, long[]> shapes) {
         this.kind = kind;
         this.heads = heads;
         this.projections = projections;
+        this.layers = layers;
+        this.rankPattern = rankPattern;
         this.rank = rank;
         this.alpha = alpha;
         this.dropout = dropout;
@@ -69,7 +73,8 @@ public final class LoraEdit implements Edit {
             throw new ScalpelException("No weight matches the LoRA target modules " + modules
                     + (layers != null ? " in layers " + layers : "") + "; use names like q_proj, v_proj, down_proj.");
         }
-        return new LoraEdit("lora", null, List.copyOf(modules), rank, alpha, dropout, adapters, shapes);
+        return new LoraEdit("lora", null, List.copyOf(modules), layers == null ? null : List.copyOf(layers),
+                Map.copyOf(rankPattern), rank, alpha, dropout, adapters, shapes);
     }
 
     /** Head-LoRA: adapters on the chosen heads' slices of the chosen projections (q, k, v, o). */
@@ -100,7 +105,7 @@ public final class LoraEdit implements Edit {
                     model.device(), seed + adapters.size()));
         }
         List<String> names = projections.stream().map(p -> p.name().toLowerCase(Locale.ROOT)).toList();
-        return new LoraEdit("head-lora", heads, names, rank, alpha, dropout, adapters, shapes);
+        return new LoraEdit("head-lora", heads, names, null, Map.of(), rank, alpha, dropout, adapters, shapes);
     }
 
     @Override
@@ -158,12 +163,13 @@ public final class LoraEdit implements Edit {
         m.put("dropout", dropout);
         if (heads != null) {
             m.put("heads", heads.toString());
+            m.put("projections", projections);
+        } else {
+            m.put("modules", projections);
+            m.put("layers", layers);
+            m.put("rank_pattern", rankPattern);
         }
-        m.put("projections", projections);
-        m.put("adapters", adapters.values().stream().collect(Collectors.toMap(a -> a.weightName, a -> Map.of(
-                "rank", a.a.size(0),
-                "slice_dim", a.slice == null ? -1 : a.slice.dim(),
-                "slice", a.slice == null ? List.of() : a.slice.indices()), (x, y) -> x, LinkedHashMap::new)));
+        m.put("target_weights", List.copyOf(adapters.keySet()));
         return m;
     }
 

@@ -6,6 +6,7 @@ import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HeadGates;
 import dev.scalpel.engine.model.Hooks;
 import dev.scalpel.engine.model.KvCache;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.Tensors;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
@@ -21,16 +22,18 @@ public final class Generator {
     private final CausalLM model;
     private final HeadGates gates;
     private final Hooks hooks;
+    private final LinearOverlay overlay;
 
     public Generator(CausalLM model) {
-        this(model, null, null);
+        this(model, null, null, null);
     }
 
-    /** Generation through gated heads and/or hooks (e.g. an ablation or a steering hook). */
-    public Generator(CausalLM model, HeadGates gates, Hooks hooks) {
+    /** Generation through gated heads, hooks (e.g. a steering hook) and/or edits (an overlay); nulls for none. */
+    public Generator(CausalLM model, HeadGates gates, Hooks hooks, LinearOverlay overlay) {
         this.model = model;
         this.gates = gates;
         this.hooks = hooks;
+        this.overlay = overlay;
     }
 
     /**
@@ -52,7 +55,7 @@ public final class Generator {
                 long id;
                 try (PointerScope step = new PointerScope()) {
                     Tensor logits = model.forward(Tensors.ids(next, model.device()),
-                            new ForwardContext(gates, hooks, cache, true));                    // [1, 1, V]
+                            new ForwardContext(gates, hooks, cache, true, overlay));                    // [1, 1, V]
                     id = sampler.pick(Tensors.toFloats(logits));
                 }
                 out[produced++] = id;

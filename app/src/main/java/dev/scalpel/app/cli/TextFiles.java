@@ -1,0 +1,28 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.ScalpelException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Reads the text files users point the CLI at, strictly as UTF-8. */
+final class TextFiles {
+    private TextFiles() {}
+
+    static String readUtf8(Path file) {
+        try {
+            // A strict decoder: malformed input is an error, not silently replaced characters.
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (NoSuchFileException e) {
+            throw new ScalpelException("Text file " + file + " does not exist; check the path.");
+        } catch (CharacterCodingException e) {
+            throw new ScalpelException("Text file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read text file " + file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.train.FineTuner;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel train}: trains the edit a spec describes on a frozen base model and writes an edits file. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Head-LoRA, module LoRA or an isolated head fine-tune (optionally with per-head learning rates), "
+                + "learn/unlearn objectives with retain KL; writes an edits file (the base model is never written).")
+final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    RuntimeOptions runtimeOptions;
+
+    @Option(names = "--spec", required = true, paramLabel = "SPEC.json", description = "The training spec (see the README).")
+    Path specFile;
+
+    @Option(names = "--out", required = true, paramLabel = "EDITS.json", description = "Where to write the edits file (+ .safetensors beside it).")
+    Path out;
+
+    @Option(names = "--json", description = "Machine-readable summary.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        TrainSpec trainSpec = TrainSpec.read(specFile);
+        Path specDir = specFile.toAbsolutePath().getParent();
+        var print = spec.commandLine().getOut();
+        Path dir = modelOptions.modelDir();
+        if (out.toAbsolutePath().getParent().equals(dir.toAbsolutePath())) {
+            throw new ScalpelException("Refusing to write edits into the base model's folder " + dir + "; choose another --out.");
+        }
+        try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice());
+             Edit edit = trainSpec.newEdit(m.model(), specDir)) {
+            FineTuner.Spec ft = trainSpec.fineTunerSpec();
+            var data = new FineTuner.Data(tokens(m, specDir, trainSpec.target(), "target"),
+                    trainSpec.general() != null ? tokens(m, specDir, trainSpec.general(), "general") : null,
+                    trainSpec.retain() != null ? tokens(m, specDir, trainSpec.retain(), "retain") : null,
+                    m.config().bosTokenId() != null ? m.config().bosTokenId() : 0);
+            if (!json) {
+                print.printf("%s%ntrainable parameters: %,d of %,d (%.4f %%)%n", edit.describe(), edit.parameterCount(),
+                        m.model().weights().parameterCount(), 100.0 * edit.parameterCount() / m.model().weights().parameterCount());
+            }
+            AtomicBoolean interrupted = new AtomicBoolean();
+            Thread hook = new Thread(() -> interrupted.set(true));
+            Runtime.getRuntime().addShutdownHook(hook);
+            long t0 = System.nanoTime();
+            FineTuner.Result result = new FineTuner(m.model(), edit, ft).run(data, p -> {
+                if (!json && (p.step() == 1 || p.step() % 10 == 0 || p.step() == p.totalSteps())) {
+                    print.printf(Locale.ROOT, "step %4d/%d  loss %.4f  target tokens seen %,d%n", p.step(), p.totalSteps(), p.loss(), p.tokens());
+                }
+            }, interrupted::get);
+            Runtime.getRuntime().removeShutdownHook(hook);
+            EditsFile.write(out, ModelHash.of(dir), List.of(edit));
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("edit", edit.describe());
+            summary.put("trainable_parameters", edit.parameterCount());
+            summary.put("steps", result.steps());
+            summary.put("target_tokens", result.targetTokens());
+            summary.put("target_tokens_processed", result.targetTokensProcessed());
+            summary.put("last_loss", result.lastLoss());
+            summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+            summary.put("stopped", result.stopReason());
+            summary.put("edits_file", out.toString());
+            if (json) {
+                print.println(Json.write(summary));
+            } else {
+                print.printf(Locale.ROOT, "%s; wrote %s%n", result.stopReason() == null ? "done" : "stopped: " + result.stopReason(), out);
+            }
+        }
+        return 0;
+    }
+
+    private static long[] tokens(LoadedModel m, Path specDir, String file, String what) {
+        if (file == null) {
+            throw new ScalpelException("The training spec needs \"" + what + "\": a text file.");
+        }
+        return m.tokenizer().encode(TextFiles.readUtf8(specDir.resolve(file)));
+    }
+}

@@ -1,0 +1,159 @@
+package dev.scalpel.engine.edit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.CheckpointWriter;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.Tensors;
+import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.model.safetensors.SafetensorsFile;
+import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
+import dev.scalpel.engine.model.safetensors.TensorFloats;
+import dev.scalpel.engine.model.safetensors.TensorSource;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * An edits file: {@code NAME.json} lists the edits in order (kind and construction parameters) with the content hash
+ * of the base model they apply to; {@code NAME.safetensors} beside it holds their tensors, named
+ * {@code <index>.<tensor name>}. Applying the file to that base model rebuilds exactly the same edits. Both files are
+ * written atomically.
+ */
+public final class EditsFile {
+    static final String FORMAT = "scalpel-edits/1";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private EditsFile() {}
+
+    /** The tensor file that goes with {@code json}: the same name with .safetensors instead of .json. */
+    public static Path tensorFile(Path json) {
+        String name = json.getFileName().toString();
+        String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        return json.resolveSibling(base + ".safetensors");
+    }
+
+    public static void write(Path json, String baseModelHash, List<Edit> edits) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        List<Map<String, Object>> entries = new ArrayList<>();
+        for (int i = 0; i < edits.size(); i++) {
+            Edit e = edits.get(i);
+            Map<String, Object> entry = new LinkedHashMap<>(e.metadata());
+            entry.put("description", e.describe());
+            entries.add(entry);
+            for (var t : e.tensors().entrySet()) {
+                tensors.put(i + "." + t.getKey(), t.getValue());
+            }
+        }
+        SafetensorsWriter.write(tensorFile(json), CheckpointWriter.toSources(tensors), Map.of("format", FORMAT));
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("format", FORMAT);
+        root.put("base_model_hash", baseModelHash);
+        root.put("tensors", tensorFile(json).getFileName().toString());
+        root.put("edits", entries);
+        AtomicFiles.write(json, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(JSON.writeValueAsBytes(root))));
+    }
+
+    /** Rebuilds the edits of {@code json} for {@code model}, whose content hash must be the one the file names. */
+    public static List<Edit> read(Path json, CausalLM model, String modelHash) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json.toFile());
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read edits file " + json + " (" + e.getMessage() + "); pass the .json that scalpel train wrote.", e);
+        }
+        if (!FORMAT.equals(root.path("format").asText())) {
+            throw new ScalpelException(json + " is not a Scalpel edits file (format '" + root.path("format").asText() + "', expected " + FORMAT + ").");
+        }
+        String expected = root.path("base_model_hash").asText();
+        if (!expected.equals(modelHash)) {
+            throw new ScalpelException("The edits in " + json + " were made for another base model (hash " + ModelHash.shortHash(expected)
+                    + ", this model " + ModelHash.shortHash(modelHash) + "); load them onto the model they were trained on.");
+        }
+        List<Edit> edits = new ArrayList<>();
+        try (SafetensorsFile tensors = SafetensorsFile.open(tensorFile(json))) {
+            JsonNode list = root.path("edits");
+            for (int i = 0; i < list.size(); i++) {
+                Edit e = rebuild(list.get(i), model, json);
+                loadTensors(e, tensors, i + ".", json);
+                edits.add(e);
+            }
+        } catch (RuntimeException ex) {
+            edits.forEach(Edit::close);
+            throw ex;
+        }
+        return edits;
+    }
+
+    /** A fresh edit of the same kind and construction parameters; its tensors are filled by {@link #loadTensors}. */
+    private static Edit rebuild(JsonNode e, CausalLM model, Path file) {
+        String kind = e.path("kind").asText();
+        int heads = model.config().numHeads();
+        return switch (kind) {
+            case "head-lora" -> LoraEdit.heads(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
+                    e.path("rank").asInt(), e.path("alpha").asDouble(), e.path("dropout").asDouble(), 0);
+            case "lora" -> LoraEdit.modules(model, strings(e.path("modules")),
+                    e.path("layers").isArray() ? ints(e.path("layers")) : null, e.path("rank").asInt(),
+                    rankPattern(e.path("rank_pattern")), e.path("alpha").asDouble(), e.path("dropout").asDouble(), 0);
+            case "head-finetune" -> {
+                JsonNode scales = e.path("lr_scale");
+                yield HeadFinetuneEdit.of(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
+                        h -> scales.path(h.toString()).asDouble(1.0));
+            }
+            default -> throw new ScalpelException("Edits file " + file + " has an edit of unknown kind '" + kind
+                    + "'; it was written by a newer Scalpel.");
+        };
+    }
+
+    private static void loadTensors(Edit edit, SafetensorsFile file, String prefix, Path json) {
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            for (var t : edit.tensors().entrySet()) {
+                String name = prefix + t.getKey();
+                if (!file.contains(name)) {
+                    throw new ScalpelException("Edits file " + tensorFile(json) + " lacks tensor '" + name + "'; the pair of files is incomplete.");
+                }
+                long[] shape = file.info(name).shapeArray();
+                if (!Arrays.equals(shape, Tensors.shape(t.getValue()))) {
+                    throw new ScalpelException("Tensor '" + name + "' in " + tensorFile(json) + " has shape " + Arrays.toString(shape)
+                            + " but the model needs " + Arrays.toString(Tensors.shape(t.getValue())) + "; the edits belong to another model.");
+                }
+                float[] values = TensorFloats.toFloatArray(file.info(name), file.data(name));
+                t.getValue().copy_(Tensors.floats(values, dev.scalpel.engine.model.ComputeDevice.of(t.getValue())).view(shape));
+            }
+        }
+    }
+
+    private static List<HeadLayout.Projection> projections(JsonNode e) {
+        return strings(e.path("projections")).stream().map(HeadLayout.Projection::parse).toList();
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static List<Integer> ints(JsonNode array) {
+        List<Integer> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asInt()));
+        return out;
+    }
+
+    private static Map<String, Integer> rankPattern(JsonNode node) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        node.fields().forEachRemaining(f -> out.put(f.getKey(), f.getValue().asInt()));
+        return out;
+    }
+}
