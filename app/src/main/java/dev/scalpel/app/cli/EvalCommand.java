@@ -39,11 +39,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
     Integer maxTokens;
 
-    @Option(names = "--context", paramLabel = "N", description = "Window length (default: min(256, model context)).")
-    Integer context;
-
-    @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    WindowOptions windowOptions;
 
     @Option(names = "--ablate", paramLabel = "HEADS",
             description = "Zero-ablate these heads (gate 0), e.g. L1H1,L2H1 or L3H* for a whole layer.")
@@ -73,8 +70,8 @@ final class EvalCommand implements Callable<Integer> {
 
     private void evaluate(LoadedModel m, LinearOverlay overlay) {
         var out = spec.commandLine().getOut();
-        int window = context != null ? context : Math.min(256, m.config().maxPositions());
-        var evaluator = new CrossEntropyEvaluator(m.model(), window, batchSize).withOverlay(overlay);
+        int window = windowOptions.window(m.config());
+        var evaluator = new CrossEntropyEvaluator(m.model(), window, windowOptions.batchSize()).withOverlay(overlay);
         HeadGates gates = ablatedGates(m);
         int vocab = m.config().vocabSize();
         double uniform = Math.log(vocab);

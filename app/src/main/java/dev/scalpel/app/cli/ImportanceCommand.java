@@ -65,11 +65,8 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N", description = "Use at most N tokens of each text (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--context", paramLabel = "N", description = "Window length (default: min(256, model context)).")
-    Integer context;
-
-    @Option(names = "--batch-size", defaultValue = "4", paramLabel = "N", description = "Windows per pass (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    WindowOptions windowOptions;
 
     @Option(names = "--agree-with", paramLabel = "METHOD",
             description = "Also compute the maps with METHOD and report the Spearman rank correlation with --method's maps.")
@@ -94,8 +91,8 @@ final class ImportanceCommand implements Callable<Integer> {
         var print = spec.commandLine().getOut();
         Path dir = modelOptions.modelDir();
         try (LoadedModel lm = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
-            int window = context != null ? context : Math.min(256, lm.config().maxPositions());
-            var options = new HeadImportance.Options(window, batchSize);
+            int window = windowOptions.window(lm.config());
+            var options = new HeadImportance.Options(window, windowOptions.batchSize());
             String[] pair = contrastPair();
             Map<String, String> texts = dataOptions.texts(dir);
             checkContrastNames(pair, texts);

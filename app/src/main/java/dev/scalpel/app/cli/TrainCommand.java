@@ -5,6 +5,7 @@ import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.FineTuner;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -80,12 +81,17 @@ final class TrainCommand implements Callable<Integer> {
             summary.put("target_tokens", result.targetTokens());
             summary.put("target_tokens_processed", result.targetTokensProcessed());
             summary.put("last_loss", result.lastLoss());
+            summary.put("optimizer", ft.optimizer());
+            summary.put("optimizer_state_bytes", result.optimizerStateBytes());
+            summary.put("adamw_state_bytes", Apollo.adamwStateBytes(edit.trainables()));
             summary.put("seconds", (System.nanoTime() - t0) / 1e9);
             summary.put("stopped", result.stopReason());
             summary.put("edits_file", out.toString());
             if (json) {
                 print.println(Json.write(summary));
             } else {
+                print.printf(Locale.ROOT, "optimizer %s state: %,d bytes (AdamW on the same parameters: %,d)%n", ft.optimizer(),
+                        result.optimizerStateBytes(), Apollo.adamwStateBytes(edit.trainables()));
                 print.printf(Locale.ROOT, "%s; wrote %s%n", result.stopReason() == null ? "done" : "stopped: " + result.stopReason(), out);
             }
         }

@@ -76,8 +76,10 @@ public final class FineTuner {
     /**
      * @param targetTokens distinct target tokens training saw (≤ the budget)
      * @param stopReason   null when all steps ran
+     * @param optimizerStateBytes memory of the optimizer's state (compare {@link Apollo#adamwStateBytes})
      */
-    public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, String stopReason) {}
+    public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, String stopReason,
+                         long optimizerStateBytes) {}
 
     private final CausalLM model;
     private final Edit edit;
@@ -109,7 +111,7 @@ public final class FineTuner {
              Snapshot lastGood = new Snapshot(trainables)) {
             for (int step = 1; step <= spec.steps(); step++) {
                 if (cancelled.getAsBoolean()) {
-                    return new Result(step - 1, target.length, processed, lastLoss, "cancelled");
+                    return new Result(step - 1, target.length, processed, lastLoss, "cancelled", optimizer.stateBytes());
                 }
                 double loss;
                 try (PointerScope scope = new PointerScope()) {
@@ -126,7 +128,8 @@ public final class FineTuner {
                     if (!Double.isFinite(loss)) {
                         lastGood.restore();
                         return new Result(step - 1, target.length, processed, lastLoss,
-                                "the loss became " + loss + " at step " + step + "; the edit was restored to step " + (step - 1));
+                                "the loss became " + loss + " at step " + step + "; the edit was restored to step " + (step - 1),
+                                optimizer.stateBytes());
                     }
                     optimizer.zeroGrad();
                     total.backward();
@@ -139,7 +142,7 @@ public final class FineTuner {
                 progress.accept(new TrainingProgress(step, spec.steps(), processed, loss,
                         (double) step * spec.batchSize() * length / seconds, spec.lr()));
             }
-            return new Result(spec.steps(), target.length, processed, lastLoss, null);
+            return new Result(spec.steps(), target.length, processed, lastLoss, null, optimizer.stateBytes());
         } finally {
             edit.setTraining(false);
         }
