@@ -37,6 +37,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "EDITS.json", description = "Where to write the edits file (+ .safetensors beside it).")
     Path out;
 
+    @Option(names = "--eval-every", paramLabel = "K",
+            description = "Every K steps, print the per-language CE of the edited model on the --data texts (default: the model's eval/*.txt), first 2,048 tokens each.")
+    Integer evalEvery;
+
+    @Mixin
+    DataOptions dataOptions;
+
     @Option(names = "--json", description = "Machine-readable summary.")
     boolean json;
 
@@ -67,12 +74,28 @@ final class TrainCommand implements Callable<Integer> {
             Thread hook = new Thread(() -> interrupted.set(true));
             Runtime.getRuntime().addShutdownHook(hook);
             long t0 = System.nanoTime();
-            FineTuner.Result result = new FineTuner(m.model(), edit, ft).run(data, p -> {
+            FineTuner tuner = new FineTuner(m.model(), edit, ft);
+            if (evalEvery != null) {
+                Map<String, long[]> watched = new LinkedHashMap<>();
+                dataOptions.texts(dir).forEach((name, text) -> {
+                    long[] ids = m.tokenizer().encode(text);
+                    watched.put(name, java.util.Arrays.copyOf(ids, Math.min(ids.length, 2048)));
+                });
+                tuner.evaluateEvery(evalEvery, watched, losses -> {
+                    StringBuilder line = new StringBuilder("  eval:");
+                    losses.forEach((name, l) -> line.append(String.format(Locale.ROOT, " %s %.4f", name, l.ce())));
+                    if (!json) {
+                        print.println(line);
+                    }
+                });
+            }
+            FineTuner.Result result = tuner.run(data, p -> {
                 if (!json && (p.step() == 1 || p.step() % 10 == 0 || p.step() == p.totalSteps())) {
-                    print.printf(Locale.ROOT, "step %4d/%d  loss %.4f  target tokens seen %,d%n", p.step(), p.totalSteps(), p.loss(), p.tokens());
+                    print.printf(Locale.ROOT, "step %4d/%d  loss %.4f  target tokens processed %,d%n", p.step(), p.totalSteps(), p.loss(), p.tokens());
                 }
             }, interrupted::get);
             Runtime.getRuntime().removeShutdownHook(hook);
+            tuner.live().close();
             EditsFile.write(out, ModelHash.of(dir), List.of(edit));
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("edit", edit.describe());

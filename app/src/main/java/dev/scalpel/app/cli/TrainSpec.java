@@ -51,7 +51,8 @@ public record TrainSpec(
         @JsonProperty("context") Integer context,
         @JsonProperty("optimizer") String optimizer,
         @JsonProperty("lr") Double lr,
-        @JsonProperty("seed") Long seed) {
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("frozen_context") Integer frozenContext) {
 
     /**
      * Per-head learning rates from an importance map: after rank-normalising the map (1 = most important), heads above
@@ -90,7 +91,7 @@ public record TrainSpec(
                 retainWeight != null ? retainWeight : 0.0, generalRatio != null ? generalRatio : 0.25,
                 tokenBudget != null ? tokenBudget : Integer.MAX_VALUE, steps != null ? steps : 100,
                 batchSize != null ? batchSize : 4, context != null ? context : 128, lr != null ? lr : 1e-3,
-                optimizer != null ? optimizer : "adamw", seed != null ? seed : 0);
+                optimizer != null ? optimizer : "adamw", seed != null ? seed : 0, frozenContext != null ? frozenContext : 0);
     }
 
     private HeadSet headSet(CausalLM model) {

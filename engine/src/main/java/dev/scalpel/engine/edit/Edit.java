@@ -36,6 +36,12 @@ public interface Edit extends AutoCloseable {
     /** Its trainable tensors (leaves); empty once frozen. */
     List<Optimizer.Trainable> trainables();
 
+    /**
+     * A frozen copy of this edit as it is now (its tensors cloned, without gradients): what a reader uses while this
+     * edit keeps training, and what undo keeps.
+     */
+    Edit copy();
+
     /** Turns training-only behaviour (dropout) on or off. */
     default void setTraining(boolean training) {}
 

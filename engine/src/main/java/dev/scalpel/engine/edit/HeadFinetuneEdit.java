@@ -113,6 +113,18 @@ public final class HeadFinetuneEdit implements Edit {
     }
 
     @Override
+    public Edit copy() {
+        List<Part> copies = new ArrayList<>();
+        for (Part p : parts) {
+            Tensor delta = p.delta().detach().clone();
+            delta.retainReference();
+            p.index().retainReference();
+            copies.add(new Part(p.head(), p.slice(), delta, p.index(), p.lrScale()));
+        }
+        return new HeadFinetuneEdit(heads, projections, copies);
+    }
+
+    @Override
     public Map<String, Object> metadata() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", kind());

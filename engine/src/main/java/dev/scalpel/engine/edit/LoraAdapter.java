@@ -54,6 +54,11 @@ final class LoraAdapter implements AutoCloseable {
         return new LoraAdapter(weightName, slice, a, b, alpha / rank);
     }
 
+    /** A frozen copy: cloned A and B without gradients. */
+    LoraAdapter copy() {
+        return new LoraAdapter(weightName, slice, a.detach().clone(), b.detach().clone(), scaling);
+    }
+
     /** (α/r)·B·A·x placed into the layer's output features; x [..., in] → [..., out]. */
     Tensor contribution(Tensor x, long out, double dropout, boolean training) {
         Tensor input = dropout > 0 && training ? torch.dropout(x, dropout, true) : x;

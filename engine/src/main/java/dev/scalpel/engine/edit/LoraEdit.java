@@ -150,6 +150,13 @@ public final class LoraEdit implements Edit {
     }
 
     @Override
+    public Edit copy() {
+        Map<String, LoraAdapter> copies = new LinkedHashMap<>();
+        adapters.forEach((name, a) -> copies.put(name, a.copy()));
+        return new LoraEdit(kind, heads, projections, layers, rankPattern, rank, alpha, dropout, copies, shapes);
+    }
+
+    @Override
     public void setTraining(boolean training) {
         this.training = training;
     }

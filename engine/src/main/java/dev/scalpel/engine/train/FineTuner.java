@@ -1,12 +1,16 @@
 package dev.scalpel.engine.train;
 
+import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditOverlay;
+import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.eval.CrossEntropyEvaluator;
 import dev.scalpel.engine.eval.TokenLoss;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.KvCache;
 import dev.scalpel.engine.model.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +38,9 @@ import org.bytedeco.pytorch.global.torch;
  * </ul>
  * The target text is cut to {@code tokenBudget} tokens: training sees exactly those target tokens (and no others),
  * as many times as the steps take. A cancel keeps the last completed step; a non-finite loss restores the edit to the
- * last finite step and stops.
+ * last finite step and stops. After every step a frozen copy of the edit is published on {@link #live()}, so
+ * generation and evaluation can follow the training from other threads; {@link #evaluateEvery} reports per-language
+ * losses while it runs.
  */
 public final class FineTuner {
     /** What the edit is trained to do. */
@@ -54,10 +60,23 @@ public final class FineTuner {
     /**
      * @param tokenBudget target tokens available to training (the text is cut to this many)
      * @param optimizer   "adamw", "apollo" or "apollo-mini"
+     * @param frozenContext the first this many input positions of each target row are context: run once without
+     *                    gradient, their keys/values kept fixed in a KV cache, and not scored; only the continuation
+     *                    is trained through (the gradient reaches the continuation's projections, not the context's
+     *                    K/V). 0 = off.
      */
     public record Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
-                       int batchSize, int context, double lr, String optimizer, long seed) {
+                       int batchSize, int context, double lr, String optimizer, long seed, int frozenContext) {
+        /** Without frozen context. */
+        public Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
+                    int batchSize, int context, double lr, String optimizer, long seed) {
+            this(objective, retainWeight, generalRatio, tokenBudget, steps, batchSize, context, lr, optimizer, seed, 0);
+        }
+
         public Spec {
+            if (frozenContext < 0 || frozenContext >= context - 1) {
+                throw new ScalpelException("frozen_context must be in [0, context − 1), got " + frozenContext + ".");
+            }
             if (tokenBudget < 1) {
                 throw new ScalpelException("The token budget must be at least 1 target token, got " + tokenBudget + ".");
             }
@@ -84,11 +103,36 @@ public final class FineTuner {
     private final CausalLM model;
     private final Edit edit;
     private final Spec spec;
+    private final LiveEdit live = new LiveEdit();
+    private LiveEval liveEval;
+
+    /** Per-language CE of the edited model every {@code everySteps} steps, reported to {@code listener}. */
+    private record LiveEval(int everySteps, Map<String, long[]> texts, Consumer<Map<String, LanguageLoss>> listener) {}
 
     public FineTuner(CausalLM model, Edit edit, Spec spec) {
         this.model = model;
         this.edit = edit;
         this.spec = spec;
+    }
+
+    /**
+     * Evaluates the edited model on {@code texts} (name → ids, no BOS) every {@code everySteps} optimizer steps, in
+     * windows of the spec's context, and reports name → loss to {@code listener}.
+     */
+    public FineTuner evaluateEvery(int everySteps, Map<String, long[]> texts, Consumer<Map<String, LanguageLoss>> listener) {
+        if (everySteps < 1) {
+            throw new ScalpelException("Live evaluation needs an interval of at least 1 step, got " + everySteps + ".");
+        }
+        this.liveEval = new LiveEval(everySteps, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(texts)), listener);
+        return this;
+    }
+
+    /**
+     * The edit as of the last completed step, for generation and evaluation while training runs (train while
+     * serving); readers {@link LiveEdit#acquire()} it per forward pass.
+     */
+    public LiveEdit live() {
+        return live;
     }
 
     public Result run(Data data, Consumer<TrainingProgress> progress, BooleanSupplier cancelled) {
@@ -136,7 +180,11 @@ public final class FineTuner {
                     optimizer.step(spec.lr());
                 }
                 lastGood.take();
-                processed += (long) targetRows * (length - 1);
+                live.publish(edit.copy());
+                processed += (long) targetRows * (length - 1 - contextPositions(length));
+                if (liveEval != null && step % liveEval.everySteps() == 0) {
+                    evaluateLive(data.bos());
+                }
                 lastLoss = loss;
                 double seconds = (System.nanoTime() - start) / 1e9;
                 progress.accept(new TrainingProgress(step, spec.steps(), processed, loss,
@@ -148,12 +196,23 @@ public final class FineTuner {
         }
     }
 
+    private void evaluateLive(int bos) {
+        edit.setTraining(false);
+        try {
+            var evaluator = new CrossEntropyEvaluator(model, spec.context(), 4).withOverlay(new EditOverlay(List.of(edit)));
+            Map<String, LanguageLoss> losses = new java.util.LinkedHashMap<>();
+            liveEval.texts().forEach((name, ids) -> losses.put(name, evaluator.evaluate(name, ids, bos, null)));
+            liveEval.listener().accept(losses);
+        } finally {
+            edit.setTraining(true);
+        }
+    }
+
     /** learn: mean CE of the rows; unlearn: relu(ln V − mean CE); unlearn-uniform: mean −(1/V)·Σ_v log p_v. */
     private Tensor targetLoss(long[][] rows, EditOverlay overlay, double lnV) {
         if (spec.objective() == Objective.UNLEARN_UNIFORM) {
-            int n = rows[0].length;
-            Tensor input = Tensors.ids(rows, model.device()).narrow(1, 0, n - 1);
-            Tensor logProbs = torch.log_softmax(model.forward(input, ForwardContext.withOverlay(overlay)), -1); // [R, n-1, V]
+            Tensor ids = Tensors.ids(rows, model.device());
+            Tensor logProbs = torch.log_softmax(continuationLogits(ids, overlay), -1);                // [R, n-1-c, V]
             return logProbs.mean().neg();
         }
         Tensor ce = ce(rows, overlay);
@@ -164,8 +223,37 @@ public final class FineTuner {
     private Tensor ce(long[][] rows, EditOverlay overlay) {
         int n = rows[0].length;
         Tensor ids = Tensors.ids(rows, model.device());
-        Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withOverlay(overlay));   // [R, n-1, V]
-        return TokenLoss.perToken(logits, ids.narrow(1, 1, n - 1)).mean();
+        return TokenLoss.perToken(continuationLogits(ids, overlay), continuationTargets(ids)).mean();
+    }
+
+    /** Number of leading input positions run as frozen context for rows of length n. */
+    private int contextPositions(long n) {
+        return (int) Math.min(spec.frozenContext(), n - 2);
+    }
+
+    /**
+     * Logits of the scored positions of ids [R, n]: all n − 1 inputs, or with frozen context the positions after the
+     * first c, whose attention reads the context's keys/values from a cache filled without gradient. [R, n-1-c, V]
+     */
+    private Tensor continuationLogits(Tensor ids, EditOverlay overlay) {
+        long n = ids.size(1);
+        int c = contextPositions(n);
+        if (c == 0) {
+            return model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withOverlay(overlay));
+        }
+        try (KvCache cache = model.newCache((int) ids.size(0), (int) n)) {
+            try (NoGradGuard g = new NoGradGuard()) {
+                model.forward(ids.narrow(1, 0, c), new ForwardContext(null, null, cache, false, overlay));
+            }
+            return model.forward(ids.narrow(1, c, n - 1 - c), new ForwardContext(null, null, cache, false, overlay));
+        }
+    }
+
+    /** Targets of the scored positions, [R, n-1-c]. */
+    private Tensor continuationTargets(Tensor ids) {
+        long n = ids.size(1);
+        int c = contextPositions(n);
+        return ids.narrow(1, 1 + c, n - 1 - c);
     }
 
     /** Mean over positions of KL(p_base ‖ p_edited) on rows [R, n]. */

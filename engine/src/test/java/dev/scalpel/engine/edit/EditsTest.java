@@ -119,6 +119,26 @@ class EditsTest {
     }
 
     @Test
+    void aHeadFinetuneChangesNothingOutsideItsHeadsSlices() {
+        try (var edit = HeadFinetuneEdit.of(model, HeadSet.of(new HeadId(1, 3)), QKVO, h -> 1.0)) {
+            randomize(edit);
+            Map<String, Tensor> deltas = edit.denseDeltas(model.weights().asMap());
+            float[] q = Tensors.toFloats(deltas.get("model.layers.1.self_attn.q_proj.weight"));   // [64, 64]: rows 48..63
+            float[] v = Tensors.toFloats(deltas.get("model.layers.1.self_attn.v_proj.weight"));   // [32, 64]: kv head 1, rows 16..31
+            float[] o = Tensors.toFloats(deltas.get("model.layers.1.self_attn.o_proj.weight"));   // [64, 64]: columns 48..63
+            for (int r = 0; r < 64; r++) {
+                for (int c = 0; c < 64; c++) {
+                    assertEquals(r >= 48, q[r * 64 + c] != 0f, "q[" + r + "," + c + "]");
+                    assertEquals(c >= 48, o[r * 64 + c] != 0f, "o[" + r + "," + c + "]");
+                    if (r < 32) {
+                        assertEquals(r >= 16, v[r * 64 + c] != 0f, "v[" + r + "," + c + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void headLoraHasFarFewerParametersThanModuleLoraOnTheSameProjections() {
         try (LoraEdit head = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 0)), QKVO, 4, 8, 0, 1);
              LoraEdit module = LoraEdit.modules(model, List.of("q_proj", "k_proj", "v_proj", "o_proj"), List.of(1), 4, Map.of(), 8, 0, 1)) {

@@ -119,6 +119,76 @@ class FineTunerTest {
     }
 
     @Test
+    void readersFollowTheTrainingThroughPublishedCopiesAndLiveEvalReportsEveryKSteps() throws Exception {
+        long[][] probe = {{0, 3, 14, 25, 36, 47, 58}};
+        List<Map<String, dev.scalpel.engine.api.LanguageLoss>> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 1), new HeadId(0, 2)), QKVO, 2, 4, 0, 1)) {
+            var tuner = new FineTuner(model, edit, spec(FineTuner.Objective.LEARN, 1e-2, "adamw"))
+                    .evaluateEvery(10, Map.of("target", target), reports::add);
+            var training = java.util.concurrent.Executors.newSingleThreadExecutor();
+            var done = training.submit(() -> tuner.run(new FineTuner.Data(target, null, null, 0), p -> { }, () -> false));
+            java.util.Set<Float> seen = new java.util.HashSet<>();
+            while (!done.isDone()) {
+                try (var lease = tuner.live().acquire()) {
+                    seen.add(logits(probe, lease.overlay())[5]);
+                }
+            }
+            assertNull(done.get().stopReason());
+            training.shutdown();
+            assertTrue(seen.size() >= 3, "a reader should see the model change while it trains: " + seen.size() + " states");
+            try (var lease = tuner.live().acquire()) {
+                assertArrayEquals(logits(probe, new EditOverlay(List.of(edit))), logits(probe, lease.overlay()), 0f);
+            }
+            assertEquals(4, reports.size(), "40 steps, every 10");
+            assertEquals(ce(target, new EditOverlay(List.of(edit))), reports.get(3).get("target").ce(), 1e-9);
+            tuner.live().close();
+        }
+    }
+
+    private static float[] logits(long[][] ids, dev.scalpel.engine.model.LinearOverlay overlay) {
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var g = new org.bytedeco.pytorch.NoGradGuard()) {
+            return Tensors.toFloats(model.forward(Tensors.ids(ids, ComputeDevice.CPU),
+                    dev.scalpel.engine.model.ForwardContext.withOverlay(overlay)));
+        }
+    }
+
+    @Test
+    void frozenContextScoresOnlyTheContinuationWithTheSameLogitsAsAFullPass() {
+        int context = 32, frozen = 20;
+        var spec = new FineTuner.Spec(FineTuner.Objective.LEARN, 0, 0, 200, 30, 4, context, 1e-2, "adamw", 7, frozen);
+        double[] firstLoss = {Double.NaN};
+        try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 1)), QKVO, 2, 4, 0, 1)) {
+            var result = new FineTuner(model, edit, spec).run(new FineTuner.Data(target, null, null, 0),
+                    p -> firstLoss[0] = Double.isNaN(firstLoss[0]) ? p.loss() : firstLoss[0], () -> false);
+            assertEquals(30L * 4 * (context - 1 - frozen), result.targetTokensProcessed());
+            assertTrue(result.lastLoss() < firstLoss[0], firstLoss[0] + " -> " + result.lastLoss());
+        }
+        // Step 1 starts from a zero update, so its loss is the base model's CE on the continuation positions.
+        int[] ints = java.util.Arrays.stream(target).mapToInt(v -> (int) v).toArray();
+        long[][] rows = new TokenCorpus(Map.of("text", ints), Map.of("text", 1.0), 0).batch(7, 1, 4, context);
+        try (var scope = new org.bytedeco.javacpp.PointerScope(); var g = new org.bytedeco.pytorch.NoGradGuard()) {
+            var ids = Tensors.ids(rows, ComputeDevice.CPU);
+            var logits = model.forward(ids.narrow(1, 0, context - 1), dev.scalpel.engine.model.ForwardContext.plain());
+            var perToken = dev.scalpel.engine.eval.TokenLoss.perToken(logits, ids.narrow(1, 1, context - 1));
+            double expected = perToken.narrow(1, frozen, context - 1 - frozen).mean().item_double();
+            assertEquals(expected, firstLoss[0], 1e-4);
+        }
+    }
+
+    @Test
+    void theSameSeedGivesBitIdenticalEdits() {
+        float[][] runs = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 3)), QKVO, 2, 4, 0, 5)) {
+                new FineTuner(model, edit, spec(FineTuner.Objective.LEARN, 1e-2, "apollo"))
+                        .run(new FineTuner.Data(target, retain, null, 0), p -> { }, () -> false);
+                runs[i] = Tensors.toFloats(edit.trainables().get(1).value());
+            }
+        }
+        assertArrayEquals(runs[0], runs[1]);
+    }
+
+    @Test
     void cancellingKeepsTheCompletedSteps() {
         int[] seen = {0};
         try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 1)) {
