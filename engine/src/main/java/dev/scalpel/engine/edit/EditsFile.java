@@ -112,6 +112,7 @@ public final class EditsFile {
                 yield HeadFinetuneEdit.of(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
                         h -> scales.path(h.toString()).asDouble(1.0));
             }
+            case "prefactor" -> PrefactorEdit.blank(model, e.path("weight").asText(), e.path("source").asText(), ints(e.path("components")));
             default -> throw new ScalpelException("Edits file " + file + " has an edit of unknown kind '" + kind
                     + "'; it was written by a newer Scalpel.");
         };
