@@ -1,0 +1,174 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.study.UnlearningStudy;
+import java.awt.BasicStroke;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel demo}: the German-removal study end to end, headless: table, results.csv, trade-off chart PNG. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Remove a language from a model four ways (scalar prefactor on the top rank-1 component, rank-1 and "
+                + "rank-4 LoRA on its matrix, head-LoRA on the top heads) at several token budgets; compare the damage.")
+final class DemoCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    RuntimeOptions runtimeOptions;
+
+    @Option(names = "--target", defaultValue = "de", description = "Language to remove (default: ${DEFAULT-VALUE}).")
+    String target;
+
+    @Option(names = "--retain", defaultValue = "en", description = "Language to keep (default: ${DEFAULT-VALUE}).")
+    String retain;
+
+    @Option(names = "--budgets", defaultValue = "4,16,64,256,1024", split = ",", description = "Target-token budgets (default: ${DEFAULT-VALUE}).")
+    List<Integer> budgets;
+
+    @Option(names = "--steps", defaultValue = "40", description = "Optimizer steps per run (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--components", defaultValue = "layers.*.self_attn.v_proj,layers.*.mlp.down_proj", split = ",",
+            description = "Matrices whose SVD components are candidates (default: ${DEFAULT-VALUE}).")
+    List<String> components;
+
+    @Option(names = "--rank", defaultValue = "8", description = "SVD components per matrix (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--top-heads", defaultValue = "4", description = "Heads for head-LoRA (default: ${DEFAULT-VALUE}).")
+    int topHeads;
+
+    @Option(names = "--retain-weight", defaultValue = "1.0", description = "λ of the retain KL (default: ${DEFAULT-VALUE}).")
+    double retainWeight;
+
+    @Option(names = "--eval-tokens", defaultValue = "2048", description = "Tokens of each eval text (default: ${DEFAULT-VALUE}).")
+    int evalTokens;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "demo-results", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        var print = spec.commandLine().getOut();
+        Path dir = modelOptions.modelDir();
+        try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+            Map<String, long[]> eval = texts(m, dir.resolve("eval"));
+            Map<String, long[]> train = texts(m, dir.resolve("train-sample"));
+            var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, retainWeight, evalTokens, seed);
+            UnlearningStudy.Result result = UnlearningStudy.run(m, eval, train, options, print::println);
+            Files.createDirectories(out);
+            writeCsv(result, out.resolve("results.csv"));
+            writeChart(result, out.resolve("tradeoff.png"));
+            printTable(result, print);
+            print.println("wrote " + out.resolve("results.csv") + " and " + out.resolve("tradeoff.png"));
+        }
+        return 0;
+    }
+
+    /** Ids of every &lt;lang&gt;.txt in {@code folder}. */
+    private static Map<String, long[]> texts(LoadedModel m, Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            throw new ScalpelException("The demo needs " + folder + " (per-language eval/ and train-sample/ texts, as the sample model ships).");
+        }
+        Map<String, long[]> texts = new LinkedHashMap<>();
+        try (var files = Files.list(folder)) {
+            for (Path f : files.sorted().toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".txt")) {
+                    texts.put(name.substring(0, name.length() - 4), m.tokenizer().encode(TextFiles.readUtf8(f)));
+                }
+            }
+        }
+        return texts;
+    }
+
+    private void writeCsv(UnlearningStudy.Result r, Path file) {
+        List<String> langs = List.copyOf(r.baseCe().keySet());
+        StringBuilder csv = new StringBuilder("method,budget,parameters,target_ce,target_fraction_of_lnV,seconds");
+        langs.forEach(l -> csv.append(",delta_ce_").append(l));
+        csv.append('\n');
+        for (var row : UnlearningStudy.sorted(r.rows())) {
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.5f,%.5f,%.2f", row.method(), row.budget(), row.parameters(),
+                    row.targetCe(), row.targetFractionOfLnV(), row.seconds()));
+            langs.forEach(l -> csv.append(String.format(Locale.ROOT, ",%.5f", row.deltaCe().get(l))));
+            csv.append('\n');
+        }
+        byte[] bytes = csv.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(bytes)));
+    }
+
+    /** Target CE removed (x) against retain CE damage (y), one line per method through its budgets. */
+    private void writeChart(UnlearningStudy.Result r, Path file) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (String method : UnlearningStudy.methods()) {
+            XYSeries s = new XYSeries(method, false);
+            r.rows().stream().filter(row -> row.method().equals(method)).forEach(row ->
+                    s.add(row.deltaCe().get(target), row.deltaCe().get(retain)));
+            data.addSeries(s);
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                String.format(Locale.ROOT, "Removing %s, keeping %s (budgets %s tokens)", target, retain, budgets),
+                "ΔCE on " + target + " (removed, nats; ln V − base = " + String.format(Locale.ROOT, "%.2f", r.lnV() - r.baseCe().get(target)) + ")",
+                "ΔCE on " + retain + " (damage, nats)", data, PlotOrientation.VERTICAL, true, false, false);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        java.awt.Color[] colours = {new java.awt.Color(0xD62728), new java.awt.Color(0x1F77B4), new java.awt.Color(0x2CA02C),
+                new java.awt.Color(0x9467BD)};
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesStroke(i, new BasicStroke(2.2f));
+            renderer.setSeriesPaint(i, colours[i % colours.length]);
+        }
+        var plot = chart.getXYPlot();
+        plot.setRenderer(renderer);
+        plot.setBackgroundPaint(java.awt.Color.WHITE);
+        plot.setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 1000, 650);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void printTable(UnlearningStudy.Result r, java.io.PrintWriter print) {
+        List<String> langs = List.copyOf(r.baseCe().keySet());
+        print.printf(Locale.ROOT, "%nbase CE %s, ln V = %.3f; top heads %s; top component %s #%d%n", r.baseCe(), r.lnV(),
+                r.attribution().heads(), r.attribution().component(), r.attribution().componentIndex());
+        print.printf("%-13s %7s %9s %10s %7s", "method", "budget", "params", target + " CE", "/lnV");
+        langs.stream().filter(l -> !l.equals(target)).forEach(l -> print.printf(" %8s", "Δ" + l));
+        print.printf(" %7s%n", "secs");
+        for (var row : UnlearningStudy.sorted(r.rows())) {
+            print.printf(Locale.ROOT, "%-13s %7d %9d %10.3f %7.2f", row.method(), row.budget(), row.parameters(), row.targetCe(), row.targetFractionOfLnV());
+            langs.stream().filter(l -> !l.equals(target)).forEach(l -> print.printf(Locale.ROOT, " %+8.3f", row.deltaCe().get(l)));
+            print.printf(Locale.ROOT, " %7.1f%n", row.seconds());
+        }
+    }
+}

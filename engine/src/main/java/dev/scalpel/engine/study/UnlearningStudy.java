@@ -1,0 +1,184 @@
+package dev.scalpel.engine.study;
+
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.api.LanguageLoss;
+import dev.scalpel.engine.api.ProgressListener;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.components.ModuleNames;
+import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditOverlay;
+import dev.scalpel.engine.edit.HeadLayout;
+import dev.scalpel.engine.edit.LoraEdit;
+import dev.scalpel.engine.edit.PrefactorEdit;
+import dev.scalpel.engine.eval.CrossEntropyEvaluator;
+import dev.scalpel.engine.importance.ComponentImportance;
+import dev.scalpel.engine.importance.HeadImportance;
+import dev.scalpel.engine.importance.ImportanceMaps;
+import dev.scalpel.engine.importance.Normalization;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.train.FineTuner;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The German-removal study of the seed experiment, on any model and language pair: find the heads and the rank-1
+ * component that carry the target language (importance contrast target − retain, component removal contrast), then
+ * for each target-token budget train (a) one scalar prefactor on the top component, (b) rank-1 and (c) rank-4 LoRA on
+ * that component's matrix, (d) head-LoRA on the top target heads, all with the same objective (unlearn up to ln V
+ * plus a retain KL) and budget, and measure every language's CE.
+ */
+public final class UnlearningStudy {
+    /**
+     * @param target      language to remove (a key of {@code evalTexts})
+     * @param retain      language to keep
+     * @param budgets     target-token budgets
+     * @param components  globs of the matrices whose SVD components are candidates
+     * @param rank        SVD components per matrix
+     * @param topHeads    heads for head-LoRA
+     * @param steps       optimizer steps per run
+     * @param retainWeight λ of the retain KL
+     * @param evalTokens  tokens of each eval text used to measure (and, for the target and retain, to attribute)
+     */
+    public record Options(String target, String retain, List<Integer> budgets, List<String> components, int rank,
+                          int topHeads, int steps, double retainWeight, int evalTokens, long seed) {}
+
+    /** One trained method at one budget. */
+    public record Row(String method, int budget, long parameters, double targetCe, double targetFractionOfLnV,
+                      Map<String, Double> deltaCe, double seconds) {}
+
+    /** What was found before training. */
+    public record Attribution(HeadSet heads, String component, int componentIndex, double componentContrast,
+                              ImportanceMap contrastMap) {}
+
+    public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows) {}
+
+    private static final int CONTEXT = 64;
+
+    private UnlearningStudy() {}
+
+    /**
+     * @param evalTexts  language → validation ids (no BOS), scored before and after each edit
+     * @param trainTexts language → training ids for the target (cut to each budget) and the retain KL
+     */
+    public static Result run(LoadedModel m, Map<String, long[]> evalTexts, Map<String, long[]> trainTexts, Options o,
+                             Consumer<String> log) {
+        for (String lang : List.of(o.target(), o.retain())) {
+            if (!evalTexts.containsKey(lang) || !trainTexts.containsKey(lang)) {
+                throw new ScalpelException("The study needs evaluation and training text for '" + lang + "'; the model ships "
+                        + evalTexts.keySet() + " (eval) and " + trainTexts.keySet() + " (train-sample).");
+            }
+        }
+        int bos = m.config().bosTokenId() != null ? m.config().bosTokenId() : 0;
+        Map<String, long[]> eval = new LinkedHashMap<>();
+        evalTexts.forEach((k, v) -> eval.put(k, Arrays.copyOf(v, Math.min(v.length, o.evalTokens()))));
+        var evaluator = new CrossEntropyEvaluator(m.model(), CONTEXT, 8);
+        Map<String, Double> base = new LinkedHashMap<>();
+        eval.forEach((lang, ids) -> base.put(lang, evaluator.withOverlay(null).evaluate(lang, ids, bos, null).ce()));
+        double lnV = Math.log(m.config().vocabSize());
+        log.accept("base CE: " + base);
+
+        Attribution attribution = attribute(m, eval, bos, o, log);
+        List<Row> rows = new ArrayList<>();
+        try (RankOneDecomposition d = RankOneDecomposition.svd(attribution.component(),
+                m.model().weights().get(attribution.component() + ".weight"), o.rank())) {
+            for (int budget : o.budgets()) {
+                for (String method : List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4")) {
+                    try (Edit edit = newEdit(method, m, d, attribution, o)) {
+                        double lr = method.equals("prefactor") ? 0.05 : 5e-3;
+                        var spec = new FineTuner.Spec(FineTuner.Objective.UNLEARN, o.retainWeight(), 0, budget, o.steps(), 4,
+                                CONTEXT, lr, "adamw", o.seed());
+                        long t0 = System.nanoTime();
+                        var result = new FineTuner(m.model(), edit, spec).run(new FineTuner.Data(trainTexts.get(o.target()), null,
+                                trainTexts.get(o.retain()), bos), p -> { }, () -> false);
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        evaluator.withOverlay(new EditOverlay(List.of(edit)));
+                        Map<String, Double> delta = new LinkedHashMap<>();
+                        double targetCe = Double.NaN;
+                        for (var e : eval.entrySet()) {
+                            LanguageLoss loss = evaluator.evaluate(e.getKey(), e.getValue(), bos, null);
+                            if (e.getKey().equals(o.target())) {
+                                targetCe = loss.ce();
+                            }
+                            delta.put(e.getKey(), loss.ce() - base.get(e.getKey()));
+                        }
+                        Row row = new Row(method, budget, edit.parameterCount(), targetCe, targetCe / lnV, delta, seconds);
+                        rows.add(row);
+                        log.accept(String.format(java.util.Locale.ROOT, "budget %5d  %-13s %,8d params  %s CE %.3f (%.2f ln V)  stop %s  %.1f s",
+                                budget, method, row.parameters(), o.target(), targetCe, row.targetFractionOfLnV(),
+                                result.stopReason() == null ? "-" : result.stopReason(), seconds));
+                    }
+                }
+            }
+        } finally {
+            evaluator.withOverlay(null);
+        }
+        return new Result(attribution, base, lnV, rows);
+    }
+
+    /** Top heads by the target − retain gradient contrast, and the component whose removal hurts the target most relative to retain. */
+    private static Attribution attribute(LoadedModel m, Map<String, long[]> eval, int bos, Options o, Consumer<String> log) {
+        var options = new HeadImportance.Options(CONTEXT, 8);
+        var importance = new HeadImportance(m.model(), options);
+        ImportanceMap target = importance.compute(HeadImportance.Method.GRADIENT, o.target(), eval.get(o.target()), bos, "", "", ProgressListener.NONE);
+        ImportanceMap retain = importance.compute(HeadImportance.Method.GRADIENT, o.retain(), eval.get(o.retain()), bos, "", "", ProgressListener.NONE);
+        ImportanceMap contrast = ImportanceMaps.contrast(ImportanceMaps.normalize(target, Normalization.LAYER_ZSCORE),
+                ImportanceMaps.normalize(retain, Normalization.LAYER_ZSCORE), Normalization.RAW);
+        HeadSet heads = ImportanceMaps.topK(contrast, o.topHeads());
+        log.accept("top " + o.target() + " heads (gradient contrast " + o.target() + "-" + o.retain() + "): " + heads);
+
+        List<RankOneDecomposition> decompositions = new ArrayList<>();
+        for (String glob : o.components()) {
+            for (String module : ModuleNames.matching(m.model().weights(), glob)) {
+                decompositions.add(RankOneDecomposition.svd(module, m.model().weights().get(module + ".weight"), o.rank()));
+            }
+        }
+        try {
+            var scorer = new ComponentImportance(m.model(), options);
+            var a = scorer.compute(decompositions, o.target(), eval.get(o.target()), bos, ProgressListener.NONE);
+            var b = scorer.compute(decompositions, o.retain(), eval.get(o.retain()), bos, ProgressListener.NONE);
+            int best = 0;
+            for (int i = 1; i < a.size(); i++) {
+                if (a.get(i).ablation() - b.get(i).ablation() > a.get(best).ablation() - b.get(best).ablation()) {
+                    best = i;
+                }
+            }
+            var top = a.get(best);
+            double contrastValue = top.ablation() - b.get(best).ablation();
+            log.accept(String.format(java.util.Locale.ROOT, "top %s component: %s #%d (σ %.3f): removal ΔCE %s %+.4f, %s %+.4f",
+                    o.target(), top.module(), top.index(), top.singularValue(), o.target(), top.ablation(), o.retain(), b.get(best).ablation()));
+            return new Attribution(heads, top.module(), top.index(), contrastValue, contrast);
+        } finally {
+            decompositions.forEach(RankOneDecomposition::close);
+        }
+    }
+
+    private static Edit newEdit(String method, LoadedModel m, RankOneDecomposition d, Attribution a, Options o) {
+        String matrix = a.component().substring(a.component().lastIndexOf('.') + 1);
+        int layer = ModuleNames.layerOf(a.component()).orElse(-1);
+        List<Integer> layers = layer >= 0 ? List.of(layer) : null;
+        return switch (method) {
+            case "prefactor" -> PrefactorEdit.of(d, List.of(a.componentIndex()), "svd");
+            case "lora-r1" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 1, Map.of(), 2, 0, o.seed());
+            case "lora-r4" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 4, Map.of(), 8, 0, o.seed());
+            case "head-lora-r4" -> LoraEdit.heads(m.model(), a.heads(), List.of(HeadLayout.Projection.values()), 4, 8, 0, o.seed());
+            default -> throw new IllegalArgumentException(method);
+        };
+    }
+
+    /** Methods in the order the study runs them (for tables and charts). */
+    public static List<String> methods() {
+        return List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4");
+    }
+
+    /** Rows sorted by method then budget. */
+    public static List<Row> sorted(List<Row> rows) {
+        return rows.stream().sorted(Comparator.comparing((Row r) -> methods().indexOf(r.method())).thenComparingInt(Row::budget)).toList();
+    }
+}
