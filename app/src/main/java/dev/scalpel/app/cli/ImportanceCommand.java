@@ -3,8 +3,10 @@ package dev.scalpel.app.cli;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ProgressListener;
 import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.components.ComponentInspector;
 import dev.scalpel.engine.components.ModuleNames;
 import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.components.SpdImport;
 import dev.scalpel.engine.importance.ComponentImportance;
 import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
 import dev.scalpel.engine.importance.HeadImportance;
@@ -58,6 +60,14 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--components", paramLabel = "MODULES",
             description = "Also score the top-k SVD rank-1 components of these matrices (glob, e.g. layers.*.self_attn.v_proj).")
     String components;
+
+    @Option(names = "--spd", paramLabel = "FILE",
+            description = "Take the components from an SPD-style decomposition (safetensors with _components.<module>.V/.U) instead of an SVD.")
+    Path spd;
+
+    @Option(names = "--inspect", paramLabel = "MODULE#C",
+            description = "Show the tokens (with context) where component C of MODULE activates most in each text, e.g. layers.0.self_attn.v_proj#6.")
+    String inspect;
 
     @Option(names = "--rank", defaultValue = "16", paramLabel = "K", description = "Components per matrix (default: ${DEFAULT-VALUE}).")
     int rank;
@@ -127,6 +137,9 @@ final class ImportanceCommand implements Callable<Integer> {
             agreement.forEach((name, rho) -> print.printf(Locale.ROOT, "Spearman rank correlation of %s vs %s on %s: %+.3f%n",
                     method, agreeWith, name, rho));
             printComponents(componentScores, pair, print);
+            if (inspect != null) {
+                printInspection(lm, tokens, window, print);
+            }
         }
         return 0;
     }
@@ -219,10 +232,7 @@ final class ImportanceCommand implements Callable<Integer> {
     /** Component scores on each text; with a contrast, the list is ranked by removal effect on A minus on B. */
     private List<ComponentScore> componentScores(LoadedModel lm, HeadImportance.Options options, Map<String, long[]> tokens,
                                                  String[] pair) {
-        List<RankOneDecomposition> decompositions = new ArrayList<>();
-        for (String module : ModuleNames.matching(lm.model().weights(), components)) {
-            decompositions.add(RankOneDecomposition.svd(module, lm.model().weights().get(module + ".weight"), rank));
-        }
+        List<RankOneDecomposition> decompositions = decompositions(lm, components);
         try {
             var scorer = new ComponentImportance(lm.model(), options);
             String first = pair != null ? pair[0] : tokens.keySet().iterator().next();
@@ -241,6 +251,68 @@ final class ImportanceCommand implements Callable<Integer> {
         } finally {
             decompositions.forEach(RankOneDecomposition::close);
         }
+    }
+
+    /** SVD (top --rank) or SPD components of the modules matching {@code glob}. */
+    private List<RankOneDecomposition> decompositions(LoadedModel lm, String glob) {
+        List<String> modules = ModuleNames.matching(lm.model().weights(), glob);
+        if (spd == null) {
+            List<RankOneDecomposition> out = new ArrayList<>();
+            for (String module : modules) {
+                out.add(RankOneDecomposition.svd(module, lm.model().weights().get(module + ".weight"), rank));
+            }
+            return out;
+        }
+        SpdImport.Result imported = SpdImport.read(spd, lm.model());
+        List<RankOneDecomposition> kept = new ArrayList<>();
+        for (RankOneDecomposition d : imported.decompositions()) {
+            if (modules.contains(d.module())) {
+                kept.add(d);
+                if (!json) {
+                    spec.commandLine().getOut().printf(Locale.ROOT, "SPD %s: %d components, relative residual ‖W − ΣC‖/‖W‖ = %.4f%n",
+                            d.module(), d.size(), imported.relativeResidual().get(d.module()));
+                }
+            } else {
+                d.close();
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new ScalpelException(spd + " has no components for the modules matching '" + glob + "'.");
+        }
+        return kept;
+    }
+
+    /** The top-activating tokens of one component in each text. */
+    private void printInspection(LoadedModel lm, Map<String, long[]> tokens, int window, java.io.PrintWriter print) {
+        String[] parts = inspect.split("#");
+        if (parts.length != 2 || !parts[1].matches("\\d+")) {
+            throw new ScalpelException("--inspect takes MODULE#C, e.g. layers.0.self_attn.v_proj#6; got '" + inspect + "'.");
+        }
+        int c = Integer.parseInt(parts[1]);
+        String module = ModuleNames.matching(lm.model().weights(), parts[0]).get(0);
+        List<RankOneDecomposition> ds = spd == null
+                ? List.of(RankOneDecomposition.svd(module, lm.model().weights().get(module + ".weight"), Math.max(rank, c + 1)))
+                : decompositions(lm, module);
+        try {
+            RankOneDecomposition d = ds.get(0);
+            if (c >= d.size()) {
+                throw new ScalpelException(d.module() + " has " + d.size() + " components; component " + c + " does not exist.");
+            }
+            print.printf("%ncomponent %s #%d: top activations (token ← preceding context)%n", d.module(), c);
+            for (var e : tokens.entrySet()) {
+                print.println("  " + e.getKey() + ":");
+                for (var a : ComponentInspector.top(lm.model(), d, c, e.getValue(), lm.tokenizer().bosForPrompts(), window, 6, 8)) {
+                    print.printf(Locale.ROOT, "    %+8.3f  %-14s ← %s%n", a.value(), quote(lm.tokenizer().decode(new long[] {a.token()})),
+                            quote(lm.tokenizer().decode(a.context())));
+                }
+            }
+        } finally {
+            ds.forEach(RankOneDecomposition::close);
+        }
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("\n", "⏎") + "'";
     }
 
     private void printComponents(List<ComponentScore> scores, String[] pair, java.io.PrintWriter print) {

@@ -18,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -169,6 +170,11 @@ class CliTest {
         assertTrue(Files.isRegularFile(out));
         assertEquals("de-en", JSON.readTree(out.toFile()).get("domain").asText());
 
+        Run inspect = run("importance", "--model", LLAMA.toString(), "--data", "de=" + de, "--context", "32", "--no-cache",
+                "--inspect", "layers.1.self_attn.v_proj#1", "--rank", "2");
+        assertEquals(0, inspect.status(), inspect.err());
+        assertTrue(inspect.out().contains("component model.layers.1.self_attn.v_proj #1: top activations"), inspect.out());
+
         Run badContrast = run("importance", "--model", LLAMA.toString(), "--data", "de=" + de, "--contrast", "de-fr");
         assertEquals(1, badContrast.status());
         assertTrue(badContrast.err().contains("'fr', which is not among the texts"), badContrast.err());
@@ -202,6 +208,34 @@ class CliTest {
         Run bad = run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("bad.json").toString(), "--out", edits.toString());
         assertEquals(1, bad.status());
         assertTrue(bad.err().contains("stepz"), bad.err());
+    }
+
+    @Test
+    void demoRunsTheStudyAndWritesCsvAndChart(@TempDir Path tmp) throws IOException {
+        Path model = tmp.resolve("model");
+        Files.createDirectories(model);
+        try (var files = Files.list(LLAMA)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, model.resolve(f.getFileName()));
+            }
+        }
+        for (String folder : new String[] {"eval", "train-sample"}) {
+            Files.createDirectories(model.resolve(folder));
+            Files.writeString(model.resolve(folder).resolve("de.txt"), "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(8));
+            Files.writeString(model.resolve(folder).resolve("en.txt"), "The quick brown fox jumps over the lazy dog. ".repeat(8));
+        }
+        Path out = tmp.resolve("results");
+        Run r = run("demo", "--model", model.toString(), "--budgets", "4,16", "--steps", "2", "--rank", "2",
+                "--components", "layers.1.self_attn.v_proj", "--top-heads", "2", "--eval-tokens", "120", "--out", out.toString());
+        assertEquals(0, r.status(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals("method,budget,parameters,target_ce,target_fraction_of_lnV,seconds,delta_ce_de,delta_ce_en", csv.get(0));
+        assertEquals(1 + 2 * 4, csv.size(), "4 methods × 2 budgets");
+        assertTrue(csv.get(1).startsWith("prefactor,4,1,"), csv.get(1));
+        byte[] png = Files.readAllBytes(out.resolve("tradeoff.png"));
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+        assertTrue(r.out().contains("head-lora-r4"), r.out());
     }
 
     @Test
