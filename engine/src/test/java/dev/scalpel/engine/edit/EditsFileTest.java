@@ -10,15 +10,14 @@ import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
-import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.ModelLoader;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.testing.Fixtures;
+import dev.scalpel.engine.testing.Logits;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.junit.jupiter.api.Test;
@@ -43,25 +42,19 @@ class EditsFileTest {
                     }
                 }
             }
-            float[] before = logits(model, edits);
+            float[] before = Logits.of(model, IDS, new EditOverlay(edits));
             Path file = tmp.resolve("my.edits.json");
             EditsFile.write(file, hash, edits);
             assertTrue(EditsFile.tensorFile(file).toFile().isFile());
             List<Edit> reloaded = EditsFile.read(file, model, hash);
             assertEquals(3, reloaded.size());
             assertEquals(edits.get(2).metadata(), reloaded.get(2).metadata());
-            assertArrayEquals(before, logits(model, reloaded), 0f);
+            assertArrayEquals(before, Logits.of(model, IDS, new EditOverlay(reloaded)), 0f);
 
             var e = assertThrows(ScalpelException.class, () -> EditsFile.read(file, model, "f".repeat(64)));
             assertTrue(e.getMessage().contains("were made for another base model"), e.getMessage());
             edits.forEach(Edit::close);
             reloaded.forEach(Edit::close);
-        }
-    }
-
-    private static float[] logits(CausalLM model, List<Edit> edits) {
-        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            return Tensors.toFloats(model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.withOverlay(new EditOverlay(edits))));
         }
     }
 }

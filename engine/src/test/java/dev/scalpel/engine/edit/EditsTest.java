@@ -9,14 +9,13 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
-import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelLoader;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.testing.Fixtures;
+import dev.scalpel.engine.testing.Logits;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -42,9 +41,7 @@ class EditsTest {
     }
 
     private static float[] logits(LinearOverlay overlay) {
-        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            return Tensors.toFloats(model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.withOverlay(overlay)));
-        }
+        return Logits.of(model, IDS, overlay);
     }
 
     /** Gives B (and every delta) random values so that the edit does something. */
@@ -80,7 +77,7 @@ class EditsTest {
             LinearOverlay merged = (name, x, w, b) -> LinearOverlay.plain(name, x,
                     deltas.containsKey(name) ? w.add(deltas.get(name)) : w, b);
             assertArrayEquals(logits(merged), viaOverlay, 2e-5f, edit.describe());
-            assertTrue(maxAbs(viaOverlay, logits(LinearOverlay.NONE)) > 1e-3, "the edit must change something: " + edit.describe());
+            assertTrue(Logits.maxAbsDiff(viaOverlay, logits(LinearOverlay.NONE)) > 1e-3, "the edit must change something: " + edit.describe());
             edit.close();
         }
     }
@@ -147,13 +144,5 @@ class EditsTest {
             // module: q 4·64+64·4, k 4·64+32·4, v same, o 4·64+64·4 = 512 + 384 + 384 + 512
             assertEquals(1792, module.parameterCount());
         }
-    }
-
-    private static double maxAbs(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
     }
 }

@@ -10,7 +10,6 @@ import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.components.SpdImport;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
-import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.ModelLoader;
@@ -19,11 +18,11 @@ import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import dev.scalpel.engine.testing.Fixtures;
+import dev.scalpel.engine.testing.Logits;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.AfterAll;
@@ -47,9 +46,7 @@ class PrefactorEditTest {
     }
 
     private static float[] logits(LinearOverlay overlay) {
-        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            return Tensors.toFloats(model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.withOverlay(overlay)));
-        }
+        return Logits.of(model, IDS, overlay);
     }
 
     @Test
@@ -62,7 +59,7 @@ class PrefactorEditTest {
             LinearOverlay removed = (name, x, w, b) -> LinearOverlay.plain(name, x, name.equals(MODULE + ".weight") ? w.sub(component) : w, b);
             float[] expected = logits(removed);
             assertArrayEquals(expected, logits(new EditOverlay(List.of(edit))), 1e-5f);
-            assertTrue(maxAbs(expected, logits(LinearOverlay.NONE)) > 1e-4, "removing a component changes the output");
+            assertTrue(Logits.maxAbsDiff(expected, logits(LinearOverlay.NONE)) > 1e-4, "removing a component changes the output");
         }
     }
 
@@ -105,13 +102,5 @@ class PrefactorEditTest {
             var e = assertThrows(ScalpelException.class, () -> SpdImport.read(tmp.resolve("bad.safetensors"), model));
             assertTrue(e.getMessage().contains("has shape [63, 32], but module " + MODULE + " needs [64, C]"), e.getMessage());
         }
-    }
-
-    private static double maxAbs(float[] a, float[] b) {
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs(a[i] - b[i]));
-        }
-        return m;
     }
 }
