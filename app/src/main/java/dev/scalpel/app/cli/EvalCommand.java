@@ -69,10 +69,15 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private void evaluate(LoadedModel m, LinearOverlay overlay) {
-        var out = spec.commandLine().getOut();
         int window = windowOptions.window(m.config());
         var evaluator = new CrossEntropyEvaluator(m.model(), window, windowOptions.batchSize()).withOverlay(overlay);
-        HeadGates gates = ablatedGates(m);
+        try (HeadGates gates = ablatedGates(m)) {
+            score(m, evaluator, gates);
+        }
+    }
+
+    private void score(LoadedModel m, CrossEntropyEvaluator evaluator, HeadGates gates) {
+        var out = spec.commandLine().getOut();
         int vocab = m.config().vocabSize();
         double uniform = Math.log(vocab);
         Map<String, Object> languages = new LinkedHashMap<>();
