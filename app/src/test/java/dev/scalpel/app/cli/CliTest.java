@@ -204,6 +204,18 @@ class CliTest {
         Run gen = run("generate", "--model", LLAMA.toString(), "--prompt", "Der", "--max-new-tokens", "5", "--edits", edits.toString(), "--json");
         assertEquals(0, gen.status(), gen.err());
 
+        Path merged = tmp.resolve("merged");
+        assertEquals(0, run("export", "--model", LLAMA.toString(), "--edits", edits.toString(), "--out", merged.toString()).status());
+        double mergedCe = run("eval", "--model", merged.toString(), "--data", "de=" + tmp.resolve("target.txt"), "--json", "--context", "32")
+                .json().get("languages").get("de").get("ce").asDouble();
+        assertEquals(edited, mergedCe, 1e-4, "the merged export scores like the edited model");
+        Path peft = tmp.resolve("peft");
+        assertEquals(0, run("export", "--model", LLAMA.toString(), "--edits", edits.toString(), "--out", peft.toString(), "--format", "peft").status());
+        assertTrue(Files.isRegularFile(peft.resolve("adapter_model.safetensors")) && Files.isRegularFile(peft.resolve("adapter_config.json")));
+        Run intoBase = run("export", "--model", LLAMA.toString(), "--edits", edits.toString(), "--out", LLAMA.resolve("x").toString());
+        assertEquals(1, intoBase.status());
+        assertTrue(intoBase.err().contains("Refusing to export into the base model's folder"), intoBase.err());
+
         Files.writeString(tmp.resolve("bad.json"), "{\"method\": \"head-lora\", \"heads\": \"L1H0\", \"stepz\": 3}");
         Run bad = run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("bad.json").toString(), "--out", edits.toString());
         assertEquals(1, bad.status());

@@ -72,6 +72,24 @@ final class LoraAdapter implements AutoCloseable {
         return Slice.scatterFeatures(y, sliceIndex, out);                                        // [..., out]
     }
 
+    /** A as PEFT stores it for the whole layer, [r, in]: zero on input features outside a column slice. */
+    Tensor denseA(long in) {
+        if (slice == null || slice.dim() == 0) {
+            return a.detach();
+        }
+        return torch.zeros(new long[] {a.size(0), in}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(a)))
+                .index_copy(1, sliceIndex, a.detach());
+    }
+
+    /** B as PEFT stores it for the whole layer, [out, r]: zero on output features outside a row slice. */
+    Tensor denseB(long out) {
+        if (slice == null || slice.dim() == 1) {
+            return b.detach();
+        }
+        return torch.zeros(new long[] {out, b.size(1)}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(b)))
+                .index_copy(0, sliceIndex, b.detach());
+    }
+
     /** The dense update (α/r)·B·A placed into a zero [out, in] matrix. */
     Tensor denseDelta(long out, long in) {
         Tensor ba = b.matmul(a).mul(new Scalar(scaling));                                        // [out', in']

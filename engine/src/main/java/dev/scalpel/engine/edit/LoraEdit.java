@@ -139,6 +139,41 @@ public final class LoraEdit implements Edit {
         return out;
     }
 
+    /**
+     * The adapter as a standard PEFT LoRA adapter: tensors named {@code base_model.model.<module>.lora_A.weight}
+     * [r, in] and {@code .lora_B.weight} [out, r], dense (zero outside the chosen heads for head-LoRA), so that
+     * W + (α/r)·B·A is this edit's update.
+     */
+    public Map<String, Tensor> peftTensors() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        adapters.forEach((name, a) -> {
+            String module = name.substring(0, name.length() - ".weight".length());
+            out.put("base_model.model." + module + ".lora_A.weight", a.denseA(shapes.get(name)[1]));
+            out.put("base_model.model." + module + ".lora_B.weight", a.denseB(shapes.get(name)[0]));
+        });
+        return out;
+    }
+
+    /** Module name (weight name without .weight) → its adapter's rank. */
+    public Map<String, Integer> moduleRanks() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        adapters.forEach((name, a) -> out.put(name.substring(0, name.length() - ".weight".length()), (int) a.a.size(0)));
+        return out;
+    }
+
+    public double alpha() {
+        return alpha;
+    }
+
+    public double dropout() {
+        return dropout;
+    }
+
+    /** The heads of a head-LoRA, or null for module LoRA. */
+    public HeadSet heads() {
+        return heads;
+    }
+
     @Override
     public List<Optimizer.Trainable> trainables() {
         List<Optimizer.Trainable> t = new ArrayList<>();

@@ -20,7 +20,14 @@ public interface CausalLM extends AutoCloseable {
      * is the same; architectures that store weights differently in memory override this.
      */
     default java.util.Map<String, Tensor> hfLayoutWeights() {
-        return weights().asMap();
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        weights().asMap().forEach((name, t) -> out.put(name, toHfLayout(name, t)));
+        return out;
+    }
+
+    /** A weight (or a delta of it) in the layout the HF checkpoint stores it; the same tensor unless overridden. */
+    default Tensor toHfLayout(String name, Tensor inMemoryLayout) {
+        return inMemoryLayout;
     }
 
     /**

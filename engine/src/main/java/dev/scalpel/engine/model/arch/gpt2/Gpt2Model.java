@@ -12,8 +12,6 @@ import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.WeightReader;
 import dev.scalpel.engine.model.Weights;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -147,10 +145,8 @@ public final class Gpt2Model implements CausalLM {
 
     /** HF stores GPT-2's linear layers as Conv1D, [in, out]: transpose those back. */
     @Override
-    public Map<String, Tensor> hfLayoutWeights() {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        weights.asMap().forEach((name, t) -> out.put(name, isConv1d(name) ? t.t() : t));
-        return out;
+    public Tensor toHfLayout(String name, Tensor inMemoryLayout) {
+        return isConv1d(name) ? inMemoryLayout.t() : inMemoryLayout;
     }
 
     private static boolean isConv1d(String name) {

@@ -1,0 +1,74 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.edit.LoraEdit;
+import dev.scalpel.engine.export.MergedCheckpointExporter;
+import dev.scalpel.engine.export.PeftAdapterExporter;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.safetensors.DType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel export}: an edited model as a merged HF checkpoint, or a LoRA edit as a PEFT adapter. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Write the edited model as a merged Hugging Face folder (--format hf) or a LoRA/head-LoRA edit as a PEFT adapter (--format peft).")
+final class ExportCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    RuntimeOptions runtimeOptions;
+
+    @Option(names = "--edits", required = true, paramLabel = "EDITS.json", description = "The edits file to export.")
+    Path edits;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (never the base model's).")
+    Path out;
+
+    @Option(names = "--format", defaultValue = "hf", description = "hf (merged weights) or peft (adapter) (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--dtype", paramLabel = "F32|F16|BF16", description = "Weight dtype of an hf export (default: the input's).")
+    String dtype;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        Path dir = modelOptions.modelDir();
+        try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+            List<Edit> loaded = EditsFile.read(edits, m.model(), ModelHash.of(dir));
+            try {
+                switch (format) {
+                    case "hf" -> MergedCheckpointExporter.write(m, loaded, out, dtype == null ? null
+                            : DType.fromSafetensorsName(dtype.toUpperCase(java.util.Locale.ROOT)).orElseThrow(
+                                    () -> new ScalpelException("Unknown --dtype '" + dtype + "'; use F32, F16 or BF16.")));
+                    case "peft" -> {
+                        if (loaded.size() != 1 || !(loaded.get(0) instanceof LoraEdit lora)) {
+                            throw new ScalpelException("A PEFT adapter holds one LoRA or head-LoRA edit; " + edits + " has "
+                                    + loaded.stream().map(Edit::kind).toList() + ". Use --format hf for other edits.");
+                        }
+                        PeftAdapterExporter.write(m, lora, out);
+                    }
+                    default -> throw new ScalpelException("Unknown --format '" + format + "'; use hf or peft "
+                            + "(head-group files arrive with head groups).");
+                }
+            } finally {
+                loaded.forEach(Edit::close);
+            }
+        }
+        spec.commandLine().getOut().println("wrote " + out);
+        return 0;
+    }
+}
