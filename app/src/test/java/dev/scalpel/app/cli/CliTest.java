@@ -251,6 +251,26 @@ class CliTest {
     }
 
     @Test
+    void headGroupsExtractApplySwapAndReportConflicts(@TempDir Path tmp) {
+        Path a = tmp.resolve("a.json");
+        Path b = tmp.resolve("b.json");
+        assertEquals(0, run("heads", "extract", "--model", LLAMA.toString(), "--heads", "L1H0", "--name", "a", "--out", a.toString()).status());
+        assertEquals(0, run("heads", "extract", "--model", LLAMA.toString(), "--heads", "L1H1,L0H2", "--name", "b", "--out", b.toString()).status());
+        Run list = run("heads", "list", tmp.toString());
+        assertTrue(list.out().contains("L0H2,L1H1"), list.out());
+        Run conflict = run("heads", "apply", "--model", LLAMA.toString(), "--group", a.toString(), "--group", b.toString(), "--no-eval");
+        assertEquals(1, conflict.status());
+        assertTrue(conflict.err().contains("L1H1 (a)"), conflict.err());
+        Run keep = run("heads", "apply", "--model", LLAMA.toString(), "--group", a.toString(), "--group", b.toString(), "--no-eval",
+                "--on-conflict", "keep");
+        assertEquals(0, keep.status(), keep.err());
+        assertTrue(keep.out().contains("applied 'b': L0H2"), keep.out());
+        Run swap = run("heads", "swap", "--model", LLAMA.toString(), "--group", a.toString(), "--group", b.toString(), "--repeat", "4");
+        assertEquals(0, swap.status(), swap.err());
+        assertTrue(swap.out().contains("bit-identical to the base"), swap.out());
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.status());
