@@ -20,8 +20,8 @@ public final class ModelOptions {
         }
         Path found = ScalpelHome.find(SAMPLE_MODEL);
         if (found == null) {
-            throw new ScalpelException("The bundled sample model (" + SAMPLE_MODEL + ") is not in this build yet; "
-                    + "pass --model DIR with a Hugging Face model folder.");
+            throw new ScalpelException("The bundled sample model (" + SAMPLE_MODEL + ") is missing from this checkout; "
+                    + "restore it (git checkout sample-models), rebuild it with scalpel build-sample, or pass --model DIR.");
         }
         return found;
     }

@@ -154,7 +154,7 @@ public final class EditsFile {
 
     private static Map<String, Integer> rankPattern(JsonNode node) {
         Map<String, Integer> out = new LinkedHashMap<>();
-        node.fields().forEachRemaining(f -> out.put(f.getKey(), f.getValue().asInt()));
+        node.properties().forEach(f -> out.put(f.getKey(), f.getValue().asInt()));
         return out;
     }
 }
