@@ -271,6 +271,36 @@ class CliTest {
     }
 
     @Test
+    void taskVectorsTiesAndPruningAreEditsFiles(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("t.txt"), "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(20));
+        Files.writeString(tmp.resolve("spec.json"), """
+                {"method": "lora", "modules": ["v_proj"], "rank": 2, "objective": "learn", "target": "t.txt",
+                 "steps": 5, "batch_size": 2, "context": 32, "lr": 0.01}
+                """);
+        Path lora = tmp.resolve("lora.json");
+        assertEquals(0, run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("spec.json").toString(), "--out", lora.toString()).status());
+        String[] eval = {"eval", "--model", LLAMA.toString(), "--data", "de=" + tmp.resolve("t.txt"), "--json", "--context", "32", "--edits"};
+        double viaLora = run(concat(eval, lora.toString())).json().get("languages").get("de").get("ce").asDouble();
+        Path tau = tmp.resolve("tau.json");
+        assertEquals(0, run("vectors", "task", "--model", LLAMA.toString(), "--from-edits", lora.toString(), "--out", tau.toString()).status());
+        assertEquals(viaLora, run(concat(eval, tau.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4);
+        Path ties = tmp.resolve("ties.json");
+        Run t = run("vectors", "ties", "--model", LLAMA.toString(), "--vector", lora.toString(), "--vector", tau.toString(),
+                "--keep", "1.0", "--out", ties.toString());
+        assertEquals(0, t.status(), t.err());
+        assertEquals(viaLora, run(concat(eval, ties.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
+                "TIES of two equal vectors keeping everything is that vector");
+        Path prune = tmp.resolve("prune.json");
+        Run p = run("vectors", "prune", "--model", LLAMA.toString(), "--heads", "L1H0,L1H1", "--data", "de=" + tmp.resolve("t.txt"),
+                "--out", prune.toString());
+        assertEquals(0, p.status(), p.err());
+        double ablated = run("eval", "--model", LLAMA.toString(), "--data", "de=" + tmp.resolve("t.txt"), "--json", "--context", "32",
+                "--ablate", "L1H0,L1H1").json().get("languages").get("de").get("ce").asDouble();
+        assertEquals(ablated, run(concat(eval, prune.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
+                "pruning equals ablating the heads");
+    }
+
+    @Test
     void userErrorsAreOneLineWithExitStatusOne(@TempDir Path tmp) throws IOException {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertEquals(1, missing.status());

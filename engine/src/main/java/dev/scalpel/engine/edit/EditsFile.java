@@ -112,6 +112,17 @@ public final class EditsFile {
                 yield HeadFinetuneEdit.of(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
                         h -> scales.path(h.toString()).asDouble(1.0));
             }
+            case "task-vector" -> {
+                Map<String, Tensor> zeros = new LinkedHashMap<>();
+                for (String w : strings(e.path("weights"))) {
+                    Tensor weight = model.weights().get(w);
+                    if (weight == null) {
+                        throw new ScalpelException("Edits file " + file + " has a task vector for " + w + ", which this model lacks.");
+                    }
+                    zeros.put(w, org.bytedeco.pytorch.global.torch.zeros_like(weight));
+                }
+                yield new TaskVectorEdit(new TaskVector(zeros), e.path("name").asText());
+            }
             case "prefactor" -> PrefactorEdit.blank(model, e.path("weight").asText(), e.path("source").asText(), ints(e.path("components")));
             default -> throw new ScalpelException("Edits file " + file + " has an edit of unknown kind '" + kind
                     + "'; it was written by a newer Scalpel.");

@@ -1,0 +1,189 @@
+package dev.scalpel.app.cli;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.edit.HeadLayout;
+import dev.scalpel.engine.edit.Slice;
+import dev.scalpel.engine.edit.TaskVector;
+import dev.scalpel.engine.edit.TaskVectorEdit;
+import dev.scalpel.engine.eval.CrossEntropyEvaluator;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.HeadGates;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.ModelLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scalpel vectors}: task vectors (fine-tuned − base), TIES merging, head pruning — each written as an edits file. */
+@Command(name = "vectors", mixinStandardHelpOptions = true, description = "Task vectors, TIES merging and head pruning as edits.",
+        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class})
+final class VectorsCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The combined dense deltas of an edits file, as a task vector. */
+    static TaskVector ofEdits(Path file, LoadedModel m) {
+        List<Edit> edits = EditsFile.read(file, m.model(), ModelHash.of(m.dir()));
+        try (NoGradGuard g = new NoGradGuard()) {
+            Map<String, Tensor> deltas = new LinkedHashMap<>();
+            for (Edit e : edits) {
+                e.denseDeltas(m.model().weights().asMap()).forEach((name, d) -> deltas.merge(name, d.clone(), Tensor::add));
+            }
+            return new TaskVector(deltas);
+        } finally {
+            edits.forEach(Edit::close);
+        }
+    }
+
+    @Command(name = "task", mixinStandardHelpOptions = true,
+            description = "τ = fine-tuned − base (a model folder, or an edits file), optionally restricted to heads, scaled or negated.")
+    static final class Task implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder (same architecture and size).") Path fineTuned;
+        @Option(names = "--from-edits", paramLabel = "EDITS.json", description = "Or: the edits whose combined update is τ.") Path fromEdits;
+        @Option(names = "--heads", description = "Keep τ only on these heads' q/k/v rows and o columns.") String heads;
+        @Option(names = "--scale", defaultValue = "1.0", description = "Multiply τ (−1 negates: subtract the task).") double scale;
+        @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if ((fineTuned == null) == (fromEdits == null)) {
+                throw new ScalpelException("Give exactly one of --fine-tuned DIR or --from-edits EDITS.json.");
+            }
+            Path dir = modelOptions.modelDir();
+            try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+                TaskVector tau;
+                if (fineTuned != null) {
+                    try (CausalLM tuned = ModelLoader.load(fineTuned, m.model().device())) {
+                        tau = TaskVector.between(m.model(), tuned, name -> true);
+                    }
+                } else {
+                    tau = ofEdits(fromEdits, m);
+                }
+                if (heads != null) {
+                    tau = tau.restrictedTo(HeadSet.parse(heads, m.config().numHeads()), m.model());
+                }
+                String what = String.format(Locale.ROOT, "task vector %s%s × %s", fineTuned != null ? fineTuned : fromEdits,
+                        heads != null ? " on " + heads : "", scale);
+                try (TaskVectorEdit edit = new TaskVectorEdit(tau.scale(scale), what)) {
+                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
+                    spec.commandLine().getOut().println(edit.describe() + " → " + out);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "ties", mixinStandardHelpOptions = true, description = "TIES-merge several edits files' updates into one task vector.")
+    static final class Ties implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Option(names = "--vector", required = true, paramLabel = "EDITS.json", description = "An edits file; repeat.") List<Path> vectors;
+        @Option(names = "--keep", defaultValue = "0.2", description = "Fraction of each vector's entries kept by magnitude (default: ${DEFAULT-VALUE}).") double keep;
+        @Option(names = "--lambda", defaultValue = "1.0", description = "Scale of the merged vector (default: ${DEFAULT-VALUE}).") double lambda;
+        @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Path dir = modelOptions.modelDir();
+            try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+                List<TaskVector> taus = new ArrayList<>();
+                for (Path v : vectors) {
+                    taus.add(ofEdits(v, m));
+                }
+                try (TaskVectorEdit edit = new TaskVectorEdit(TaskVector.ties(taus, keep, lambda),
+                        "TIES of " + vectors + " (keep " + keep + ", λ " + lambda + ")")) {
+                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
+                    spec.commandLine().getOut().println(edit.describe() + " → " + out);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true,
+            description = "Remove heads while keeping tensor shapes (their q/k/v rows and o columns zeroed), showing the per-language cost first.")
+    static final class Prune implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Mixin DataOptions dataOptions;
+        @Option(names = "--heads", required = true, description = "Heads to prune, e.g. L5H*,L4H2.") String heads;
+        @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var print = spec.commandLine().getOut();
+            Path dir = modelOptions.modelDir();
+            try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+                HeadSet set = HeadSet.parse(heads, m.config().numHeads());
+                var evaluator = new CrossEntropyEvaluator(m.model(), Math.min(256, m.config().maxPositions()), 4);
+                try (HeadGates gates = HeadGates.ones(m.config(), m.model().device())) {
+                    set.heads().forEach(h -> gates.set(h, 0));
+                    print.println("cost of pruning " + set + " (CE before → after):");
+                    dataOptions.texts(dir).forEach((name, text) -> {
+                        long[] ids = m.tokenizer().encode(text);
+                        Integer bos = m.tokenizer().bosForPrompts();
+                        print.printf(Locale.ROOT, "  %-8s %.4f → %.4f%n", name, evaluator.evaluate(name, ids, bos, null).ce(),
+                                evaluator.evaluate(name, ids, bos, gates).ce());
+                    });
+                }
+                try (TaskVectorEdit edit = new TaskVectorEdit(pruning(m, set), "pruning of " + set)) {
+                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
+                    print.println(edit.describe() + " → " + out);
+                }
+            }
+            return 0;
+        }
+
+        /**
+         * −W on the heads' slices: W + τ is zero there, everything else unchanged. q rows and o columns always; k/v rows
+         * only when every query head sharing that kv head (GQA) is pruned too.
+         */
+        private static TaskVector pruning(LoadedModel m, HeadSet set) {
+            HeadLayout layout = new HeadLayout(m.config());
+            int perKv = m.config().queriesPerKvHead();
+            Map<String, Tensor> deltas = new LinkedHashMap<>();
+            try (NoGradGuard g = new NoGradGuard()) {
+                for (HeadId h : set.heads()) {
+                    int first = h.head() / perKv * perKv;
+                    boolean wholeGroup = java.util.stream.IntStream.range(first, first + perKv)
+                            .allMatch(q -> set.contains(new HeadId(h.layer(), q)));
+                    List<HeadLayout.Projection> projections = wholeGroup ? List.of(HeadLayout.Projection.values())
+                            : List.of(HeadLayout.Projection.Q, HeadLayout.Projection.O);
+                    for (HeadLayout.Projection p : projections) {
+                        Slice s = layout.slice(h, p);
+                        Tensor w = m.model().weights().get(s.weightName());
+                        Tensor d = deltas.computeIfAbsent(s.weightName(), n -> org.bytedeco.pytorch.global.torch.zeros_like(w));
+                        d.narrow(s.dim(), s.indices().get(0), s.size()).copy_(w.narrow(s.dim(), s.indices().get(0), s.size()).neg());
+                    }
+                }
+            }
+            return new TaskVector(deltas);
+        }
+    }
+}
