@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code scalpel vectors}: task vectors (fine-tuned − base), TIES merging, head pruning — each written as an edits file. */
 @Command(name = "vectors", mixinStandardHelpOptions = true, description = "Task vectors, TIES merging and head pruning as edits.",
-        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class})
+        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class, VectorsCommand.Lora.class})
 final class VectorsCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -119,6 +119,45 @@ final class VectorsCommand implements Runnable {
                         "TIES of " + vectors + " (keep " + keep + ", λ " + lambda + ")")) {
                     EditsFile.write(out, ModelHash.of(dir), List.of(edit));
                     spec.commandLine().getOut().println(edit.describe() + " → " + out);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "lora", mixinStandardHelpOptions = true,
+            description = "Turn a task vector (an edits file's update, or fine-tuned − base) into a rank-r PEFT LoRA adapter by truncated SVD, reporting the error per matrix.")
+    static final class Lora implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder.") Path fineTuned;
+        @Option(names = "--from-edits", paramLabel = "EDITS.json", description = "Or: the edits whose update to extract.") Path fromEdits;
+        @Option(names = "--rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).") int rank;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "PEFT adapter folder to write.") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if ((fineTuned == null) == (fromEdits == null)) {
+                throw new ScalpelException("Give exactly one of --fine-tuned DIR or --from-edits EDITS.json.");
+            }
+            var print = spec.commandLine().getOut();
+            try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
+                TaskVector tau;
+                if (fineTuned != null) {
+                    try (CausalLM tuned = ModelLoader.load(fineTuned, m.model().device())) {
+                        tau = TaskVector.between(m.model(), tuned, name -> true);
+                    }
+                } else {
+                    tau = ofEdits(fromEdits, m);
+                }
+                var result = dev.scalpel.engine.edit.LoraExtraction.extract(tau, rank);
+                try {
+                    result.relativeError().forEach((w, e) -> print.printf(Locale.ROOT, "  %-45s rank %d: relative error %.4f%n", w, rank, e));
+                    dev.scalpel.engine.export.PeftAdapterExporter.write(m, result.edit(), out);
+                    print.println("wrote PEFT adapter " + out);
+                } finally {
+                    result.edit().close();
                 }
             }
             return 0;

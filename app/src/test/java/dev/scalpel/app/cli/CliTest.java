@@ -290,6 +290,11 @@ class CliTest {
         assertEquals(0, t.status(), t.err());
         assertEquals(viaLora, run(concat(eval, ties.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
                 "TIES of two equal vectors keeping everything is that vector");
+        Run extracted = run("vectors", "lora", "--model", LLAMA.toString(), "--from-edits", lora.toString(), "--rank", "2",
+                "--out", tmp.resolve("peft").toString());
+        assertEquals(0, extracted.status(), extracted.err());
+        assertTrue(extracted.out().contains("relative error 0.0000"), "a rank-2 LoRA's update is exactly rank 2: " + extracted.out());
+        assertTrue(Files.isRegularFile(tmp.resolve("peft").resolve("adapter_model.safetensors")));
         Path prune = tmp.resolve("prune.json");
         Run p = run("vectors", "prune", "--model", LLAMA.toString(), "--heads", "L1H0,L1H1", "--data", "de=" + tmp.resolve("t.txt"),
                 "--out", prune.toString());

@@ -104,7 +104,7 @@ public final class EditsFile {
         return switch (kind) {
             case "head-lora" -> LoraEdit.heads(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
                     e.path("rank").asInt(), e.path("alpha").asDouble(), e.path("dropout").asDouble(), 0);
-            case "lora" -> LoraEdit.modules(model, strings(e.path("modules")),
+            case "lora" -> LoraEdit.onWeights(model, strings(e.path("target_weights")), strings(e.path("modules")),
                     e.path("layers").isArray() ? ints(e.path("layers")) : null, e.path("rank").asInt(),
                     rankPattern(e.path("rank_pattern")), e.path("alpha").asDouble(), e.path("dropout").asDouble(), 0);
             case "head-finetune" -> {

@@ -52,29 +52,63 @@ public final class LoraEdit implements Edit {
      */
     public static LoraEdit modules(CausalLM model, List<String> modules, List<Integer> layers, int rank,
                                    Map<String, Integer> rankPattern, double alpha, double dropout, long seed) {
-        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
-        Map<String, long[]> shapes = new LinkedHashMap<>();
+        List<String> weights = new ArrayList<>();
         for (var e : model.weights().asMap().entrySet()) {
             String name = e.getKey();
-            if (e.getValue().dim() != 2 || modules.stream().noneMatch(m -> name.contains("." + m + ".weight"))) {
-                continue;
-            }
             int layer = dev.scalpel.engine.components.ModuleNames.layerOf(name).orElse(-1);
-            if (layers != null && !layers.contains(layer)) {
-                continue;
+            if (e.getValue().dim() == 2 && modules.stream().anyMatch(m -> name.contains("." + m + ".weight"))
+                    && (layers == null || layers.contains(layer))) {
+                weights.add(name);
             }
-            int r = rankPattern.entrySet().stream().filter(p -> name.contains(p.getKey())).map(Map.Entry::getValue)
-                    .findFirst().orElse(rank);
-            long[] shape = {e.getValue().size(0), e.getValue().size(1)};
-            shapes.put(name, shape);
-            adapters.put(name, LoraAdapter.fresh(name, null, shape[0], shape[1], r, alpha, model.device(), seed + adapters.size()));
         }
-        if (adapters.isEmpty()) {
+        if (weights.isEmpty()) {
             throw new ScalpelException("No weight matches the LoRA target modules " + modules
                     + (layers != null ? " in layers " + layers : "") + "; use names like q_proj, v_proj, down_proj.");
         }
+        return onWeights(model, weights, modules, layers, rank, rankPattern, alpha, dropout, seed);
+    }
+
+    /** Module LoRA on exactly these weights (what an edits file records), ranks as in {@link #modules}. */
+    static LoraEdit onWeights(CausalLM model, List<String> weights, List<String> modules, List<Integer> layers, int rank,
+                              Map<String, Integer> rankPattern, double alpha, double dropout, long seed) {
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (String name : weights) {
+            Tensor w = model.weights().get(name);
+            if (w == null) {
+                throw new ScalpelException("LoRA target weight " + name + " is not in this model.");
+            }
+            int r = rankPattern.entrySet().stream().filter(p -> name.contains(p.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElse(rank);
+            long[] shape = {w.size(0), w.size(1)};
+            shapes.put(name, shape);
+            adapters.put(name, LoraAdapter.fresh(name, null, shape[0], shape[1], r, alpha, model.device(), seed + adapters.size()));
+        }
         return new LoraEdit("lora", null, List.copyOf(modules), layers == null ? null : List.copyOf(layers),
                 Map.copyOf(rankPattern), rank, alpha, dropout, adapters, shapes);
+    }
+
+    /**
+     * Module LoRA from given factors: weight name → {A [r, in], B [out, r]}, with scaling α/r = 1 (α = r), as LoRA
+     * extraction produces them. The "modules" it records are the full weight names.
+     */
+    static LoraEdit ofFactors(Map<String, Tensor[]> factors, int rank) {
+        Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        factors.forEach((name, ab) -> {
+            ab[0].requires_grad_(true);
+            ab[1].requires_grad_(true);
+            adapters.put(name, new LoraAdapter(name, null, ab[0], ab[1], 1.0));
+            shapes.put(name, new long[] {ab[1].size(0), ab[0].size(1)});
+        });
+        List<String> modules = factors.keySet().stream().map(LoraEdit::moduleKind).distinct().toList();
+        return new LoraEdit("lora", null, modules, null, Map.of(), rank, rank, 0, adapters, shapes);
+    }
+
+    /** "model.layers.3.self_attn.v_proj.weight" → "v_proj". */
+    private static String moduleKind(String weightName) {
+        String module = weightName.substring(0, weightName.length() - ".weight".length());
+        return module.substring(module.lastIndexOf('.') + 1);
     }
 
     /** Head-LoRA: adapters on the chosen heads' slices of the chosen projections (q, k, v, o). */

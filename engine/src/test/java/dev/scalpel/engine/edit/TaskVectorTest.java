@@ -74,4 +74,27 @@ class TaskVectorTest {
             }
         }
     }
+
+    @Test
+    void loraExtractionApproximatesTheTaskVectorBetterWithRankAndExactlyAtFullRank() {
+        try (CausalLM base = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU);
+             CausalLM tuned = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+            try (NoGradGuard g = new NoGradGuard()) {
+                tuned.weights().get("model.layers.1.self_attn.v_proj.weight").add_(org.bytedeco.pytorch.global.torch.randn(32, 64).mul(new Scalar(0.1)));
+            }
+            TaskVector tau = TaskVector.between(base, tuned, name -> true);
+            double previous = Double.MAX_VALUE;
+            for (int rank : new int[] {1, 4, 16}) {
+                var result = LoraExtraction.extract(tau, rank);
+                double error = result.relativeError().get("model.layers.1.self_attn.v_proj.weight");
+                assertTrue(error < previous && error > 0, "rank " + rank + ": " + error);
+                previous = error;
+                result.edit().close();
+            }
+            var full = LoraExtraction.extract(tau, 32);
+            assertEquals(0.0, full.relativeError().get("model.layers.1.self_attn.v_proj.weight"), 1e-5);
+            assertTrue(Logits.maxAbsDiff(Logits.of(tuned, IDS, LinearOverlay.NONE), Logits.of(base, IDS, new EditOverlay(List.of(full.edit())))) < 1e-4);
+            full.edit().close();
+        }
+    }
 }
