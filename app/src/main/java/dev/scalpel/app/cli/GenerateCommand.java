@@ -4,6 +4,7 @@ import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.infer.Generator;
 import dev.scalpel.engine.infer.SamplingOptions;
 import dev.scalpel.engine.model.LoadedModel;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--steer", paramLabel = "VECTOR.gguf", description = "Add a control vector (from vectors steer) to the residual stream.")
+    Path steer;
+
+    @Option(names = "--steer-coef", defaultValue = "1.0", description = "Coefficient of --steer (default: ${DEFAULT-VALUE}; negative steers away).")
+    double steerCoef;
+
     @Option(names = "--json", description = "Print {prompt_ids, output_ids, text}; output_ids are only the generated ids.")
     boolean json;
 
@@ -56,7 +63,8 @@ final class GenerateCommand implements Callable<Integer> {
             List<Edit> edits = editsOptions.load(m);
             long[] outputIds;
             try {
-                outputIds = new Generator(m.model(), null, null, EditsOptions.overlay(edits)).generate(promptIds, options, null);
+                var hooks = steer == null ? null : dev.scalpel.engine.steer.GgufControlVector.read(steer).hooks(steerCoef, m.model());
+                outputIds = new Generator(m.model(), null, hooks, EditsOptions.overlay(edits)).generate(promptIds, options, null);
             } finally {
                 edits.forEach(Edit::close);
             }

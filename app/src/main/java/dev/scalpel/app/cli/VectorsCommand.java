@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code scalpel vectors}: task vectors (fine-tuned − base), TIES merging, head pruning — each written as an edits file. */
 @Command(name = "vectors", mixinStandardHelpOptions = true, description = "Task vectors, TIES merging and head pruning as edits.",
-        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class, VectorsCommand.Lora.class})
+        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class, VectorsCommand.Lora.class,
+                VectorsCommand.Steer.class})
 final class VectorsCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -161,6 +162,44 @@ final class VectorsCommand implements Runnable {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "steer", mixinStandardHelpOptions = true,
+            description = "A steering vector from contrastive prompt pairs (line i of --positive vs line i of --negative), "
+                    + "written as a llama.cpp control-vector GGUF; use it with generate --steer.")
+    static final class Steer implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Option(names = "--layer", required = true, description = "Block whose output (residual stream) is steered, 0-based.") int layer;
+        @Option(names = "--positive", required = true, paramLabel = "FILE", description = "One prompt per line.") Path positive;
+        @Option(names = "--negative", required = true, paramLabel = "FILE", description = "One prompt per line, paired with --positive.") Path negative;
+        @Option(names = "--method", defaultValue = "mean", description = "mean (difference of means, default) or pca (first principal component).") String method;
+        @Option(names = "--out", required = true, paramLabel = "VECTOR.gguf") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            var m0 = switch (method) {
+                case "mean" -> dev.scalpel.engine.steer.SteeringVector.Method.MEAN_DIFFERENCE;
+                case "pca" -> dev.scalpel.engine.steer.SteeringVector.Method.FIRST_PRINCIPAL_COMPONENT;
+                default -> throw new ScalpelException("--method takes mean or pca, not '" + method + "'.");
+            };
+            try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
+                var vector = dev.scalpel.engine.steer.SteeringVector.extract(m.model(), prompts(m, positive), prompts(m, negative), layer, m0);
+                dev.scalpel.engine.steer.GgufControlVector.write(out, vector, m.config().architecture().modelType(), m.config().numLayers());
+                double norm = 0;
+                for (float f : vector.direction()) {
+                    norm += f * f;
+                }
+                spec.commandLine().getOut().printf(Locale.ROOT, "steering vector at layer %d (direction.%d), norm %.4f → %s%n",
+                        layer, layer + 1, Math.sqrt(norm), out);
+            }
+            return 0;
+        }
+
+        private static List<long[]> prompts(LoadedModel m, Path file) {
+            return TextFiles.readUtf8(file).lines().filter(l -> !l.isBlank()).map(l -> m.tokenizer().encodePrompt(l)).toList();
         }
     }
 

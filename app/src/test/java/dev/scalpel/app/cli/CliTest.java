@@ -18,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -303,6 +304,22 @@ class CliTest {
                 "--ablate", "L1H0,L1H1").json().get("languages").get("de").get("ce").asDouble();
         assertEquals(ablated, run(concat(eval, prune.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
                 "pruning equals ablating the heads");
+    }
+
+    @Test
+    void steeringVectorsAreWrittenAsGgufAndSteerGeneration(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("pos.txt"), "Die Datei wird gelesen.\nDer Dienst startet.\n");
+        Files.writeString(tmp.resolve("neg.txt"), "The file is read.\nThe service starts.\n");
+        Path gguf = tmp.resolve("v.gguf");
+        Run steer = run("vectors", "steer", "--model", LLAMA.toString(), "--layer", "1", "--positive", tmp.resolve("pos.txt").toString(),
+                "--negative", tmp.resolve("neg.txt").toString(), "--out", gguf.toString());
+        assertEquals(0, steer.status(), steer.err());
+        byte[] head = Arrays.copyOf(Files.readAllBytes(gguf), 4);
+        assertEquals("GGUF", new String(head, StandardCharsets.US_ASCII));
+        String[] gen = {"generate", "--model", LLAMA.toString(), "--prompt", "The", "--max-new-tokens", "8", "--json", "--steer", gguf.toString(), "--steer-coef"};
+        JsonNode plain = run("generate", "--model", LLAMA.toString(), "--prompt", "The", "--max-new-tokens", "8", "--json").json();
+        assertEquals(plain.get("output_ids"), run(concat(gen, "0")).json().get("output_ids"), "coefficient 0 is the plain model");
+        assertFalse(plain.get("output_ids").equals(run(concat(gen, "30")).json().get("output_ids")), "a strong coefficient changes the text");
     }
 
     @Test
