@@ -65,7 +65,7 @@ final class TrainCommand implements Callable<Integer> {
             var data = new FineTuner.Data(tokens(m, specDir, trainSpec.target(), "target"),
                     trainSpec.general() != null ? tokens(m, specDir, trainSpec.general(), "general") : null,
                     trainSpec.retain() != null ? tokens(m, specDir, trainSpec.retain(), "retain") : null,
-                    m.config().bosTokenId() != null ? m.config().bosTokenId() : 0);
+                    m.config().bosTokenId() != null ? m.config().bosTokenId() : 0, trainSpec.teacherHooks(m.model(), specDir));
             if (!json) {
                 print.printf("%s%ntrainable parameters: %,d of %,d (%.4f %%)%n", edit.describe(), edit.parameterCount(),
                         m.model().weights().parameterCount(), 100.0 * edit.parameterCount() / m.model().weights().parameterCount());

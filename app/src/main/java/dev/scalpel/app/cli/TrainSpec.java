@@ -52,7 +52,11 @@ public record TrainSpec(
         @JsonProperty("optimizer") String optimizer,
         @JsonProperty("lr") Double lr,
         @JsonProperty("seed") Long seed,
-        @JsonProperty("frozen_context") Integer frozenContext) {
+        @JsonProperty("frozen_context") Integer frozenContext,
+        @JsonProperty("teacher_steer") TeacherSteer teacherSteer) {
+
+    /** The teacher of the match-teacher objective: the base model steered by a control vector (to train it in). */
+    public record TeacherSteer(@JsonProperty("vector") String vector, @JsonProperty("coefficient") Double coefficient) {}
 
     /**
      * Per-head learning rates from an importance map: after rank-normalising the map (1 = most important), heads above
@@ -92,6 +96,15 @@ public record TrainSpec(
                 tokenBudget != null ? tokenBudget : Integer.MAX_VALUE, steps != null ? steps : 100,
                 batchSize != null ? batchSize : 4, context != null ? context : 128, lr != null ? lr : 1e-3,
                 optimizer != null ? optimizer : "adamw", seed != null ? seed : 0, frozenContext != null ? frozenContext : 0);
+    }
+
+    /** The teacher hooks of match-teacher, or null. */
+    public dev.scalpel.engine.model.Hooks teacherHooks(CausalLM model, Path specDir) {
+        if (teacherSteer == null) {
+            return null;
+        }
+        var vector = dev.scalpel.engine.steer.GgufControlVector.read(specDir.resolve(require(teacherSteer.vector(), "teacher_steer.vector")));
+        return vector.hooks(teacherSteer.coefficient() != null ? teacherSteer.coefficient() : 1.0, model);
     }
 
     private HeadSet headSet(CausalLM model) {

@@ -10,6 +10,7 @@ import dev.scalpel.engine.eval.CrossEntropyEvaluator;
 import dev.scalpel.engine.eval.TokenLoss;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.Hooks;
 import dev.scalpel.engine.model.KvCache;
 import dev.scalpel.engine.model.Tensors;
 import java.util.ArrayList;
@@ -45,13 +46,14 @@ import org.bytedeco.pytorch.global.torch;
 public final class FineTuner {
     /** What the edit is trained to do. */
     public enum Objective {
-        LEARN, UNLEARN, UNLEARN_UNIFORM;
+        LEARN, UNLEARN, UNLEARN_UNIFORM, MATCH_TEACHER;
 
         public static Objective parse(String name) {
             return switch (name) {
                 case "learn" -> LEARN;
                 case "unlearn" -> UNLEARN;
                 case "unlearn-uniform" -> UNLEARN_UNIFORM;
+                case "match-teacher" -> MATCH_TEACHER;
                 default -> throw new ScalpelException("Unknown objective '" + name + "'; use learn, unlearn or unlearn-uniform.");
             };
         }
@@ -90,7 +92,12 @@ public final class FineTuner {
     }
 
     /** Token ids (no BOS) of the texts; general and retain may be null. */
-    public record Data(long[] target, long[] general, long[] retain, int bos) {}
+    public record Data(long[] target, long[] general, long[] retain, int bos, Hooks teacher) {
+        /** Without a teacher. */
+        public Data(long[] target, long[] general, long[] retain, int bos) {
+            this(target, general, retain, bos, null);
+        }
+    }
 
     /**
      * @param targetTokens distinct target tokens training saw (≤ the budget)
@@ -159,7 +166,7 @@ public final class FineTuner {
                 }
                 double loss;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV);
+                    Tensor total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV, data.teacher());
                     if (generalCorpus != null) {
                         long[][] rows = generalCorpus.batch(spec.seed() + 1, step, generalRows, Math.min(spec.context(), length));
                         total = total.add(ce(rows, overlay).mul(new Scalar(generalRows / (double) spec.batchSize())));
@@ -208,8 +215,18 @@ public final class FineTuner {
         }
     }
 
-    /** learn: mean CE of the rows; unlearn: relu(ln V − mean CE); unlearn-uniform: mean −(1/V)·Σ_v log p_v. */
-    private Tensor targetLoss(long[][] rows, EditOverlay overlay, double lnV) {
+    /**
+     * learn: mean CE of the rows; unlearn: relu(ln V − mean CE); unlearn-uniform: mean −(1/V)·Σ_v log p_v;
+     * match-teacher: KL(teacher ‖ edited), the teacher being the base model run with {@code teacher} hooks (e.g. a
+     * steering vector), which "trains in" the teacher's behaviour so the hooks can be dropped.
+     */
+    private Tensor targetLoss(long[][] rows, EditOverlay overlay, double lnV, Hooks teacher) {
+        if (spec.objective() == Objective.MATCH_TEACHER) {
+            if (teacher == null) {
+                throw new ScalpelException("The match-teacher objective needs a teacher (e.g. a steering vector).");
+            }
+            return klToTeacher(rows, overlay, teacher);
+        }
         if (spec.objective() == Objective.UNLEARN_UNIFORM) {
             Tensor ids = Tensors.ids(rows, model.device());
             Tensor logProbs = torch.log_softmax(continuationLogits(ids, overlay), -1);                // [R, n-1-c, V]
@@ -258,11 +275,16 @@ public final class FineTuner {
 
     /** Mean over positions of KL(p_base ‖ p_edited) on rows [R, n]. */
     private Tensor retainKl(long[][] rows, EditOverlay overlay) {
+        return klToTeacher(rows, overlay, new Hooks());
+    }
+
+    /** Mean over positions of KL(p_teacher ‖ p_edited) on rows [R, n]; the teacher is the base model with {@code hooks}. */
+    private Tensor klToTeacher(long[][] rows, EditOverlay overlay, Hooks hooks) {
         int n = rows[0].length;
         Tensor input = Tensors.ids(rows, model.device()).narrow(1, 0, n - 1);
         Tensor baseLogProbs;
         try (NoGradGuard g = new NoGradGuard()) {
-            baseLogProbs = torch.log_softmax(model.forward(input, ForwardContext.plain()), -1);        // [R, n-1, V]
+            baseLogProbs = torch.log_softmax(model.forward(input, ForwardContext.withHooks(hooks)), -1); // [R, n-1, V]
         }
         Tensor editedLogProbs = torch.log_softmax(model.forward(input, ForwardContext.withOverlay(overlay)), -1);
         return baseLogProbs.exp().mul(baseLogProbs.sub(editedLogProbs)).sum(new long[] {-1}, false,

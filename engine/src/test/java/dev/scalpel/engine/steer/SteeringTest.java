@@ -76,4 +76,32 @@ class SteeringTest {
             return Tensors.toFloats(model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.withHooks(hooks)));
         }
     }
+
+    @Test
+    void trainingHeadsToMatchTheSteeredModelTrainsTheVectorIn() {
+        try (CausalLM model = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+            SteeringVector v = SteeringVector.extract(model, List.of(new long[] {0, 10, 11, 12}), List.of(new long[] {0, 200, 201}), 1,
+                    SteeringVector.Method.MEAN_DIFFERENCE);
+            long[] text = new long[300];
+            for (int i = 0; i < text.length; i++) {
+                text[i] = 3 + (i * 37) % 500;
+            }
+            double[] firstAndLast = {Double.NaN, Double.NaN};
+            var spec = new dev.scalpel.engine.train.FineTuner.Spec(dev.scalpel.engine.train.FineTuner.Objective.MATCH_TEACHER,
+                    0, 0, 300, 60, 4, 32, 1e-2, "adamw", 3);
+            try (var edit = dev.scalpel.engine.edit.HeadFinetuneEdit.of(model, dev.scalpel.engine.api.HeadSet.parse("L1H*", 4),
+                    List.of(dev.scalpel.engine.edit.HeadLayout.Projection.values()), h -> 1.0)) {
+                new dev.scalpel.engine.train.FineTuner(model, edit, spec).run(
+                        new dev.scalpel.engine.train.FineTuner.Data(text, null, null, 0, v.hooks(2.0, model)),
+                        p -> {
+                            if (Double.isNaN(firstAndLast[0])) {
+                                firstAndLast[0] = p.loss();
+                            }
+                            firstAndLast[1] = p.loss();
+                        }, () -> false);
+            }
+            assertTrue(firstAndLast[0] > 1e-3, "the steered teacher differs from the base: KL " + firstAndLast[0]);
+            assertTrue(firstAndLast[1] < 0.5 * firstAndLast[0], "KL to the steered model falls: " + firstAndLast[0] + " -> " + firstAndLast[1]);
+        }
+    }
 }
