@@ -1,17 +1,20 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.export.MergedCheckpointExporter;
 import dev.scalpel.engine.export.PeftAdapterExporter;
+import dev.scalpel.engine.groups.HeadGroup;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.safetensors.DType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,8 +38,15 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (never the base model's).")
     Path out;
 
-    @Option(names = "--format", defaultValue = "hf", description = "hf (merged weights) or peft (adapter) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", defaultValue = "hf",
+            description = "hf (merged weights), peft (adapter) or group (the --heads of the edited model as a head group) (default: ${DEFAULT-VALUE}).")
     String format;
+
+    @Option(names = "--heads", description = "For --format group: the heads to export, e.g. L1H1,L2H*.")
+    String heads;
+
+    @Option(names = "--name", description = "For --format group: the group's name (default: the edits file's name).")
+    String name;
 
     @Option(names = "--dtype", paramLabel = "F32|F16|BF16", description = "Weight dtype of an hf export (default: the input's).")
     String dtype;
@@ -61,8 +71,18 @@ final class ExportCommand implements Callable<Integer> {
                         }
                         PeftAdapterExporter.write(m, lora, out);
                     }
-                    default -> throw new ScalpelException("Unknown --format '" + format + "'; use hf or peft "
-                            + "(head-group files arrive with head groups).");
+                    case "group" -> {
+                        if (heads == null) {
+                            throw new ScalpelException("--format group needs --heads, e.g. --heads L1H1,L2H*.");
+                        }
+                        EditsOptions.mergeInMemory(m, loaded);
+                        String groupName = name != null ? name : edits.getFileName().toString().replaceFirst("\\.json$", "");
+                        HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), groupName,
+                                HeadSet.parse(heads, m.config().numHeads()), Map.of("edits", edits.toString()));
+                        group.write(out.resolve("group.json"));
+                        group.close();
+                    }
+                    default -> throw new ScalpelException("Unknown --format '" + format + "'; use hf, peft or group.");
                 }
             } finally {
                 loaded.forEach(Edit::close);

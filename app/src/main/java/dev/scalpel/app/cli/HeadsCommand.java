@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.pytorch.NoGradGuard;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,12 +53,11 @@ final class HeadsCommand implements Runnable {
         @Override
         public Integer call() {
             Path dir = modelOptions.modelDir();
+            dev.scalpel.engine.export.ExportTargets.refuseBaseFolder(dir, out);
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
                 List<Edit> edits = editsOptions.load(m);
-                try (NoGradGuard g = new NoGradGuard()) {
-                    for (Edit e : edits) {   // merge in memory only: this process's copy, never the files
-                        e.denseDeltas(m.model().weights().asMap()).forEach((w, d) -> m.model().weights().get(w).add_(d));
-                    }
+                try {
+                    EditsOptions.mergeInMemory(m, edits);
                 } finally {
                     edits.forEach(Edit::close);
                 }

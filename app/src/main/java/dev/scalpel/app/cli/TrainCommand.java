@@ -56,9 +56,7 @@ final class TrainCommand implements Callable<Integer> {
         Path specDir = specFile.toAbsolutePath().getParent();
         var print = spec.commandLine().getOut();
         Path dir = modelOptions.modelDir();
-        if (out.toAbsolutePath().getParent().equals(dir.toAbsolutePath())) {
-            throw new ScalpelException("Refusing to write edits into the base model's folder " + dir + "; choose another --out.");
-        }
+        dev.scalpel.engine.export.ExportTargets.refuseBaseFolder(dir, out);
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice());
              Edit edit = trainSpec.newEdit(m.model(), specDir)) {
             FineTuner.Spec ft = trainSpec.fineTunerSpec();

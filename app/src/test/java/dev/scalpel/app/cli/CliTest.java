@@ -215,7 +215,7 @@ class CliTest {
         assertTrue(Files.isRegularFile(peft.resolve("adapter_model.safetensors")) && Files.isRegularFile(peft.resolve("adapter_config.json")));
         Run intoBase = run("export", "--model", LLAMA.toString(), "--edits", edits.toString(), "--out", LLAMA.resolve("x").toString());
         assertEquals(1, intoBase.status());
-        assertTrue(intoBase.err().contains("Refusing to export into the base model's folder"), intoBase.err());
+        assertTrue(intoBase.err().contains("Refusing to write into the base model's folder"), intoBase.err());
 
         Files.writeString(tmp.resolve("bad.json"), "{\"method\": \"head-lora\", \"heads\": \"L1H0\", \"stepz\": 3}");
         Run bad = run("train", "--model", LLAMA.toString(), "--spec", tmp.resolve("bad.json").toString(), "--out", edits.toString());
