@@ -5,8 +5,10 @@ import java.util.Objects;
 
 /** The application's icons as classpath resources (SVG sources; the UI renders them). */
 public final class Icons {
-    /** The app icon. */
+    /** The app icon (SVG source). */
     public static final String APP = "scalpel.svg";
+    /** The app icon rendered to 256×256 PNG (convert -background none scalpel.svg -resize 256x256 scalpel.png). */
+    public static final String APP_PNG = "scalpel.png";
 
     private Icons() {}
 

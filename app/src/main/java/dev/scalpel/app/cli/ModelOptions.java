@@ -15,9 +15,11 @@ public final class ModelOptions {
 
     /** The model folder, resolving 'sample'. */
     public Path modelDir() {
-        if (!model.equals("sample")) {
-            return Path.of(model);
-        }
+        return model.equals("sample") ? sampleModel() : Path.of(model);
+    }
+
+    /** The bundled sample model's folder. */
+    public static Path sampleModel() {
         Path found = ScalpelHome.find(SAMPLE_MODEL);
         if (found == null) {
             throw new ScalpelException("The bundled sample model (" + SAMPLE_MODEL + ") is missing from this checkout; "
