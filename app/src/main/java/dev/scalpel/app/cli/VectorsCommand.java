@@ -57,13 +57,35 @@ final class VectorsCommand implements Runnable {
         }
     }
 
+    /** Where a task vector comes from: --fine-tuned DIR (fine-tuned − base) or --from-edits EDITS.json. */
+    static final class TaskVectorSource {
+        @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder (same architecture and size).") Path fineTuned;
+        @Option(names = "--from-edits", paramLabel = "EDITS.json", description = "Or: the edits whose combined update is τ.") Path fromEdits;
+
+        TaskVector load(LoadedModel m) {
+            if ((fineTuned == null) == (fromEdits == null)) {
+                throw new ScalpelException("Give exactly one of --fine-tuned DIR or --from-edits EDITS.json.");
+            }
+            if (fromEdits != null) {
+                return ofEdits(fromEdits, m);
+            }
+            try (CausalLM tuned = ModelLoader.load(fineTuned, m.model().device())) {
+                return TaskVector.between(m.model(), tuned, name -> true);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return String.valueOf(fineTuned != null ? fineTuned : fromEdits);
+        }
+    }
+
     @Command(name = "task", mixinStandardHelpOptions = true,
             description = "τ = fine-tuned − base (a model folder, or an edits file), optionally restricted to heads, scaled or negated.")
     static final class Task implements Callable<Integer> {
         @Mixin ModelOptions modelOptions;
         @Mixin RuntimeOptions runtimeOptions;
-        @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder (same architecture and size).") Path fineTuned;
-        @Option(names = "--from-edits", paramLabel = "EDITS.json", description = "Or: the edits whose combined update is τ.") Path fromEdits;
+        @Mixin TaskVectorSource source;
         @Option(names = "--heads", description = "Keep τ only on these heads' q/k/v rows and o columns.") String heads;
         @Option(names = "--scale", defaultValue = "1.0", description = "Multiply τ (−1 negates: subtract the task).") double scale;
         @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
@@ -71,23 +93,13 @@ final class VectorsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            if ((fineTuned == null) == (fromEdits == null)) {
-                throw new ScalpelException("Give exactly one of --fine-tuned DIR or --from-edits EDITS.json.");
-            }
             Path dir = modelOptions.modelDir();
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
-                TaskVector tau;
-                if (fineTuned != null) {
-                    try (CausalLM tuned = ModelLoader.load(fineTuned, m.model().device())) {
-                        tau = TaskVector.between(m.model(), tuned, name -> true);
-                    }
-                } else {
-                    tau = ofEdits(fromEdits, m);
-                }
+                TaskVector tau = source.load(m);
                 if (heads != null) {
                     tau = tau.restrictedTo(HeadSet.parse(heads, m.config().numHeads()), m.model());
                 }
-                String what = String.format(Locale.ROOT, "task vector %s%s × %s", fineTuned != null ? fineTuned : fromEdits,
+                String what = String.format(Locale.ROOT, "task vector %s%s × %s", source,
                         heads != null ? " on " + heads : "", scale);
                 try (TaskVectorEdit edit = new TaskVectorEdit(tau.scale(scale), what)) {
                     EditsFile.write(out, ModelHash.of(dir), List.of(edit));
@@ -131,28 +143,16 @@ final class VectorsCommand implements Runnable {
     static final class Lora implements Callable<Integer> {
         @Mixin ModelOptions modelOptions;
         @Mixin RuntimeOptions runtimeOptions;
-        @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder.") Path fineTuned;
-        @Option(names = "--from-edits", paramLabel = "EDITS.json", description = "Or: the edits whose update to extract.") Path fromEdits;
+        @Mixin TaskVectorSource source;
         @Option(names = "--rank", defaultValue = "8", description = "LoRA rank (default: ${DEFAULT-VALUE}).") int rank;
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "PEFT adapter folder to write.") Path out;
         @Spec CommandSpec spec;
 
         @Override
         public Integer call() {
-            if ((fineTuned == null) == (fromEdits == null)) {
-                throw new ScalpelException("Give exactly one of --fine-tuned DIR or --from-edits EDITS.json.");
-            }
             var print = spec.commandLine().getOut();
             try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
-                TaskVector tau;
-                if (fineTuned != null) {
-                    try (CausalLM tuned = ModelLoader.load(fineTuned, m.model().device())) {
-                        tau = TaskVector.between(m.model(), tuned, name -> true);
-                    }
-                } else {
-                    tau = ofEdits(fromEdits, m);
-                }
-                var result = dev.scalpel.engine.edit.LoraExtraction.extract(tau, rank);
+                var result = dev.scalpel.engine.edit.LoraExtraction.extract(source.load(m), rank);
                 try {
                     result.relativeError().forEach((w, e) -> print.printf(Locale.ROOT, "  %-45s rank %d: relative error %.4f%n", w, rank, e));
                     dev.scalpel.engine.export.PeftAdapterExporter.write(m, result.edit(), out);
