@@ -57,6 +57,14 @@ final class VectorsCommand implements Runnable {
         }
     }
 
+    /** Writes {@code vector} as an edits file for the model in {@code modelDir} and says what was written. */
+    static void write(TaskVector vector, String description, Path modelDir, Path out, CommandSpec spec) {
+        try (TaskVectorEdit edit = new TaskVectorEdit(vector, description)) {
+            EditsFile.write(out, ModelHash.of(modelDir), List.of(edit));
+            spec.commandLine().getOut().println(edit.describe() + " → " + out);
+        }
+    }
+
     /** Where a task vector comes from: --fine-tuned DIR (fine-tuned − base) or --from-edits EDITS.json. */
     static final class TaskVectorSource {
         @Option(names = "--fine-tuned", paramLabel = "DIR", description = "The fine-tuned model folder (same architecture and size).") Path fineTuned;
@@ -101,10 +109,7 @@ final class VectorsCommand implements Runnable {
                 }
                 String what = String.format(Locale.ROOT, "task vector %s%s × %s", source,
                         heads != null ? " on " + heads : "", scale);
-                try (TaskVectorEdit edit = new TaskVectorEdit(tau.scale(scale), what)) {
-                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
-                    spec.commandLine().getOut().println(edit.describe() + " → " + out);
-                }
+                write(tau.scale(scale), what, dir, out, spec);
             }
             return 0;
         }
@@ -128,11 +133,8 @@ final class VectorsCommand implements Runnable {
                 for (Path v : vectors) {
                     taus.add(ofEdits(v, m));
                 }
-                try (TaskVectorEdit edit = new TaskVectorEdit(TaskVector.ties(taus, keep, lambda),
-                        "TIES of " + vectors + " (keep " + keep + ", λ " + lambda + ")")) {
-                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
-                    spec.commandLine().getOut().println(edit.describe() + " → " + out);
-                }
+                write(TaskVector.ties(taus, keep, lambda), "TIES of " + vectors + " (keep " + keep + ", λ " + lambda + ")",
+                        dir, out, spec);
             }
             return 0;
         }
@@ -230,10 +232,7 @@ final class VectorsCommand implements Runnable {
                                 evaluator.evaluate(name, ids, bos, gates).ce());
                     });
                 }
-                try (TaskVectorEdit edit = new TaskVectorEdit(pruning(m, set), "pruning of " + set)) {
-                    EditsFile.write(out, ModelHash.of(dir), List.of(edit));
-                    print.println(edit.describe() + " → " + out);
-                }
+                write(pruning(m, set), "pruning of " + set, dir, out, spec);
             }
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ModelSummary;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.model.ComputeDevice;
@@ -71,7 +72,7 @@ public final class Workbench extends Application {
         ToolBar toolbar = new ToolBar(new Label("Domain"), domain, new Label("Method"), method, compute, progress);
 
         Label marks = new Label("no heads marked");
-        heatmap.marks().addListener((MapChangeListener<Object, HeadMark>) c -> marks.setText(String.format(Locale.ROOT,
+        heatmap.marks().addListener((MapChangeListener<HeadId, HeadMark>) c -> marks.setText(String.format(Locale.ROOT,
                 "train %d · freeze %d", heatmap.marks().values().stream().filter(m -> m == HeadMark.TRAIN).count(),
                 heatmap.marks().values().stream().filter(m -> m == HeadMark.FREEZE).count())));
         Label status = new Label();

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.edit;
 
+import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.Tensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -29,7 +30,7 @@ final class LoraAdapter implements AutoCloseable {
         a.retainReference();
         b.retainReference();
         if (slice != null) {
-            sliceIndex = Tensors.ids(slice.indexArray(), dev.scalpel.engine.model.ComputeDevice.of(a)).view(-1);                    // [|slice|]
+            sliceIndex = Tensors.ids(slice.indexArray(), ComputeDevice.of(a)).view(-1);                    // [|slice|]
             sliceIndex.retainReference();
         } else {
             sliceIndex = null;
@@ -38,7 +39,7 @@ final class LoraAdapter implements AutoCloseable {
 
     /** A fresh adapter (B = 0) of rank r for W [out, in], trainable. */
     static LoraAdapter fresh(String weightName, Slice slice, long out, long in, int rank, double alpha,
-                             dev.scalpel.engine.model.ComputeDevice device, long seed) {
+                             ComputeDevice device, long seed) {
         long outRows = slice != null && slice.dim() == 0 ? slice.size() : out;
         long inCols = slice != null && slice.dim() == 1 ? slice.size() : in;
         double bound = 1.0 / Math.sqrt(in);
@@ -77,7 +78,7 @@ final class LoraAdapter implements AutoCloseable {
         if (slice == null || slice.dim() == 0) {
             return a.detach();
         }
-        return torch.zeros(new long[] {a.size(0), in}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(a)))
+        return torch.zeros(new long[] {a.size(0), in}, Tensors.floatOptions(ComputeDevice.of(a)))
                 .index_copy(1, sliceIndex, a.detach());
     }
 
@@ -86,7 +87,7 @@ final class LoraAdapter implements AutoCloseable {
         if (slice == null || slice.dim() == 1) {
             return b.detach();
         }
-        return torch.zeros(new long[] {out, b.size(1)}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(b)))
+        return torch.zeros(new long[] {out, b.size(1)}, Tensors.floatOptions(ComputeDevice.of(b)))
                 .index_copy(0, sliceIndex, b.detach());
     }
 
@@ -96,7 +97,7 @@ final class LoraAdapter implements AutoCloseable {
         if (slice == null) {
             return ba;
         }
-        Tensor zeros = torch.zeros(new long[] {out, in}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(ba)));
+        Tensor zeros = torch.zeros(new long[] {out, in}, Tensors.floatOptions(ComputeDevice.of(ba)));
         return zeros.index_copy(slice.dim(), sliceIndex, ba);
     }
 

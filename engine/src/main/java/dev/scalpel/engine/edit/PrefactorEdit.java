@@ -2,6 +2,7 @@ package dev.scalpel.engine.edit;
 
 import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.train.Optimizer;
 import java.util.LinkedHashMap;
@@ -43,8 +44,8 @@ public final class PrefactorEdit implements Edit {
     /** Prefactors (all 1, trainable) on components {@code indices} of {@code decomposition}. */
     public static PrefactorEdit of(RankOneDecomposition decomposition, List<Integer> indices, String source) {
         Tensor idx = Tensors.ids(indices.stream().mapToLong(Integer::longValue).toArray(),
-                dev.scalpel.engine.model.ComputeDevice.of(decomposition.u())).view(-1);
-        Tensor s = torch.ones(new long[] {indices.size()}, Tensors.floatOptions(dev.scalpel.engine.model.ComputeDevice.of(decomposition.u())));
+                ComputeDevice.of(decomposition.u())).view(-1);
+        Tensor s = torch.ones(new long[] {indices.size()}, Tensors.floatOptions(ComputeDevice.of(decomposition.u())));
         s.requires_grad_(true);
         return new PrefactorEdit(decomposition.module() + ".weight", source, indices,
                 decomposition.u().index_select(1, idx).detach().clone(),

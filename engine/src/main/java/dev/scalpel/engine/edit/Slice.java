@@ -1,7 +1,11 @@
 package dev.scalpel.engine.edit;
 
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.Tensors;
 import java.util.ArrayList;
 import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Part of a weight matrix [out, in]: some of its rows (output features, dim 0) or columns (input features, dim 1).
@@ -36,11 +40,10 @@ public record Slice(String weightName, int dim, List<Integer> indices) {
      * Places y [..., k] into features {@code index} (k ids) of a zero [..., out] tensor (differentiable): how an edit
      * of some output rows of a weight adds to the layer's output.
      */
-    public static org.bytedeco.pytorch.Tensor scatterFeatures(org.bytedeco.pytorch.Tensor y, org.bytedeco.pytorch.Tensor index, long out) {
-        long[] shape = dev.scalpel.engine.model.Tensors.shape(y);
+    public static Tensor scatterFeatures(Tensor y, Tensor index, long out) {
+        long[] shape = Tensors.shape(y);
         shape[shape.length - 1] = out;
-        return org.bytedeco.pytorch.global.torch.zeros(shape, dev.scalpel.engine.model.Tensors.floatOptions(
-                dev.scalpel.engine.model.ComputeDevice.of(y))).index_add(-1, index, y);
+        return torch.zeros(shape, Tensors.floatOptions(ComputeDevice.of(y))).index_add(-1, index, y);
     }
 
     public int size() {

@@ -20,7 +20,6 @@ import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,6 +142,6 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
 
     @Override
     public String toString() {
-        return "HeadGroup[" + name + ", " + heads + ", " + Arrays.asList(shape) + "]";
+        return "HeadGroup[" + name + ", " + heads + ", " + shape + "]";
     }
 }
