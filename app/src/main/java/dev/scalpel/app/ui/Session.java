@@ -1,0 +1,272 @@
+package dev.scalpel.app.ui;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.api.ModelSummary;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditOverlay;
+import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.groups.HeadGroup;
+import dev.scalpel.engine.groups.HeadGroupRegistry;
+import dev.scalpel.engine.model.LinearOverlay;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.ModelSummaries;
+import dev.scalpel.views.heatmap.HeadMark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.collections.ObservableMap;
+
+/**
+ * Everything the workbench knows about the model it has open: the model, its bundled texts, the head marks, importance
+ * maps, the stack of active edits, the head-group library and the groups swapped in, the component chosen for a
+ * prefactor run, and the undo stack over all of it. Mutated on the UI thread only; jobs read what they need up front.
+ * The base checkpoint on disk is never written; head groups change the weights in memory and undo restores them.
+ */
+public final class Session implements AutoCloseable {
+    /** Bundled texts are cut to this many tokens: enough for maps and evals that take seconds, not minutes. */
+    public static final int TEXT_TOKENS = 4096;
+
+    /** A rank-1 component of a weight picked for a scalar-prefactor run: component {@code index} of a rank-{@code rank} SVD. */
+    public record ComponentChoice(String module, int index, int rank) {}
+
+    /** A saved head group in the library, with the file it came from. */
+    public record LibraryGroup(Path file, HeadGroup group) {
+        public String name() {
+            return group.name();
+        }
+    }
+
+    private final LoadedModel model;
+    private final String modelHash;
+    private final ModelSummary summary;
+    private final Map<String, long[]> texts = new LinkedHashMap<>();
+    private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
+    private final ObservableMap<String, ImportanceMap> maps = FXCollections.observableMap(new LinkedHashMap<>());
+    private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
+    private final ObservableList<Edit> edits = FXCollections.observableArrayList();
+    private final List<Edit> everyEdit = new ArrayList<>();
+    private final ObjectProperty<LiveEdit> live = new SimpleObjectProperty<>(this, "live");
+    private final ObjectProperty<ComponentChoice> component = new SimpleObjectProperty<>(this, "component");
+    private final HeadGroupRegistry registry;
+    private final ObservableList<LibraryGroup> library = FXCollections.observableArrayList();
+    private final ObservableMap<String, HeadSet> loadedGroups = FXCollections.observableMap(new LinkedHashMap<>());
+    private final UndoStack undo = new UndoStack();
+
+    /** Opens a session on {@code model}, reading its bundled {@code eval/*.txt} texts if it has them. */
+    public Session(LoadedModel model) {
+        this.model = model;
+        this.modelHash = ModelHash.of(model.dir());
+        this.summary = ModelSummaries.of(model.dir());
+        this.registry = new HeadGroupRegistry(model.model());
+        Path evalDir = model.dir().resolve("eval");
+        if (Files.isDirectory(evalDir)) {
+            try (var files = Files.list(evalDir)) {
+                for (Path f : files.sorted().toList()) {
+                    String name = f.getFileName().toString();
+                    if (name.endsWith(".txt")) {
+                        addText(name.substring(0, name.length() - 4), Files.readString(f));
+                    }
+                }
+            } catch (IOException e) {
+                throw new ScalpelException("Cannot read the model's eval texts in " + evalDir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    public LoadedModel model() {
+        return model;
+    }
+
+    public Path modelDir() {
+        return model.dir();
+    }
+
+    public String modelHash() {
+        return modelHash;
+    }
+
+    public ModelSummary summary() {
+        return summary;
+    }
+
+    /** Named texts (bundled languages and any the user added) as token ids, at most {@link #TEXT_TOKENS} each. */
+    public Map<String, long[]> texts() {
+        return Collections.unmodifiableMap(texts);
+    }
+
+    /** Adds (or replaces) a named text, e.g. a user's file. */
+    public void addText(String name, String text) {
+        long[] ids = model.tokenizer().encode(text);
+        texts.put(name, Arrays.copyOf(ids, Math.min(ids.length, TEXT_TOKENS)));
+    }
+
+    /** ln V: the cross-entropy of a uniform guess over the vocabulary, in nats. */
+    public double uniformCe() {
+        return Math.log(summary.vocabSize());
+    }
+
+    /** The user's head marks (absent = none). */
+    public ObservableMap<HeadId, HeadMark> marks() {
+        return marks;
+    }
+
+    /** Heads marked with {@code mark}. */
+    public HeadSet marked(HeadMark mark) {
+        return HeadSet.of(marks.entrySet().stream().filter(e -> e.getValue() == mark).map(Map.Entry::getKey).toList());
+    }
+
+    /** Every importance map computed or opened in this session, by "domain · method". */
+    public ObservableMap<String, ImportanceMap> maps() {
+        return maps;
+    }
+
+    /** The map the heatmap shows. */
+    public ObjectProperty<ImportanceMap> mapProperty() {
+        return map;
+    }
+
+    /** Shows {@code m} and keeps it among {@link #maps()}. */
+    public void showMap(ImportanceMap m) {
+        maps.put(m.domain() + " · " + m.method(), m);
+        map.set(m);
+    }
+
+    /** The active edits, oldest first (read-only; change it with {@link #addEdit} / {@link #removeEdit}). */
+    public ObservableList<Edit> edits() {
+        return FXCollections.unmodifiableObservableList(edits);
+    }
+
+    /** The overlay of the active edits, or null when there are none (the base model). */
+    public LinearOverlay overlay() {
+        return edits.isEmpty() ? null : new EditOverlay(List.copyOf(edits));
+    }
+
+    /** Adds a trained or loaded edit on top of the stack (undoable). The session owns it from now on. */
+    public void addEdit(Edit edit) {
+        everyEdit.add(edit);
+        edits.add(edit);
+        undo.done(new UndoStack.Action("add " + edit.describe(), () -> edits.remove(edit), () -> edits.add(edit)));
+    }
+
+    /** Takes an edit off the stack (undoable). */
+    public void removeEdit(Edit edit) {
+        int at = edits.indexOf(edit);
+        if (at < 0) {
+            return;
+        }
+        edits.remove(at);
+        undo.done(new UndoStack.Action("remove " + edit.describe(), () -> edits.add(at, edit), () -> edits.remove(edit)));
+    }
+
+    /** While a training job runs: its live edit, whose latest weights a reader can lease (train while serving); else null. */
+    public ObjectProperty<LiveEdit> liveProperty() {
+        return live;
+    }
+
+    /** The component chosen for a scalar-prefactor run, or null. */
+    public ObjectProperty<ComponentChoice> componentProperty() {
+        return component;
+    }
+
+    /** The head-group library: groups read from files, loaded or not. */
+    public ObservableList<LibraryGroup> library() {
+        return library;
+    }
+
+    /** Reads a head-group file into the library (checked against this model) and returns its entry. */
+    public LibraryGroup addToLibrary(Path file) {
+        HeadGroup group = HeadGroup.read(file, model.model().device());
+        group.checkCompatible(model.config());
+        Optional<LibraryGroup> same = library.stream().filter(g -> g.name().equals(group.name())).findFirst();
+        if (same.isPresent()) {
+            group.close();
+            return same.get();
+        }
+        LibraryGroup entry = new LibraryGroup(file, group);
+        library.add(entry);
+        return entry;
+    }
+
+    /** The groups swapped in now: name → the heads each took. */
+    public ObservableMap<String, HeadSet> loadedGroups() {
+        return FXCollections.unmodifiableObservableMap(loadedGroups);
+    }
+
+    /** Heads {@code group} would take that loaded groups own, with their owner (empty: no conflict). */
+    public Map<HeadId, String> conflicts(LibraryGroup group) {
+        return registry.conflicts(group.group());
+    }
+
+    /**
+     * Swaps {@code group} into the model (undoable: undo swaps it out and restores any group it replaced).
+     *
+     * @throws HeadGroupRegistry.ConflictException with {@link HeadGroupRegistry.OnConflict#CANCEL} and a conflict
+     */
+    public HeadSet applyGroup(LibraryGroup group, HeadGroupRegistry.OnConflict onConflict) {
+        List<String> replaced = onConflict == HeadGroupRegistry.OnConflict.REPLACE
+                ? registry.conflicts(group.group()).values().stream().distinct().toList() : List.of();
+        HeadSet taken = registry.apply(group.group(), onConflict);
+        syncLoaded();
+        undo.done(new UndoStack.Action("apply head group " + group.name(), () -> {
+            registry.swapOut(group.name());
+            replaced.forEach(name -> registry.apply(libraryGroup(name).group(), HeadGroupRegistry.OnConflict.CANCEL));
+            syncLoaded();
+        }, () -> {
+            registry.apply(group.group(), onConflict);
+            syncLoaded();
+        }));
+        return taken;
+    }
+
+    /** Swaps a loaded group out, restoring the weights it displaced (undoable). */
+    public void swapOutGroup(String name) {
+        LibraryGroup group = libraryGroup(name);
+        registry.swapOut(name);
+        syncLoaded();
+        undo.done(new UndoStack.Action("swap out head group " + name, () -> {
+            registry.apply(group.group(), HeadGroupRegistry.OnConflict.CANCEL);
+            syncLoaded();
+        }, () -> {
+            registry.swapOut(name);
+            syncLoaded();
+        }));
+    }
+
+    private LibraryGroup libraryGroup(String name) {
+        return library.stream().filter(g -> g.name().equals(name)).findFirst()
+                .orElseThrow(() -> new ScalpelException("No head group named '" + name + "' is in the library."));
+    }
+
+    private void syncLoaded() {
+        loadedGroups.clear();
+        loadedGroups.putAll(registry.loaded());
+    }
+
+    /** Edit ▸ Undo / Redo. */
+    public UndoStack undo() {
+        return undo;
+    }
+
+    @Override
+    public void close() {
+        everyEdit.forEach(Edit::close);
+        registry.close();
+        library.forEach(g -> g.group().close());
+        model.close();
+    }
+}

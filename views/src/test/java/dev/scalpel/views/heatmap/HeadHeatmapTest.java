@@ -1,0 +1,78 @@
+package dev.scalpel.views.heatmap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.ImportanceMap;
+import javafx.geometry.Point2D;
+import javafx.scene.Scene;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.MouseButton;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+
+/** What a user does on the heatmap, with a real (headless) mouse. */
+@ExtendWith(ApplicationExtension.class)
+class HeadHeatmapTest {
+    private HeadHeatmap heatmap;
+
+    @Start
+    void start(Stage stage) {
+        heatmap = new HeadHeatmap();
+        double[][] scores = new double[4][6];
+        for (int l = 0; l < 4; l++) {
+            for (int h = 0; h < 6; h++) {
+                scores[l][h] = l * 6 + h;
+            }
+        }
+        heatmap.mapProperty().set(new ImportanceMap("m", "d", "de", "gradient", 100, scores));
+        stage.setScene(new Scene(heatmap, 600, 400));
+        stage.show();
+    }
+
+    /** Screen point of the centre of a head's cell. */
+    private Point2D centre(FxRobot robot, int layer, int head) {
+        for (double y = 0; y < heatmap.getHeight(); y += 2) {
+            for (double x = 0; x < heatmap.getWidth(); x += 2) {
+                HeadId at = heatmap.headAt(x, y);
+                if (at != null && at.equals(new HeadId(layer, head))) {
+                    double w = heatmap.getWidth(), top = y, left = x;
+                    double right = left, bottom = top;
+                    while (right < w && new HeadId(layer, head).equals(heatmap.headAt(right, top))) {
+                        right++;
+                    }
+                    while (bottom < heatmap.getHeight() && new HeadId(layer, head).equals(heatmap.headAt(left, bottom))) {
+                        bottom++;
+                    }
+                    return heatmap.localToScreen((left + right) / 2, (top + bottom) / 2);
+                }
+            }
+        }
+        throw new AssertionError("no cell for L" + layer + "H" + head);
+    }
+
+    @Test
+    void clicksCycleAHeadThroughTrainFreezeNone(FxRobot robot) {
+        Point2D p = centre(robot, 2, 3);
+        robot.clickOn(p, MouseButton.PRIMARY);
+        assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(2, 3)));
+        robot.clickOn(p, MouseButton.PRIMARY);
+        assertEquals(HeadMark.FREEZE, heatmap.marks().get(new HeadId(2, 3)));
+        robot.clickOn(p, MouseButton.PRIMARY);
+        assertNull(heatmap.marks().get(new HeadId(2, 3)));
+    }
+
+    @Test
+    void shiftDragMarksTheRectangleForTraining(FxRobot robot) {
+        robot.press(KeyCode.SHIFT);
+        robot.drag(centre(robot, 1, 1), MouseButton.PRIMARY).dropTo(centre(robot, 2, 3));
+        robot.release(KeyCode.SHIFT);
+        assertEquals(6, heatmap.marks().size(), heatmap.marks().toString());
+        assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(2, 2)));
+    }
+}
