@@ -12,6 +12,7 @@ import javafx.geometry.VPos;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
 import javafx.scene.control.Tooltip;
+import javafx.scene.input.KeyEvent;
 import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.Region;
 import javafx.scene.paint.Color;
@@ -20,8 +21,11 @@ import javafx.scene.text.TextAlignment;
 
 /**
  * The layer × head importance map, drawn on a Canvas: layers as rows, heads as columns, colour by score (blue low,
- * white middle, red high), a legend, and badges on marked heads (T = train, F = freeze). Click a head to cycle its
- * mark; shift-drag to mark a rectangle for training; hover for the exact value.
+ * white middle, red high), a legend, and badges on marked heads (T = train, F = freeze).
+ *
+ * <p>Mouse: click a head to cycle its mark (none → train → freeze); ctrl-click toggles train on and off; shift-drag
+ * marks a rectangle for training; hover for the exact value. Keyboard (once focused): arrows move the cursor, space
+ * cycles the cursor's mark, T / F / Delete set train / freeze / none.
  */
 public final class HeadHeatmap extends Region {
     private static final double LABEL_WIDTH = 36;
@@ -32,6 +36,7 @@ public final class HeadHeatmap extends Region {
     private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
     private final Canvas canvas = new Canvas();
     private final Tooltip tooltip = new Tooltip();
+    private final ObjectProperty<HeadId> cursor = new SimpleObjectProperty<>(this, "focusedHead");
     private HeadId dragStart;
     private long lastRedrawNanos;
 
@@ -42,6 +47,10 @@ public final class HeadHeatmap extends Region {
         canvas.setOnMousePressed(this::pressed);
         canvas.setOnMouseReleased(this::released);
         canvas.setOnMouseMoved(this::hovered);
+        cursor.addListener((obs, old, now) -> redraw());
+        setFocusTraversable(true);
+        setOnKeyPressed(this::keyPressed);
+        focusedProperty().addListener((obs, old, now) -> redraw());
         Tooltip.install(canvas, tooltip);
         setMinSize(200, 150);
         setPrefSize(640, 420);
@@ -55,6 +64,20 @@ public final class HeadHeatmap extends Region {
     /** The user's marks (heads without an entry are {@link HeadMark#NONE}). */
     public ObservableMap<HeadId, HeadMark> marks() {
         return marks;
+    }
+
+    /** The keyboard cursor (drawn when the heatmap has focus), or null before the first click or key. */
+    public ObjectProperty<HeadId> focusedHeadProperty() {
+        return cursor;
+    }
+
+    /** Sets {@code head}'s mark; {@link HeadMark#NONE} removes it. */
+    public void mark(HeadId head, HeadMark mark) {
+        if (mark == HeadMark.NONE) {
+            marks.remove(head);
+        } else {
+            marks.put(head, mark);
+        }
     }
 
     /** How long the last full redraw took, in nanoseconds (for the 16 ms budget at 80 × 64). */
@@ -82,6 +105,7 @@ public final class HeadHeatmap extends Region {
     }
 
     private void pressed(MouseEvent e) {
+        requestFocus();
         dragStart = headAt(e.getX(), e.getY());
     }
 
@@ -96,15 +120,35 @@ public final class HeadHeatmap extends Region {
                     marks.put(new HeadId(l, h), HeadMark.TRAIN);
                 }
             }
+        } else if (dragStart.equals(end) && e.isShortcutDown()) {
+            mark(end, marks.get(end) == HeadMark.TRAIN ? HeadMark.NONE : HeadMark.TRAIN);
         } else if (dragStart.equals(end)) {
-            HeadMark next = marks.getOrDefault(end, HeadMark.NONE).next();
-            if (next == HeadMark.NONE) {
-                marks.remove(end);
-            } else {
-                marks.put(end, next);
+            mark(end, marks.getOrDefault(end, HeadMark.NONE).next());
+        }
+        cursor.set(end);
+        dragStart = null;
+    }
+
+    private void keyPressed(KeyEvent e) {
+        ImportanceMap m = map.get();
+        if (m == null) {
+            return;
+        }
+        HeadId at = cursor.get() != null ? cursor.get() : new HeadId(0, 0);
+        switch (e.getCode()) {
+            case UP -> cursor.set(new HeadId(Math.max(0, at.layer() - 1), at.head()));
+            case DOWN -> cursor.set(new HeadId(Math.min(m.layers() - 1, at.layer() + 1), at.head()));
+            case LEFT -> cursor.set(new HeadId(at.layer(), Math.max(0, at.head() - 1)));
+            case RIGHT -> cursor.set(new HeadId(at.layer(), Math.min(m.heads() - 1, at.head() + 1)));
+            case SPACE -> mark(at, marks.getOrDefault(at, HeadMark.NONE).next());
+            case T -> mark(at, HeadMark.TRAIN);
+            case F -> mark(at, HeadMark.FREEZE);
+            case DELETE, BACK_SPACE -> mark(at, HeadMark.NONE);
+            default -> {
+                return;
             }
         }
-        dragStart = null;
+        e.consume();
     }
 
     private void hovered(MouseEvent e) {
@@ -163,6 +207,12 @@ public final class HeadHeatmap extends Region {
         int headEvery = Math.max(1, (int) Math.ceil(26 / cw));
         for (int h = 0; h < m.heads(); h += headEvery) {
             g.fillText("H" + h, LABEL_WIDTH + (h + 0.5) * cw, HEADER_HEIGHT / 2);
+        }
+        HeadId c = cursor.get();
+        if (c != null && isFocused() && c.layer() < m.layers() && c.head() < m.heads()) {
+            g.setStroke(Color.web("#1a73e8"));
+            g.setLineWidth(2);
+            g.strokeRect(LABEL_WIDTH + c.head() * cw - 1, HEADER_HEIGHT + c.layer() * ch - 1, cw + 1, ch + 1);
         }
         legend(g, m, min, max);
         lastRedrawNanos = System.nanoTime() - t0;

@@ -75,4 +75,29 @@ class HeadHeatmapTest {
         assertEquals(6, heatmap.marks().size(), heatmap.marks().toString());
         assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(2, 2)));
     }
+
+    @Test
+    void ctrlClickTogglesTrainWithoutPassingThroughFreeze(FxRobot robot) {
+        Point2D p = centre(robot, 3, 5);
+        robot.press(KeyCode.CONTROL).clickOn(p, MouseButton.PRIMARY).release(KeyCode.CONTROL);
+        assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(3, 5)));
+        robot.press(KeyCode.CONTROL).clickOn(p, MouseButton.PRIMARY).release(KeyCode.CONTROL);
+        assertNull(heatmap.marks().get(new HeadId(3, 5)));
+    }
+
+    @Test
+    void theKeyboardMovesTheCursorAndSetsMarks(FxRobot robot) {
+        robot.clickOn(centre(robot, 0, 0), MouseButton.PRIMARY);
+        robot.type(KeyCode.RIGHT, KeyCode.RIGHT, KeyCode.DOWN);
+        assertEquals(new HeadId(1, 2), heatmap.focusedHeadProperty().get());
+        robot.type(KeyCode.F);
+        assertEquals(HeadMark.FREEZE, heatmap.marks().get(new HeadId(1, 2)));
+        robot.type(KeyCode.SPACE);
+        assertNull(heatmap.marks().get(new HeadId(1, 2)), "freeze cycles back to none");
+        robot.type(KeyCode.UP, KeyCode.UP, KeyCode.T);
+        assertEquals(new HeadId(0, 2), heatmap.focusedHeadProperty().get(), "the cursor stops at the top row");
+        assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(0, 2)));
+        assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(0, 0)), "the first click marked L0H0");
+        assertEquals(2, heatmap.marks().size());
+    }
 }

@@ -1,0 +1,114 @@
+package dev.scalpel.app.ui;
+
+import dev.scalpel.app.ui.jobs.JobRunner;
+import dev.scalpel.engine.importance.HeadImportance;
+import dev.scalpel.engine.importance.ImportanceCache;
+import dev.scalpel.icons.Glyph;
+import dev.scalpel.views.common.GlyphNodes;
+import dev.scalpel.views.heatmap.HeadHeatmap;
+import javafx.beans.binding.Bindings;
+import javafx.beans.value.ObservableValue;
+import javafx.geometry.Insets;
+import javafx.scene.control.Button;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.Separator;
+import javafx.scene.control.Spinner;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.ToolBar;
+import javafx.scene.control.Tooltip;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.paint.Color;
+import java.util.function.Consumer;
+
+/**
+ * Everything the window shows for one open model: the model panel on the left and the tabs in the centre (importance
+ * heatmap, …), each backed by its view model. Built when a model is opened and dropped when another replaces it.
+ */
+final class SessionView {
+    private final Session session;
+    private final ImportanceViewModel importance;
+    private final HeadHeatmap heatmap = new HeadHeatmap();
+    private final ComboBox<String> domain = new ComboBox<>();
+    private final ComboBox<HeadImportance.Method> method = new ComboBox<>();
+    private final TabPane tabs = new TabPane();
+    private final ModelPanel modelPanel;
+
+    /**
+     * @param statusSink receives every view model's status messages, for the status bar
+     */
+    SessionView(Session session, JobRunner jobs, ImportanceCache cache, Consumer<ObservableValue<String>> statusSink) {
+        this.session = session;
+        this.importance = new ImportanceViewModel(session, jobs, cache);
+        this.modelPanel = new ModelPanel(session);
+        statusSink.accept(importance.statusProperty());
+
+        heatmap.setId("heatmap");
+        heatmap.mapProperty().bind(session.mapProperty());
+        Bindings.bindContentBidirectional(heatmap.marks(), session.marks());
+        BorderPane heatmapPane = new BorderPane(heatmap, heatmapToolbar(), null, null, null);
+        BorderPane.setMargin(heatmap, new Insets(8));
+        tabs.getTabs().add(tab("Importance", Glyph.HEATMAP, heatmapPane));
+        tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
+    }
+
+    private ToolBar heatmapToolbar() {
+        domain.setId("domain");
+        domain.getItems().setAll(importance.domains());
+        domain.getSelectionModel().select(importance.domains().contains("de-en") ? "de-en" : importance.domains().isEmpty() ? null : importance.domains().get(0));
+        domain.setTooltip(new Tooltip("A text, or a contrast A-B of two (layer-z-normalised A minus B)"));
+        method.setId("method");
+        method.getItems().setAll(HeadImportance.Method.values());
+        method.getSelectionModel().select(HeadImportance.Method.GRADIENT);
+        Button compute = new Button("Compute map", GlyphNodes.of(Glyph.HEATMAP, 16, Color.web("#333")));
+        compute.setId("computeMap");
+        compute.disableProperty().bind(importance.busyProperty().or(domain.valueProperty().isNull()));
+        compute.setOnAction(e -> computeMap());
+        Spinner<Integer> k = new Spinner<>(1, 4096, 5);
+        k.setId("topK");
+        k.setEditable(true);
+        k.setPrefWidth(80);
+        Button markTop = new Button("Mark top-k");
+        markTop.setId("markTopK");
+        markTop.disableProperty().bind(session.mapProperty().isNull());
+        markTop.setOnAction(e -> importance.markTopK(k.getValue()));
+        Button clear = new Button("Clear marks");
+        clear.setOnAction(e -> session.marks().clear());
+        return new ToolBar(new Label("Domain"), domain, new Label("Method"), method, compute, new Separator(),
+                new Label("k"), k, markTop, clear);
+    }
+
+    /** Computes the map chosen in the heatmap toolbar (Heads ▸ Compute map). */
+    void computeMap() {
+        if (domain.getValue() != null) {
+            importance.compute(domain.getValue(), method.getValue());
+        }
+    }
+
+    private static Tab tab(String title, Glyph glyph, javafx.scene.Node content) {
+        Tab t = new Tab(title, content);
+        t.setGraphic(GlyphNodes.of(glyph, 14, Color.web("#444")));
+        return t;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    ImportanceViewModel importance() {
+        return importance;
+    }
+
+    HeadHeatmap heatmap() {
+        return heatmap;
+    }
+
+    TabPane tabs() {
+        return tabs;
+    }
+
+    ModelPanel modelPanel() {
+        return modelPanel;
+    }
+}

@@ -1,0 +1,274 @@
+package dev.scalpel.app.ui;
+
+import dev.scalpel.app.ui.jobs.FxJobRunner;
+import dev.scalpel.app.ui.jobs.Job;
+import dev.scalpel.app.ui.jobs.JobContext;
+import dev.scalpel.engine.importance.ImportanceCache;
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.icons.Glyph;
+import dev.scalpel.icons.Icons;
+import dev.scalpel.views.common.GlyphNodes;
+import dev.scalpel.views.heatmap.HeadMark;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.beans.value.ObservableValue;
+import javafx.collections.ListChangeListener;
+import javafx.collections.MapChangeListener;
+import javafx.concurrent.Task;
+import javafx.geometry.Orientation;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.Menu;
+import javafx.scene.control.MenuBar;
+import javafx.scene.control.MenuItem;
+import javafx.scene.control.SeparatorMenuItem;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.ToolBar;
+import javafx.scene.control.Tooltip;
+import javafx.scene.image.Image;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.input.TransferMode;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.StackPane;
+import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.stage.DirectoryChooser;
+import javafx.stage.Stage;
+import org.controlsfx.control.TaskProgressView;
+
+/**
+ * The workbench window: menus with keyboard shortcuts, the main toolbar, the open model's {@link SessionView} in the
+ * centre, the jobs panel on the right (a ControlsFX TaskProgressView: progress, message and cancel for every long
+ * job) and the status bar. Opening a model (File ▸ Open, a recent model, or a folder dropped on the window) loads it as
+ * a job and swaps the centre when it is ready.
+ */
+public final class WorkbenchWindow {
+    private final Stage stage;
+    private final FxJobRunner jobs;
+    private final UserFolders folders;
+    private final RecentModels recent;
+    private final ImportanceCache cache;
+    private final BorderPane root = new BorderPane();
+    private final SplitPane centre = new SplitPane();
+    private final TaskProgressView<Task<?>> jobsPanel = new TaskProgressView<>();
+    private final StatusBar statusBar = new StatusBar();
+    private final StringProperty status = new SimpleStringProperty(this, "status", "ready");
+    private final ReadOnlyObjectWrapper<SessionView> view = new ReadOnlyObjectWrapper<>(this, "view");
+    private final Menu recentMenu = new Menu("Recent models");
+    private final MenuItem undo = new MenuItem("Undo");
+    private final MenuItem redo = new MenuItem("Redo");
+
+    /**
+     * @param cache importance maps kept between runs, or null for none
+     */
+    public WorkbenchWindow(Stage stage, FxJobRunner jobs, UserFolders folders, ImportanceCache cache) {
+        this.stage = stage;
+        this.jobs = jobs;
+        this.folders = folders;
+        this.recent = new RecentModels(folders.recentModels());
+        this.cache = cache;
+        jobs.running().addListener((ListChangeListener<Task<?>>) c -> {
+            while (c.next()) {
+                jobsPanel.getTasks().addAll(c.getAddedSubList());
+            }
+        });
+        jobsPanel.setId("jobs");
+        jobsPanel.setPrefWidth(320);
+        Label noJobs = new Label("no jobs running");
+        noJobs.setStyle("-fx-text-fill: #888;");
+        noJobs.visibleProperty().bind(javafx.beans.binding.Bindings.isEmpty(jobsPanel.getTasks()));
+        StackPane jobsBox = new StackPane(jobsPanel, noJobs);
+        VBox right = new VBox(new Label(" Jobs"), jobsBox);
+        VBox.setVgrow(jobsBox, javafx.scene.layout.Priority.ALWAYS);
+        right.setMinWidth(260);
+        centre.setOrientation(Orientation.HORIZONTAL);
+        centre.getItems().setAll(new StackPane(new Label("opening the model …")), right);
+        centre.setDividerPositions(0.78);
+
+        statusBar.follow(status);
+        root.setTop(new VBox(menuBar(), toolBar()));
+        root.setCenter(centre);
+        root.setBottom(statusBar);
+        acceptDroppedFolders();
+
+        stage.setTitle("Scalpel");
+        stage.getIcons().add(new Image(Icons.resource(Icons.APP_PNG).toExternalForm()));
+        stage.setScene(new Scene(root, 1440, 900));
+    }
+
+    public void show() {
+        stage.show();
+    }
+
+    /** The view of the open model, null until one is open. */
+    public ReadOnlyObjectProperty<SessionView> viewProperty() {
+        return view.getReadOnlyProperty();
+    }
+
+    /** The open model's session, or null. */
+    public Session session() {
+        return view.get() == null ? null : view.get().session();
+    }
+
+    /** Opens the model folder {@code dir} as a job; the window switches to it when it is loaded. */
+    public void openModel(Path dir) {
+        if (!jobs.running().isEmpty()) {
+            status.set("finish or cancel the running jobs before opening another model");
+            return;
+        }
+        status.set("opening " + dir + " …");
+        jobs.submit(new Job<Session>() {
+            @Override
+            public String title() {
+                return "Open " + dir.getFileName();
+            }
+
+            @Override
+            public Session run(JobContext context) {
+                context.progress(-1, "loading weights and tokenizer");
+                return new Session(LoadedModel.open(dir, ComputeDevice.CPU));
+            }
+        }, this::install, error -> {
+            status.set("could not open " + dir + ": " + error.getMessage());
+            Alerts.error(stage, "Cannot open the model", error.getMessage());
+        });
+    }
+
+    private void install(Session session) {
+        SessionView previous = view.get();
+        SessionView next = new SessionView(session, jobs, cache, this::followStatus);
+        view.set(next);
+        SplitPane left = new SplitPane(next.modelPanel(), next.tabs());
+        left.setDividerPositions(0.2);
+        centre.getItems().set(0, left);
+        undo.disableProperty().bind(session.undo().canUndoProperty().not());
+        redo.disableProperty().bind(session.undo().canRedoProperty().not());
+        undo.textProperty().bind(javafx.beans.binding.Bindings.concat("Undo ", session.undo().undoNameProperty()));
+        redo.textProperty().bind(javafx.beans.binding.Bindings.concat("Redo ", session.undo().redoNameProperty()));
+        session.marks().addListener((MapChangeListener<Object, HeadMark>) c -> statusBar.showMarks(
+                session.marked(HeadMark.TRAIN).size(), session.marked(HeadMark.FREEZE).size()));
+        statusBar.showMarks(0, 0);
+        statusBar.showDevice(session.model().model().device().toString().toLowerCase(java.util.Locale.ROOT));
+        stage.setTitle("Scalpel — " + session.modelDir().getFileName());
+        recent.opened(session.modelDir());
+        refreshRecentMenu();
+        status.set("opened " + session.modelDir() + " (" + session.summary().architecture() + ", "
+                + String.format(java.util.Locale.ROOT, "%,d", session.summary().parameters()) + " parameters)");
+        if (previous != null) {
+            previous.session().close();
+        }
+        if (!session.texts().isEmpty()) {
+            next.computeMap();
+        }
+    }
+
+    /** The status bar shows the latest message of any view model. */
+    private void followStatus(ObservableValue<String> source) {
+        source.addListener((obs, old, now) -> status.set(now));
+    }
+
+    private MenuBar menuBar() {
+        MenuItem open = item("Open model…", "Shortcut+O", this::chooseModel);
+        Menu file = new Menu("_File", null, open, recentMenu, new SeparatorMenuItem(), item("Quit", "Shortcut+Q", stage::close));
+        refreshRecentMenu();
+        undo.setAccelerator(KeyCombination.keyCombination("Shortcut+Z"));
+        undo.setOnAction(e -> withSession(s -> s.undo().undo()));
+        redo.setAccelerator(KeyCombination.keyCombination("Shortcut+Shift+Z"));
+        redo.setOnAction(e -> withSession(s -> s.undo().redo()));
+        undo.setDisable(true);
+        redo.setDisable(true);
+        Menu edit = new Menu("_Edit", null, undo, redo, new SeparatorMenuItem(),
+                item("Clear head marks", "Shortcut+Shift+M", () -> withSession(s -> s.marks().clear())));
+        Menu heads = new Menu("_Heads", null, item("Compute importance map", "Shortcut+I", () -> {
+            if (view.get() != null) {
+                view.get().computeMap();
+            }
+        }));
+        MenuBar bar = new MenuBar(file, edit, heads);
+        bar.setId("menu");
+        return bar;
+    }
+
+    private ToolBar toolBar() {
+        Button open = toolButton(Glyph.OPEN, "Open a model folder (Ctrl+O)", this::chooseModel);
+        Button undoButton = toolButton(Glyph.UNDO, "Undo (Ctrl+Z)", () -> withSession(s -> s.undo().undo()));
+        undoButton.disableProperty().bind(undo.disableProperty());
+        Button redoButton = toolButton(Glyph.REDO, "Redo (Ctrl+Shift+Z)", () -> withSession(s -> s.undo().redo()));
+        redoButton.disableProperty().bind(redo.disableProperty());
+        return new ToolBar(open, undoButton, redoButton);
+    }
+
+    private static Button toolButton(Glyph glyph, String tip, Runnable action) {
+        Button b = new Button(null, GlyphNodes.of(glyph, 18, Color.web("#333333")));
+        b.setTooltip(new Tooltip(tip));
+        b.setOnAction(e -> action.run());
+        b.setId("tool-" + glyph.name().toLowerCase(java.util.Locale.ROOT));
+        return b;
+    }
+
+    private static MenuItem item(String text, String accelerator, Runnable action) {
+        MenuItem item = new MenuItem(text);
+        if (accelerator != null) {
+            item.setAccelerator(KeyCombination.keyCombination(accelerator));
+        }
+        item.setOnAction(e -> action.run());
+        return item;
+    }
+
+    private void withSession(java.util.function.Consumer<Session> action) {
+        if (session() != null) {
+            action.accept(session());
+        }
+    }
+
+    private void chooseModel() {
+        DirectoryChooser chooser = new DirectoryChooser();
+        chooser.setTitle("Open a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)");
+        File dir = chooser.showDialog(stage);
+        if (dir != null) {
+            openModel(dir.toPath());
+        }
+    }
+
+    private void refreshRecentMenu() {
+        List<Path> dirs = recent.list();
+        recentMenu.getItems().setAll(dirs.stream().map(d -> item(d.getFileName() + "  —  " + d.getParent(), null, () -> openModel(d))).toList());
+        recentMenu.setDisable(dirs.isEmpty());
+    }
+
+    /** A folder dragged from the file manager onto the window opens as a model. */
+    private void acceptDroppedFolders() {
+        root.setOnDragOver(e -> {
+            if (e.getDragboard().hasFiles() && e.getDragboard().getFiles().stream().anyMatch(File::isDirectory)) {
+                e.acceptTransferModes(TransferMode.LINK);
+            }
+            e.consume();
+        });
+        root.setOnDragDropped(e -> {
+            var dir = e.getDragboard().getFiles().stream().map(File::toPath).filter(Files::isDirectory).findFirst();
+            dir.ifPresent(this::openModel);
+            e.setDropCompleted(dir.isPresent());
+            e.consume();
+        });
+    }
+
+    /** Closes the open model and stops background refreshes; the caller closes the job runner. */
+    public void close() {
+        statusBar.stop();
+        if (session() != null) {
+            session().close();
+        }
+    }
+
+    UserFolders folders() {
+        return folders;
+    }
+}
