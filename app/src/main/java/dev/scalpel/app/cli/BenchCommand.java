@@ -2,6 +2,7 @@ package dev.scalpel.app.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.app.ui.HeatmapBenchmark;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.bench.ForwardBenchmark;
 import dev.scalpel.engine.model.CausalLM;
@@ -55,6 +56,16 @@ final class BenchCommand implements Callable<Integer> {
             description = "Python with torch + transformers for the HF peer (default: .venv/bin/python if present; 'none' skips).")
     String python;
 
+    @Option(names = "--heatmap", description = "Instead: the workbench heatmap's redraw time at --layers × --heads (default 80 × 64) "
+            + "against a one-node-per-head scene graph, in the same run (needs a display; xvfb-run works).")
+    boolean heatmap;
+
+    @Option(names = "--layers", defaultValue = "80", description = "Heatmap rows for --heatmap (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "64", description = "Heatmap columns for --heatmap (default: ${DEFAULT-VALUE}).")
+    int heads;
+
     @Option(names = "--json", description = "Machine-readable output.")
     boolean json;
 
@@ -63,6 +74,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (heatmap) {
+            print(heatmapResult(HeatmapBenchmark.run(layers, heads, Math.max(reps, 30))));
+            return 0;
+        }
         ComputeDevice device = runtimeOptions.computeDevice();
         Path dir = model != null ? model : RandomLlamaCheckpoint.benchmarkSize().write(Files.createTempDirectory("scalpel-bench"), 1);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -94,6 +109,22 @@ final class BenchCommand implements Callable<Integer> {
         }
         print(r);
         return 0;
+    }
+
+    private static Map<String, Object> heatmapResult(HeatmapBenchmark.Result b) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("heatmap", b.layers() + "x" + b.heads());
+        r.put("reps", b.reps());
+        r.put("heatmap_redraw_median_ms", b.redrawMedianMs());
+        r.put("heatmap_redraw_p95_ms", b.redrawP95Ms());
+        r.put("heatmap_redraw_over_60hz_frame", b.redrawOverFrameBudget());
+        r.put("snapshot_only_median_ms", b.snapshotOnlyMs());
+        r.put("canvas_redraw_and_raster_median_ms", b.canvasMedianMs());
+        r.put("canvas_redraw_and_raster_p95_ms", b.canvasP95Ms());
+        r.put("node_grid_median_ms", b.nodeGridMedianMs());
+        r.put("node_grid_p95_ms", b.nodeGridP95Ms());
+        r.put("canvas_over_node_grid", b.canvasOverNodeGrid());
+        return r;
     }
 
     /** Runs tools/bench/hf_forward.py with the same checkpoint and shape; null when no Python peer is available. */

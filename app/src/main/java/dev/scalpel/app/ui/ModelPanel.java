@@ -25,8 +25,8 @@ final class ModelPanel extends VBox {
     ModelPanel(Session session) {
         super(8);
         setPadding(new Insets(10));
-        setPrefWidth(280);
-        setMinWidth(220);
+        setPrefWidth(300);
+        setMinWidth(240);
 
         ListView<Edit> edits = new ListView<>(session.edits());
         edits.setId("edits");
@@ -86,6 +86,7 @@ final class ModelPanel extends VBox {
         for (int i = 0; i < rows.length; i++) {
             Label key = new Label(rows[i][0]);
             key.setStyle("-fx-text-fill: #666666;");
+            key.setMinWidth(javafx.scene.control.Control.USE_PREF_SIZE);
             Label value = new Label(rows[i][1]);
             value.setTooltip(new Tooltip(i == 0 ? session.modelDir().toString() : rows[i][1]));
             grid.addRow(i, key, value);

@@ -81,17 +81,16 @@ public final class WorkbenchWindow {
             }
         });
         jobsPanel.setId("jobs");
-        jobsPanel.setPrefWidth(320);
-        Label noJobs = new Label("no jobs running");
-        noJobs.setStyle("-fx-text-fill: #888;");
-        noJobs.visibleProperty().bind(javafx.beans.binding.Bindings.isEmpty(jobsPanel.getTasks()));
-        StackPane jobsBox = new StackPane(jobsPanel, noJobs);
-        VBox right = new VBox(new Label(" Jobs"), jobsBox);
-        VBox.setVgrow(jobsBox, javafx.scene.layout.Priority.ALWAYS);
-        right.setMinWidth(260);
+        Label jobsTitle = new Label("Jobs");
+        jobsTitle.setStyle("-fx-font-weight: bold; -fx-font-size: 13px; -fx-padding: 8 0 4 8;");
+        VBox right = new VBox(jobsTitle, jobsPanel);
+        VBox.setVgrow(jobsPanel, javafx.scene.layout.Priority.ALWAYS);
+        right.setMinWidth(240);
+        right.setPrefWidth(300);
+        SplitPane.setResizableWithParent(right, false);
         centre.setOrientation(Orientation.HORIZONTAL);
-        centre.getItems().setAll(new StackPane(new Label("opening the model …")), right);
-        centre.setDividerPositions(0.78);
+        centre.getItems().setAll(new StackPane(), new StackPane(new Label("opening the model …")), right);
+        centre.setDividerPositions(0.2, 0.79);
 
         statusBar.follow(status);
         root.setTop(new VBox(menuBar(), toolBar()));
@@ -146,9 +145,11 @@ public final class WorkbenchWindow {
         SessionView previous = view.get();
         SessionView next = new SessionView(session, jobs, cache, this::followStatus);
         view.set(next);
-        SplitPane left = new SplitPane(next.modelPanel(), next.tabs());
-        left.setDividerPositions(0.2);
-        centre.getItems().set(0, left);
+        SplitPane.setResizableWithParent(next.modelPanel(), false);
+        double[] dividers = centre.getDividerPositions();
+        centre.getItems().set(0, next.modelPanel());
+        centre.getItems().set(1, next.tabs());
+        centre.setDividerPositions(dividers);
         undo.disableProperty().bind(session.undo().canUndoProperty().not());
         redo.disableProperty().bind(session.undo().canRedoProperty().not());
         undo.textProperty().bind(javafx.beans.binding.Bindings.concat("Undo ", session.undo().undoNameProperty()));

@@ -30,7 +30,10 @@ import javafx.scene.text.TextAlignment;
 public final class HeadHeatmap extends Region {
     private static final double LABEL_WIDTH = 36;
     private static final double HEADER_HEIGHT = 20;
-    private static final double LEGEND_HEIGHT = 30;
+    private static final double LEGEND_HEIGHT = 44;
+    private static final Color LOW = Color.web("#2166ac");
+    private static final Color MID = Color.web("#f7f7f7");
+    private static final Color HIGH = Color.web("#b2182b");
 
     private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
     private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
@@ -38,19 +41,20 @@ public final class HeadHeatmap extends Region {
     private final Tooltip tooltip = new Tooltip();
     private final ObjectProperty<HeadId> cursor = new SimpleObjectProperty<>(this, "focusedHead");
     private HeadId dragStart;
+    private boolean stale = true;
     private long lastRedrawNanos;
 
     public HeadHeatmap() {
         getChildren().add(canvas);
-        map.addListener((obs, old, now) -> redraw());
-        marks.addListener((MapChangeListener<HeadId, HeadMark>) change -> redraw());
+        map.addListener((obs, old, now) -> redrawSoon());
+        marks.addListener((MapChangeListener<HeadId, HeadMark>) change -> redrawSoon());
         canvas.setOnMousePressed(this::pressed);
         canvas.setOnMouseReleased(this::released);
         canvas.setOnMouseMoved(this::hovered);
-        cursor.addListener((obs, old, now) -> redraw());
+        cursor.addListener((obs, old, now) -> redrawSoon());
         setFocusTraversable(true);
         setOnKeyPressed(this::keyPressed);
-        focusedProperty().addListener((obs, old, now) -> redraw());
+        focusedProperty().addListener((obs, old, now) -> redrawSoon());
         Tooltip.install(canvas, tooltip);
         setMinSize(200, 150);
         setPrefSize(640, 420);
@@ -85,11 +89,22 @@ public final class HeadHeatmap extends Region {
         return lastRedrawNanos;
     }
 
+    /**
+     * Draws once in the next layout pass (before the next frame, or a snapshot), however many marks changed since:
+     * marking a 64-head rectangle is one redraw, not 64.
+     */
+    private void redrawSoon() {
+        stale = true;
+        requestLayout();
+    }
+
     @Override
     protected void layoutChildren() {
-        canvas.setWidth(getWidth());
-        canvas.setHeight(getHeight());
-        redraw();
+        if (stale || canvas.getWidth() != getWidth() || canvas.getHeight() != getHeight()) {
+            canvas.setWidth(getWidth());
+            canvas.setHeight(getHeight());
+            redraw();
+        }
     }
 
     /** The head under a point of the canvas, or null. */
@@ -167,6 +182,7 @@ public final class HeadHeatmap extends Region {
     }
 
     private void redraw() {
+        stale = false;
         long t0 = System.nanoTime();
         GraphicsContext g = canvas.getGraphicsContext2D();
         g.setFill(Color.web("#fafafa"));
@@ -230,22 +246,24 @@ public final class HeadHeatmap extends Region {
         }
     }
 
+    /** Two lines under the map: the colour scale with its range, then what the map is and what the badges mean. */
     private void legend(GraphicsContext g, ImportanceMap m, double min, double max) {
-        double y = canvas.getHeight() - LEGEND_HEIGHT + 8, w = Math.min(240, canvas.getWidth() - LABEL_WIDTH - 160);
+        double y = canvas.getHeight() - LEGEND_HEIGHT + 6, w = Math.max(40, Math.min(240, (canvas.getWidth() - LABEL_WIDTH) / 2));
         for (int i = 0; i < w; i++) {
             g.setFill(colour(min + (max - min) * i / w, min, max));
             g.fillRect(LABEL_WIDTH + i, y, 1, 12);
         }
         g.setFill(Color.web("#333333"));
         g.setTextAlign(TextAlignment.LEFT);
-        g.fillText(String.format(Locale.ROOT, "%.3g … %.3g   %s on %s, %,d tokens   T train · F freeze", min, max,
-                m.method(), m.domain(), m.tokens()), LABEL_WIDTH + w + 8, y + 6);
+        g.setFont(Font.font(12));
+        g.fillText(String.format(Locale.ROOT, "%.3g … %.3g", min, max), LABEL_WIDTH + w + 8, y + 6);
+        g.fillText(String.format(Locale.ROOT, "%s on %s, %,d tokens · T train · F freeze", m.method(), m.domain(), m.tokens()),
+                LABEL_WIDTH, y + 24);
     }
 
     /** Diverging blue–white–red by the score's position between min and max. */
     static Color colour(double v, double min, double max) {
         double t = max > min ? (v - min) / (max - min) : 0.5;
-        Color low = Color.web("#2166ac"), mid = Color.web("#f7f7f7"), high = Color.web("#b2182b");
-        return t < 0.5 ? low.interpolate(mid, t * 2) : mid.interpolate(high, (t - 0.5) * 2);
+        return t < 0.5 ? LOW.interpolate(MID, t * 2) : MID.interpolate(HIGH, (t - 0.5) * 2);
     }
 }
