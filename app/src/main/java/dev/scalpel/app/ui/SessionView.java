@@ -1,11 +1,21 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.app.ui.groups.ConflictDialog;
+import dev.scalpel.app.ui.groups.HeadGroupsViewModel;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.importance.ImportanceCache;
 import dev.scalpel.icons.Glyph;
 import dev.scalpel.views.common.GlyphNodes;
+import dev.scalpel.views.groups.GroupCard;
+import dev.scalpel.views.groups.HeadGroupDiagram;
 import dev.scalpel.views.heatmap.HeadHeatmap;
+import java.io.File;
+import javafx.collections.FXCollections;
+import javafx.collections.ListChangeListener;
+import javafx.collections.ObservableList;
+import javafx.stage.FileChooser;
+import javafx.stage.Window;
 import javafx.beans.binding.Bindings;
 import javafx.beans.value.ObservableValue;
 import javafx.geometry.Insets;
@@ -33,16 +43,23 @@ final class SessionView {
     private final ComboBox<String> domain = new ComboBox<>();
     private final ComboBox<HeadImportance.Method> method = new ComboBox<>();
     private final TabPane tabs = new TabPane();
+    private final Window owner;
+    private final HeadGroupsViewModel groups;
+    private final HeadGroupDiagram diagram = new HeadGroupDiagram();
+    private final ObservableList<GroupCard> cards = FXCollections.observableArrayList();
     private final ModelPanel modelPanel;
 
     /**
      * @param statusSink receives every view model's status messages, for the status bar
      */
-    SessionView(Session session, JobRunner jobs, ImportanceCache cache, Consumer<ObservableValue<String>> statusSink) {
+    SessionView(Session session, JobRunner jobs, ImportanceCache cache, Window owner, Consumer<ObservableValue<String>> statusSink) {
         this.session = session;
+        this.owner = owner;
         this.importance = new ImportanceViewModel(session, jobs, cache);
+        this.groups = new HeadGroupsViewModel(session, new ConflictDialog(owner));
         this.modelPanel = new ModelPanel(session);
         statusSink.accept(importance.statusProperty());
+        statusSink.accept(groups.statusProperty());
 
         heatmap.setId("heatmap");
         heatmap.mapProperty().bind(session.mapProperty());
@@ -50,6 +67,7 @@ final class SessionView {
         BorderPane heatmapPane = new BorderPane(heatmap, heatmapToolbar(), null, null, null);
         BorderPane.setMargin(heatmap, new Insets(8));
         tabs.getTabs().add(tab("Importance", Glyph.HEATMAP, heatmapPane));
+        tabs.getTabs().add(tab("Head groups", Glyph.GROUPS, groupsPane()));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     }
 
@@ -79,6 +97,43 @@ final class SessionView {
                 new Label("k"), k, markTop, clear);
     }
 
+    /** The model as head slots and the group library as cards to drag onto it. */
+    private BorderPane groupsPane() {
+        diagram.setId("groupDiagram");
+        diagram.layersProperty().set(session.summary().layers());
+        diagram.headsProperty().set(session.summary().heads());
+        Bindings.bindContent(diagram.loaded(), session.loadedGroups());
+        Bindings.bindContent(diagram.library(), cards);
+        session.library().addListener((ListChangeListener<Session.LibraryGroup>) c -> showCards());
+        showCards();
+        diagram.conflictsProperty().set(groups::conflicts);
+        diagram.onDropProperty().set(groups::apply);
+        diagram.onSwapOutProperty().set(groups::swapOut);
+        Button add = new Button("Add group file…", GlyphNodes.of(Glyph.OPEN, 16, Color.web("#333")));
+        add.setId("addGroup");
+        add.setOnAction(e -> chooseGroupFile());
+        Label hint = new Label("Drag a card onto the model to swap its heads in; click a coloured slot to swap its group out. Undo restores.");
+        hint.setStyle("-fx-text-fill: #555;");
+        BorderPane pane = new BorderPane(diagram, new ToolBar(add, new Separator(), hint), null, null, null);
+        BorderPane.setMargin(diagram, new Insets(8));
+        return pane;
+    }
+
+    private void showCards() {
+        cards.setAll(session.library().stream().map(g -> new GroupCard(g.name(), g.group().heads())).toList());
+    }
+
+    /** File ▸ Add head group to library. */
+    void chooseGroupFile() {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Add a head group (scalpel heads extract, or Export ▸ Head group)");
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Head group", "*.json"));
+        File file = chooser.showOpenDialog(owner);
+        if (file != null) {
+            groups.addToLibrary(file.toPath());
+        }
+    }
+
     /** Computes the map chosen in the heatmap toolbar (Heads ▸ Compute map). */
     void computeMap() {
         if (domain.getValue() != null) {
@@ -98,6 +153,14 @@ final class SessionView {
 
     ImportanceViewModel importance() {
         return importance;
+    }
+
+    HeadGroupDiagram diagram() {
+        return diagram;
+    }
+
+    HeadGroupsViewModel groups() {
+        return groups;
     }
 
     HeadHeatmap heatmap() {

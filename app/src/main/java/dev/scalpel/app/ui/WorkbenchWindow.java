@@ -143,7 +143,7 @@ public final class WorkbenchWindow {
 
     private void install(Session session) {
         SessionView previous = view.get();
-        SessionView next = new SessionView(session, jobs, cache, this::followStatus);
+        SessionView next = new SessionView(session, jobs, cache, stage, this::followStatus);
         view.set(next);
         SplitPane.setResizableWithParent(next.modelPanel(), false);
         double[] dividers = centre.getDividerPositions();
@@ -178,7 +178,13 @@ public final class WorkbenchWindow {
 
     private MenuBar menuBar() {
         MenuItem open = item("Open model…", "Shortcut+O", this::chooseModel);
-        Menu file = new Menu("_File", null, open, recentMenu, new SeparatorMenuItem(), item("Quit", "Shortcut+Q", stage::close));
+        MenuItem addGroup = item("Add head group to library…", "Shortcut+G", () -> {
+            if (view.get() != null) {
+                view.get().chooseGroupFile();
+            }
+        });
+        Menu file = new Menu("_File", null, open, recentMenu, new SeparatorMenuItem(), addGroup, new SeparatorMenuItem(),
+                item("Quit", "Shortcut+Q", stage::close));
         refreshRecentMenu();
         undo.setAccelerator(KeyCombination.keyCombination("Shortcut+Z"));
         undo.setOnAction(e -> withSession(s -> s.undo().undo()));

@@ -14,7 +14,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javafx.geometry.Point2D;
 import javafx.stage.Stage;
+import dev.scalpel.app.ui.groups.GroupFiles;
+import dev.scalpel.engine.api.HeadSet;
+import java.util.Map;
+import javafx.scene.Node;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.MouseButton;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +35,14 @@ import org.testfx.util.WaitForAsyncUtils;
 class WorkbenchWindowTest {
     @TempDir
     static Path userDir;
+    static Path groupA;
+    static Path groupB;
+
+    @BeforeAll
+    static void writeGroups() {
+        groupA = GroupFiles.write(userDir, "a", "L1H1,L1H2", 1.5);
+        groupB = GroupFiles.write(userDir, "b", "L1H2,L3H0", 0.5);
+    }
 
     private final FxJobRunner jobs = new FxJobRunner();
     private WorkbenchWindow window;
@@ -79,5 +94,39 @@ class WorkbenchWindowTest {
         assertNotNull(new RecentModels(new UserFolders(userDir).recentModels()).list().stream()
                 .filter(p -> p.equals(Fixtures.sampleModel().toAbsolutePath().normalize())).findFirst().orElse(null),
                 "the sample model is first among the recent models");
+    }
+
+    @Test
+    void draggingGroupCardsOntoTheModelAppliesThemAndAConflictAsksFirst(FxRobot robot) throws TimeoutException {
+        heatmapReady();
+        SessionView view = window.viewProperty().get();
+        WaitForAsyncUtils.asyncFx(() -> {
+            view.groups().addToLibrary(groupA);
+            view.groups().addToLibrary(groupB);
+            view.tabs().getSelectionModel().select(1);
+        });
+        WaitForAsyncUtils.waitForFxEvents();
+        Point2D model = view.diagram().localToScreen(view.diagram().getWidth() * 0.7, view.diagram().getHeight() * 0.5);
+
+        robot.drag(view.diagram().cardNode("a"), MouseButton.PRIMARY).moveTo(model).release(MouseButton.PRIMARY);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(Map.of("a", HeadSet.parse("L1H1,L1H2")), window.session().loadedGroups());
+
+        robot.drag(view.diagram().cardNode("b"), MouseButton.PRIMARY).moveTo(model);
+        assertEquals(java.util.Set.of(new HeadId(1, 2)), view.diagram().previewConflicts(), "the contested slot shows red mid-drag");
+        robot.release(MouseButton.PRIMARY);
+        WaitForAsyncUtils.waitForFxEvents();
+        Node replace = robot.lookup("Replace").query();
+        assertNotNull(replace, "the conflict dialog offers replace / keep / cancel");
+        robot.clickOn(replace);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(Map.of("b", HeadSet.parse("L1H2,L3H0")), window.session().loadedGroups());
+
+        robot.clickOn(view.heatmap()).press(KeyCode.CONTROL).type(KeyCode.Z).release(KeyCode.CONTROL);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(Map.of("a", HeadSet.parse("L1H1,L1H2")), window.session().loadedGroups(), "Ctrl+Z undoes the replace");
+        robot.press(KeyCode.CONTROL, KeyCode.SHIFT).type(KeyCode.Z).release(KeyCode.SHIFT, KeyCode.CONTROL);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(Map.of("b", HeadSet.parse("L1H2,L3H0")), window.session().loadedGroups(), "Ctrl+Shift+Z redoes it");
     }
 }
