@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds files that ship with Scalpel (the sample model, tools/): under -Dscalpel.home, else upwards from the working folder. */
-final class ScalpelHome {
+public final class ScalpelHome {
     private ScalpelHome() {}
 
     /** The existing path {@code relative} resolves to, or null. */
-    static Path find(Path relative) {
+    public static Path find(Path relative) {
         String home = System.getProperty("scalpel.home");
         if (home != null && Files.exists(Path.of(home).resolve(relative))) {
             return Path.of(home).resolve(relative);

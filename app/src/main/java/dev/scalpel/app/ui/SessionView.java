@@ -68,6 +68,9 @@ final class SessionView {
         BorderPane.setMargin(heatmap, new Insets(8));
         tabs.getTabs().add(tab("Importance", Glyph.HEATMAP, heatmapPane));
         tabs.getTabs().add(tab("Head groups", Glyph.GROUPS, groupsPane()));
+        TradeoffPane tradeoff = new TradeoffPane(owner);
+        statusSink.accept(tradeoff.statusProperty());
+        tabs.getTabs().add(tab("Trade-off", Glyph.EVAL, tradeoff));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
     }
 
