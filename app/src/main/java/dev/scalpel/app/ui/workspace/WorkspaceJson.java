@@ -1,6 +1,5 @@
 package dev.scalpel.app.ui.workspace;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -39,7 +38,6 @@ record WorkspaceJson(String format, String modelPath, String modelHash, Map<Stri
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .serializationInclusion(JsonInclude.Include.ALWAYS)
             .build();
 
     /** One importance map, field for field as {@code ImportanceMapFile} writes it; scores [layers][heads]. */
