@@ -1,0 +1,54 @@
+package dev.scalpel.app.ui.workspace;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.scalpel.engine.api.ImportanceMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The workspace file as Jackson reads and writes it (snake_case keys):
+ * <pre>{@code
+ * {
+ *   "format" : "scalpel-workspace/1",
+ *   "model_path" : "/models/polyglot-tiny", "model_hash" : "…",
+ *   "marks" : { "L0H0" : "freeze", "L1H2" : "train" },
+ *   "maps" : { "de · gradient" : { "model_hash" : "…", "data_hash" : "…", "domain" : "de", "method" : "gradient",
+ *                                  "tokens" : 4096, "layers" : 6, "heads" : 8, "scores" : [[…], …] } },
+ *   "shown_map" : "de · gradient",
+ *   "edits" : "my.edits.json",
+ *   "head_group_files" : [ "/groups/de-heads.json" ],
+ *   "loaded_groups" : [ "de-heads" ],
+ *   "component" : { "module" : "model.layers.1.mlp.down_proj", "index" : 0, "rank" : 8 }
+ * }
+ * }</pre>
+ * {@code edits} is the edits file's name, beside the workspace (null: no edits); {@code shown_map} and
+ * {@code component} may be null. The maps have the fields {@code ImportanceMapFile} writes.
+ */
+record WorkspaceJson(String format, String modelPath, String modelHash, Map<String, String> marks,
+                     Map<String, MapJson> maps, String shownMap, String edits, List<String> headGroupFiles,
+                     List<String> loadedGroups, ComponentJson component) {
+
+    static final String FORMAT = "scalpel-workspace/1";
+
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    /** One importance map, field for field as {@code ImportanceMapFile} writes it; scores [layers][heads]. */
+    record MapJson(String modelHash, String dataHash, String domain, String method, long tokens, int layers, int heads,
+                   double[][] scores) {
+
+        static MapJson of(ImportanceMap m) {
+            return new MapJson(m.modelHash(), m.dataHash(), m.domain(), m.method(), m.tokens(), m.layers(), m.heads(), m.scores());
+        }
+    }
+
+    /** The component chosen for a prefactor run. */
+    record ComponentJson(String module, int index, int rank) {}
+}
