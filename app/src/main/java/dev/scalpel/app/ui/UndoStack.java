@@ -29,6 +29,13 @@ public final class UndoStack {
         refresh();
     }
 
+    /** Forgets every action (after opening a workspace: its state is the starting point, not something to undo). */
+    public void clear() {
+        done.clear();
+        undone.clear();
+        refresh();
+    }
+
     /** Undoes the last action; nothing when there is none. */
     public void undo() {
         if (!done.isEmpty()) {

@@ -24,7 +24,7 @@ public final class Workbench extends Application {
     public void start(Stage stage) {
         window = new WorkbenchWindow(stage, jobs, UserFolders.standard(), new ImportanceCache(ImportanceCache.defaultDir()));
         window.show();
-        window.openModel(firstModel);
+        window.openFirst(firstModel);
     }
 
     @Override

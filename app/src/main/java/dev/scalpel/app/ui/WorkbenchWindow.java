@@ -1,6 +1,16 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.app.ui.export.ExportDialog;
+import dev.scalpel.app.ui.export.ExportViewModel;
 import dev.scalpel.app.ui.jobs.FxJobRunner;
+import dev.scalpel.app.ui.workspace.Autosave;
+import dev.scalpel.app.ui.workspace.Workspace;
+import dev.scalpel.engine.api.ScalpelException;
+import java.util.function.Consumer;
+import javafx.animation.KeyFrame;
+import javafx.animation.Timeline;
+import javafx.scene.control.Separator;
+import javafx.stage.FileChooser;
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
 import dev.scalpel.engine.importance.ImportanceCache;
@@ -65,6 +75,10 @@ public final class WorkbenchWindow {
     private final Menu recentMenu = new Menu("Recent models");
     private final MenuItem undo = new MenuItem("Undo");
     private final MenuItem redo = new MenuItem("Redo");
+    private final Autosave autosave;
+    private final Timeline autosaveTimer;
+    /** The workspace file opened or last saved, for File ▸ Save; null before either. */
+    private Path workspaceFile;
 
     /**
      * @param cache importance maps kept between runs, or null for none
@@ -75,6 +89,10 @@ public final class WorkbenchWindow {
         this.folders = folders;
         this.recent = new RecentModels(folders.recentModels());
         this.cache = cache;
+        this.autosave = new Autosave(folders.autosave());
+        this.autosaveTimer = new Timeline(new KeyFrame(Autosave.INTERVAL, e -> autosaveNow()));
+        autosaveTimer.setCycleCount(Timeline.INDEFINITE);
+        autosaveTimer.play();
         jobs.running().addListener((ListChangeListener<Task<?>>) c -> {
             while (c.next()) {
                 jobsPanel.getTasks().addAll(c.getAddedSubList());
@@ -119,6 +137,64 @@ public final class WorkbenchWindow {
 
     /** Opens the model folder {@code dir} as a job; the window switches to it when it is loaded. */
     public void openModel(Path dir) {
+        openModel(dir, session -> {});
+    }
+
+    /**
+     * The first thing shown: after a crash (the last run did not stop cleanly) the autosaved workspace, if the user
+     * wants it back; otherwise {@code dir}.
+     */
+    public void openFirst(Path dir) {
+        boolean crashed = autosave.previousRunCrashed();
+        autosave.start();
+        if (crashed && Alerts.confirm(stage, "Restore the last session?", "Scalpel did not close cleanly last time. "
+                + "Restore the workspace autosaved at " + autosave.autosaveFile() + "?")) {
+            openWorkspace(autosave.autosaveFile());
+        } else {
+            openModel(dir);
+        }
+    }
+
+    /** File ▸ Open workspace: opens the model it names, then restores marks, maps, edits and head groups. */
+    public void openWorkspace(Path file) {
+        Workspace workspace;
+        Path dir;
+        try {
+            workspace = Workspace.read(file);
+            dir = workspace.modelToOpen();
+        } catch (ScalpelException e) {
+            status.set("cannot open the workspace: " + e.getMessage());
+            Alerts.error(stage, "Cannot open the workspace", e.getMessage());
+            return;
+        }
+        openModel(dir, session -> {
+            try {
+                workspace.restoreInto(session);
+                workspaceFile = file.equals(autosave.autosaveFile()) ? null : file;
+                status.set("restored workspace " + file);
+            } catch (ScalpelException e) {
+                status.set("opened the model, but not the workspace: " + e.getMessage());
+                Alerts.error(stage, "Cannot restore the workspace", e.getMessage());
+            }
+        });
+    }
+
+    /** File ▸ Save workspace: to the file it was opened from or last saved to, else asks where. */
+    public void saveWorkspace(Path file) {
+        if (session() == null) {
+            return;
+        }
+        try {
+            Workspace.capture(session()).write(file);
+            workspaceFile = file;
+            status.set("saved workspace " + file);
+        } catch (ScalpelException e) {
+            status.set("cannot save the workspace: " + e.getMessage());
+            Alerts.error(stage, "Cannot save the workspace", e.getMessage());
+        }
+    }
+
+    private void openModel(Path dir, Consumer<Session> afterInstall) {
         if (!jobs.running().isEmpty()) {
             status.set("finish or cancel the running jobs before opening another model");
             return;
@@ -135,7 +211,13 @@ public final class WorkbenchWindow {
                 context.progress(-1, "loading weights and tokenizer");
                 return new Session(LoadedModel.open(dir, ComputeDevice.CPU));
             }
-        }, this::install, error -> {
+        }, session -> {
+            install(session);
+            afterInstall.accept(session);
+            if (session.mapProperty().get() == null && !session.texts().isEmpty()) {
+                view.get().computeMap();
+            }
+        }, error -> {
             status.set("could not open " + dir + ": " + error.getMessage());
             Alerts.error(stage, "Cannot open the model", error.getMessage());
         });
@@ -166,8 +248,16 @@ public final class WorkbenchWindow {
         if (previous != null) {
             previous.session().close();
         }
-        if (!session.texts().isEmpty()) {
-            next.computeMap();
+    }
+
+    /** Autosave (every minute): a failure is a status line, never an interruption. */
+    private void autosaveNow() {
+        if (session() != null) {
+            try {
+                autosave.save(session());
+            } catch (RuntimeException e) {
+                status.set("autosave failed: " + e.getMessage());
+            }
         }
     }
 
@@ -183,7 +273,17 @@ public final class WorkbenchWindow {
                 view.get().chooseGroupFile();
             }
         });
-        Menu file = new Menu("_File", null, open, recentMenu, new SeparatorMenuItem(), addGroup, new SeparatorMenuItem(),
+        Menu file = new Menu("_File", null, open, recentMenu, new SeparatorMenuItem(),
+                item("Open workspace…", "Shortcut+Shift+O", this::chooseWorkspace),
+                item("Save workspace", "Shortcut+S", () -> {
+                    if (workspaceFile != null) {
+                        saveWorkspace(workspaceFile);
+                    } else {
+                        chooseWorkspaceTarget();
+                    }
+                }),
+                item("Save workspace as…", "Shortcut+Shift+S", this::chooseWorkspaceTarget), new SeparatorMenuItem(),
+                addGroup, item("Export…", "Shortcut+E", this::showExport), new SeparatorMenuItem(),
                 item("Quit", "Shortcut+Q", stage::close));
         refreshRecentMenu();
         undo.setAccelerator(KeyCombination.keyCombination("Shortcut+Z"));
@@ -210,7 +310,15 @@ public final class WorkbenchWindow {
         undoButton.disableProperty().bind(undo.disableProperty());
         Button redoButton = toolButton(Glyph.REDO, "Redo (Ctrl+Shift+Z)", () -> withSession(s -> s.undo().redo()));
         redoButton.disableProperty().bind(redo.disableProperty());
-        return new ToolBar(open, undoButton, redoButton);
+        Button save = toolButton(Glyph.SAVE, "Save the workspace (Ctrl+S)", () -> {
+            if (workspaceFile != null) {
+                saveWorkspace(workspaceFile);
+            } else {
+                chooseWorkspaceTarget();
+            }
+        });
+        Button export = toolButton(Glyph.EXPORT, "Export an HF checkpoint, PEFT adapter, head group or edits file (Ctrl+E)", this::showExport);
+        return new ToolBar(open, save, new Separator(), undoButton, redoButton, new Separator(), export);
     }
 
     private static Button toolButton(Glyph glyph, String tip, Runnable action) {
@@ -245,6 +353,38 @@ public final class WorkbenchWindow {
         }
     }
 
+    private void chooseWorkspace() {
+        FileChooser chooser = workspaceChooser("Open a Scalpel workspace");
+        File file = chooser.showOpenDialog(stage);
+        if (file != null) {
+            openWorkspace(file.toPath());
+        }
+    }
+
+    private void chooseWorkspaceTarget() {
+        FileChooser chooser = workspaceChooser("Save the workspace (marks, maps, edits, head groups)");
+        chooser.setInitialFileName("workspace.json");
+        File file = chooser.showSaveDialog(stage);
+        if (file != null) {
+            saveWorkspace(file.toPath());
+        }
+    }
+
+    private static FileChooser workspaceChooser(String title) {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle(title);
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Scalpel workspace", "*.json"));
+        return chooser;
+    }
+
+    private void showExport() {
+        if (session() != null) {
+            ExportViewModel vm = new ExportViewModel(session(), jobs);
+            followStatus(vm.statusProperty());
+            new ExportDialog(vm, stage).show();
+        }
+    }
+
     private void refreshRecentMenu() {
         List<Path> dirs = recent.list();
         recentMenu.getItems().setAll(dirs.stream().map(d -> item(d.getFileName() + "  —  " + d.getParent(), null, () -> openModel(d))).toList());
@@ -269,6 +409,8 @@ public final class WorkbenchWindow {
 
     /** Closes the open model and stops background refreshes; the caller closes the job runner. */
     public void close() {
+        autosaveTimer.stop();
+        autosave.stop();
         statusBar.stop();
         if (session() != null) {
             session().close();

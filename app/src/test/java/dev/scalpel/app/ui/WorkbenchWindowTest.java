@@ -129,4 +129,29 @@ class WorkbenchWindowTest {
         WaitForAsyncUtils.waitForFxEvents();
         assertEquals(Map.of("b", HeadSet.parse("L1H2,L3H0")), window.session().loadedGroups(), "Ctrl+Shift+Z redoes it");
     }
+
+    @Test
+    void aSavedWorkspaceReopensWithItsMarksAndHeadGroups(FxRobot robot) throws TimeoutException {
+        HeadHeatmap heatmap = heatmapReady();
+        robot.clickOn(centreOf(heatmap, new HeadId(4, 3)));
+        SessionView first = window.viewProperty().get();
+        WaitForAsyncUtils.asyncFx(() -> {
+            first.groups().addToLibrary(groupA);
+            first.groups().apply("a");
+        });
+        WaitForAsyncUtils.waitForFxEvents();
+        Path file = userDir.resolve("saved-workspace.json");
+        WaitForAsyncUtils.asyncFx(() -> window.saveWorkspace(file));
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals("saved workspace " + file, robot.lookup("#status").queryLabeled().getText());
+
+        WaitForAsyncUtils.asyncFx(() -> window.openWorkspace(file));
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> window.viewProperty().get() != first
+                && window.session().loadedGroups().containsKey("a"));
+        WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(Map.of(new HeadId(4, 3), HeadMark.TRAIN), Map.copyOf(window.session().marks()));
+        assertEquals(Map.of("a", HeadSet.parse("L1H1,L1H2")), window.session().loadedGroups());
+        assertEquals("de-en", window.session().mapProperty().get().domain(), "the shown map comes back without recomputing");
+        assertEquals(HeadMark.TRAIN, window.viewProperty().get().heatmap().marks().get(new HeadId(4, 3)), "and the heatmap shows the marks");
+    }
 }

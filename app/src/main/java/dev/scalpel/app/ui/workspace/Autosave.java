@@ -38,14 +38,9 @@ public final class Autosave {
     private boolean running;
     private Workspace lastSaved;
 
-    /** @param dir the autosave folder, e.g. {@link #defaultDir()}; created when needed */
+    /** @param dir the autosave folder, e.g. {@link dev.scalpel.app.ui.UserFolders#autosave()}; created when needed */
     public Autosave(Path dir) {
         this.dir = dir.toAbsolutePath();
-    }
-
-    /** {@code ~/.scalpel/autosave}. */
-    public static Path defaultDir() {
-        return Path.of(System.getProperty("user.home"), ".scalpel", "autosave");
     }
 
     /** Where the session is autosaved (a workspace; its edits file lies beside it). */

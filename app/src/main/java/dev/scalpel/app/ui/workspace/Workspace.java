@@ -186,8 +186,7 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
      * that can fail (model hash, missing files, reading the edits and the groups) is done before the edits, marks and
      * maps are put in.
      *
-     * <p>The steps that go through the session's undoable actions (adding each edit, applying each group) leave their
-     * entries on its undo stack: {@link dev.scalpel.app.ui.UndoStack} cannot be cleared yet. Each entry undoes cleanly.
+     * <p>The restored state is the starting point: the session's undo stack is cleared afterwards.
      *
      * @throws ScalpelException when the session's model has another hash, a file is missing or unreadable, or a loaded
      *                          group cannot be applied again
@@ -227,6 +226,7 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
         session.maps().putAll(maps);
         session.mapProperty().set(shownMap == null ? null : maps.get(shownMap));
         session.componentProperty().set(component);
+        session.undo().clear();
     }
 
     private static void applyAgain(Session session, String name) {

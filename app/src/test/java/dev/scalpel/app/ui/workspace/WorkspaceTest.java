@@ -87,6 +87,7 @@ class WorkspaceTest {
         Workspace read = Workspace.read(json);
         try (Session fresh = new Session(LoadedModel.open(read.modelToOpen(), ComputeDevice.CPU))) {
             read.restoreInto(fresh);
+            assertFalse(fresh.undo().canUndoProperty().get(), "opening a workspace leaves nothing to undo");
             assertEquals(Map.of(L1H2, HeadMark.TRAIN, L0H0, HeadMark.FREEZE), Map.copyOf(fresh.marks()));
             assertEquals(List.of("de · gradient", "fr · ablation"), List.copyOf(fresh.maps().keySet()));
             assertEquals(de, fresh.maps().get("de · gradient"));
