@@ -1,0 +1,559 @@
+package dev.scalpel.app.ui.train;
+
+import dev.scalpel.app.ui.Session;
+import dev.scalpel.app.ui.jobs.JobHandle;
+import dev.scalpel.app.ui.jobs.JobRunner;
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.api.TrainingProgress;
+import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.importance.ImportanceMaps;
+import dev.scalpel.engine.importance.Normalization;
+import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.views.heatmap.HeadMark;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.ToDoubleFunction;
+import javafx.beans.InvalidationListener;
+import javafx.beans.Observable;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.LongProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyBooleanWrapper;
+import javafx.beans.property.ReadOnlyLongProperty;
+import javafx.beans.property.ReadOnlyLongWrapper;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleLongProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/**
+ * The Train dialog's state and action without any UI: which edit to train (method, heads from the heatmap's train
+ * marks, modules, the chosen component), on which data (target / retain / general texts of the session), with which
+ * objective and optimizer settings; the trainable-parameter count and the one-line problem that blocks a launch,
+ * both kept current as inputs change; and {@link #launch()}, which trains as a job, streams losses and live
+ * evaluations, publishes the live edit while it runs and puts the trained edit on the session's (undoable) stack.
+ * Use one per session, on the UI thread.
+ */
+public final class TrainViewModel {
+    /** Optimizers the engine knows ({@code Optimizers.create}). */
+    public static final List<String> OPTIMIZERS = List.of("adamw", "apollo", "apollo-mini");
+    /** Objectives the dialog offers (match-teacher needs a steering vector, which the dialog does not take). */
+    public static final List<FineTuner.Objective> OBJECTIVES =
+            List.of(FineTuner.Objective.LEARN, FineTuner.Objective.UNLEARN, FineTuner.Objective.UNLEARN_UNIFORM);
+    /** Live evaluation reads this many tokens of each text. */
+    public static final int EVAL_TOKENS = 1024;
+    private static final String GENERAL_TEXT = "en";
+    private static final String CANCELLED = "cancelled";   // FineTuner.Result#stopReason of a cancel
+
+    private final Session session;
+    private final JobRunner jobs;
+    private final Executor ui;
+    private final ModelConfig config;
+
+    private final ObjectProperty<TrainMethod> method = new SimpleObjectProperty<>(this, "method", TrainMethod.HEAD_LORA);
+    private final ObjectProperty<FineTuner.Objective> objective = new SimpleObjectProperty<>(this, "objective", FineTuner.Objective.LEARN);
+    private final DoubleProperty retainWeight = new SimpleDoubleProperty(this, "retainWeight", 0.0);
+    private final StringProperty target = new SimpleStringProperty(this, "target");
+    private final StringProperty retain = new SimpleStringProperty(this, "retain");
+    private final StringProperty general = new SimpleStringProperty(this, "general");
+    private final DoubleProperty generalRatio = new SimpleDoubleProperty(this, "generalRatio", 0.25);
+    private final IntegerProperty tokenBudget = new SimpleIntegerProperty(this, "tokenBudget", Session.TEXT_TOKENS);
+    private final StringProperty optimizer = new SimpleStringProperty(this, "optimizer", "adamw");
+    private final DoubleProperty lr = new SimpleDoubleProperty(this, "lr", 1e-3);
+    private final IntegerProperty steps = new SimpleIntegerProperty(this, "steps", 100);
+    private final IntegerProperty rank = new SimpleIntegerProperty(this, "rank", 4);
+    private final IntegerProperty batchSize = new SimpleIntegerProperty(this, "batchSize", 4);
+    private final IntegerProperty context = new SimpleIntegerProperty(this, "context");
+    private final LongProperty seed = new SimpleLongProperty(this, "seed", 0);
+    private final IntegerProperty evalEvery = new SimpleIntegerProperty(this, "evalEvery", 0);
+    private final StringProperty modules = new SimpleStringProperty(this, "modules", "q_proj,v_proj");
+    private final StringProperty layers = new SimpleStringProperty(this, "layers", "");
+    private final DoubleProperty freezeAbove = new SimpleDoubleProperty(this, "freezeAbove", 0.8);
+    private final DoubleProperty lrFloor = new SimpleDoubleProperty(this, "lrFloor", 0.05);
+
+    private final ReadOnlyObjectWrapper<HeadSet> heads = new ReadOnlyObjectWrapper<>(this, "heads", HeadSet.empty());
+    private final ReadOnlyLongWrapper trainableParameters = new ReadOnlyLongWrapper(this, "trainableParameters");
+    private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper(this, "problem", "");
+    private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper(this, "status", "");
+    private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
+    private final ObservableList<String> textNames = FXCollections.observableArrayList();
+    private final ObservableList<TrainingProgress> lossHistory = FXCollections.observableArrayList();
+    private final ObservableList<EvalPoint> evalHistory = FXCollections.observableArrayList();
+
+    /**
+     * @param ui runs UI updates posted from the job's thread: {@code Platform::runLater} in the app, {@code Runnable::run}
+     *           in tests
+     */
+    public TrainViewModel(Session session, JobRunner jobs, Executor ui) {
+        this.session = session;
+        this.jobs = jobs;
+        this.ui = ui;
+        this.config = session.model().config();
+        textNames.setAll(session.texts().keySet());
+        general.set(textNames.contains(GENERAL_TEXT) ? GENERAL_TEXT : null);
+        retain.set(general.get());
+        target.set(textNames.stream().filter(name -> !name.equals(general.get())).findFirst().orElse(null));
+        context.set(Math.min(128, config.maxPositions()));
+        InvalidationListener inputsChanged = o -> refresh();
+        for (Observable input : List.of(method, objective, retainWeight, target, retain, general, generalRatio, tokenBudget,
+                optimizer, lr, steps, rank, batchSize, context, seed, evalEvery, modules, layers, freezeAbove, lrFloor,
+                session.marks(), session.mapProperty(), session.componentProperty())) {
+            input.addListener(inputsChanged);
+        }
+        refresh();
+    }
+
+    public ObjectProperty<TrainMethod> method() {
+        return method;
+    }
+
+    /** learn, unlearn or unlearn-uniform (one of {@link #OBJECTIVES}). */
+    public ObjectProperty<FineTuner.Objective> objective() {
+        return objective;
+    }
+
+    /** λ of the KL(base ‖ edited) term on the retain text; 0 = no retain term. */
+    public DoubleProperty retainWeight() {
+        return retainWeight;
+    }
+
+    /** Name of the session text to learn or unlearn. */
+    public StringProperty target() {
+        return target;
+    }
+
+    /** Name of the session text whose predictions the retain term keeps (used when the retain weight is above 0). */
+    public StringProperty retain() {
+        return retain;
+    }
+
+    /** Name of the session text mixed into learn batches, or null for none (default "en" when the model has it). */
+    public StringProperty general() {
+        return general;
+    }
+
+    /** Share of each learn batch's rows taken from the general text, in [0, 1). */
+    public DoubleProperty generalRatio() {
+        return generalRatio;
+    }
+
+    /** Target tokens training may see (the target text is cut to this many). */
+    public IntegerProperty tokenBudget() {
+        return tokenBudget;
+    }
+
+    /** One of {@link #OPTIMIZERS}. */
+    public StringProperty optimizer() {
+        return optimizer;
+    }
+
+    public DoubleProperty lr() {
+        return lr;
+    }
+
+    public IntegerProperty steps() {
+        return steps;
+    }
+
+    /** LoRA rank (head-LoRA and module LoRA). */
+    public IntegerProperty rank() {
+        return rank;
+    }
+
+    /** Rows per batch. */
+    public IntegerProperty batchSize() {
+        return batchSize;
+    }
+
+    /** Tokens per row, BOS included. */
+    public IntegerProperty context() {
+        return context;
+    }
+
+    public LongProperty seed() {
+        return seed;
+    }
+
+    /** Evaluate every session text every this many steps while training; 0 = never. */
+    public IntegerProperty evalEvery() {
+        return evalEvery;
+    }
+
+    /** Module LoRA: module names, comma-separated, e.g. "q_proj,v_proj". */
+    public StringProperty modules() {
+        return modules;
+    }
+
+    /** Module LoRA: layer numbers, comma-separated; blank for every layer. */
+    public StringProperty layers() {
+        return layers;
+    }
+
+    /** Per-head LR: heads whose rank in the map (1 = most important) is above this are frozen (left out). */
+    public DoubleProperty freezeAbove() {
+        return freezeAbove;
+    }
+
+    /** Per-head LR: a head trains at lr × ((1 − rank) + floor). */
+    public DoubleProperty lrFloor() {
+        return lrFloor;
+    }
+
+    /** The heads marked for training on the heatmap, which the head methods train. */
+    public ReadOnlyObjectProperty<HeadSet> heads() {
+        return heads.getReadOnlyProperty();
+    }
+
+    /** The component chosen in the Components view, which the prefactor method trains (null: none chosen). */
+    public ReadOnlyObjectProperty<Session.ComponentChoice> component() {
+        return session.componentProperty();
+    }
+
+    /** Scalar parameters the edit would train as set up now (0 while the edit itself cannot be set up). */
+    public ReadOnlyLongProperty trainableParameters() {
+        return trainableParameters.getReadOnlyProperty();
+    }
+
+    /** Scalar parameters of the model. */
+    public long totalParameters() {
+        return session.summary().parameters();
+    }
+
+    /** Empty when {@link #launch()} can start; else one line naming what is wrong and how to fix it. */
+    public ReadOnlyStringProperty problem() {
+        return problem.getReadOnlyProperty();
+    }
+
+    /** What the last launch did, e.g. "trained head-LoRA on L1H1 in 12.3 s, last loss 3.21". */
+    public ReadOnlyStringProperty status() {
+        return status.getReadOnlyProperty();
+    }
+
+    /** Whether a training run is going. */
+    public ReadOnlyBooleanProperty running() {
+        return running.getReadOnlyProperty();
+    }
+
+    /** Names of the session's texts, for the target / retain / general choosers. */
+    public ObservableList<String> textNames() {
+        return FXCollections.unmodifiableObservableList(textNames);
+    }
+
+    /** The running (or last) run's training loss, one point per completed step. */
+    public ObservableList<TrainingProgress> lossHistory() {
+        return FXCollections.unmodifiableObservableList(lossHistory);
+    }
+
+    /** The running (or last) run's live evaluations: per text, every {@link #evalEvery()} steps. */
+    public ObservableList<EvalPoint> evalHistory() {
+        return FXCollections.unmodifiableObservableList(evalHistory);
+    }
+
+    /**
+     * Reads a UTF-8 text file into the session under its file name (without extension; numbered when taken).
+     *
+     * @return the name it was added under
+     * @throws ScalpelException naming the file and what is wrong with it, when it cannot be read, is not UTF-8 or is empty
+     */
+    public String addTextFile(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);            // strict UTF-8: malformed input throws, never becomes '?'
+        } catch (NoSuchFileException e) {
+            throw new ScalpelException("Text file " + file + " does not exist; check the path.");
+        } catch (CharacterCodingException e) {
+            throw new ScalpelException("Text file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read text file " + file + ": " + e.getMessage());
+        }
+        if (text.isBlank()) {
+            throw new ScalpelException("Text file " + file + " is empty; choose a file with text to train on.");
+        }
+        String base = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        String name = base;
+        for (int n = 2; session.texts().containsKey(name); n++) {
+            name = base + " (" + n + ")";
+        }
+        session.addText(name, text);
+        textNames.add(name);
+        refresh();
+        return name;
+    }
+
+    /**
+     * Starts training as set up now: the trained edit goes onto the session's edit stack when the run completes or
+     * is cancelled after at least one step; {@link #status()} says what happened.
+     *
+     * @return the job, or null when it was not started ({@link #problem()} or a run already going; see {@link #status()})
+     */
+    public JobHandle launch() {
+        if (running.get()) {
+            status.set("A training run is going; wait for it to end or cancel it in the jobs panel.");
+            return null;
+        }
+        refresh();
+        if (!problem.get().isEmpty()) {
+            status.set(problem.get());
+            return null;
+        }
+        EditRecipe recipe = recipe();
+        Map<String, long[]> evalTexts = new LinkedHashMap<>();
+        if (evalEvery.get() > 0) {
+            session.texts().forEach((name, ids) -> evalTexts.put(name, Arrays.copyOf(ids, Math.min(ids.length, EVAL_TOKENS))));
+        }
+        TrainJob job = new TrainJob(session.model().model(), recipe, spec(), data(), evalEvery.get(), evalTexts, new ToUi());
+        lossHistory.clear();
+        evalHistory.clear();
+        running.set(true);
+        status.set("training " + recipe.title() + " …");
+        long totalSteps = steps.get();
+        return jobs.submit(job, outcome -> finished(recipe, totalSteps, outcome), this::failed);
+    }
+
+    /** Recomputes the heads, the trainable-parameter count and the problem line from the inputs. */
+    private void refresh() {
+        heads.set(session.marked(HeadMark.TRAIN));
+        try {
+            trainableParameters.set(recipe().parameterCount(session.model().model()));
+        } catch (ScalpelException e) {
+            trainableParameters.set(0);
+            problem.set(e.getMessage());
+            return;
+        }
+        try {
+            checkSettings();
+            data();
+            problem.set("");
+        } catch (ScalpelException e) {
+            problem.set(e.getMessage());
+        }
+    }
+
+    /** The edit as set up now. @throws ScalpelException naming what is missing */
+    private EditRecipe recipe() {
+        TrainMethod m = method.get();
+        if (m == null) {
+            throw new ScalpelException("Choose a training method.");
+        }
+        if (m.usesLoraRank() && rank.get() < 1) {
+            throw new ScalpelException("The LoRA rank must be at least 1.");
+        }
+        return switch (m) {
+            case HEAD_LORA -> new EditRecipe.HeadLora(markedHeads(), rank.get(), seed.get());
+            case MODULE_LORA -> new EditRecipe.ModuleLora(moduleNames(), layerNumbers(), rank.get(), seed.get());
+            case HEAD_FINETUNE -> new EditRecipe.HeadFinetune(markedHeads(), h -> 1.0, null);
+            case HEAD_FINETUNE_PER_HEAD_LR -> perHeadRateRecipe();
+            case PREFACTOR -> {
+                Session.ComponentChoice c = session.componentProperty().get();
+                if (c == null) {
+                    throw new ScalpelException("Choose a component in the Components view first.");
+                }
+                yield new EditRecipe.Prefactor(c.module(), c.index(), c.rank());
+            }
+        };
+    }
+
+    private HeadSet markedHeads() {
+        HeadSet marked = heads.get();
+        if (marked.isEmpty()) {
+            throw new ScalpelException("Mark at least one head for training (click heads on the heatmap).");
+        }
+        return marked;
+    }
+
+    /**
+     * A head fine-tune whose per-head rates come from the shown map as {@code scalpel train}'s per_head_lr does:
+     * rank-normalised (1 = most important), heads above the freeze threshold frozen, the others at
+     * lr × ((1 − rank) + floor). Frozen heads are left out of the edit, so the count shows what really trains.
+     */
+    private EditRecipe perHeadRateRecipe() {
+        HeadSet marked = markedHeads();
+        ImportanceMap map = session.mapProperty().get();
+        if (map == null) {
+            throw new ScalpelException("Per-head learning rates come from the importance map: compute or open a map first.");
+        }
+        if (map.layers() != config.numLayers() || map.heads() != config.numHeads()) {
+            throw new ScalpelException("The map " + map.domain() + " is " + map.layers() + "×" + map.heads() + " but the model has "
+                    + config.numLayers() + "×" + config.numHeads() + " heads; compute a map on this model.");
+        }
+        double freeze = freezeAbove.get();
+        double floor = lrFloor.get();
+        if (!(freeze >= 0 && freeze <= 1) || !(floor >= 0)) {
+            throw new ScalpelException("'Freeze above' must be in [0, 1] and the LR floor at least 0.");
+        }
+        ImportanceMap ranked = ImportanceMaps.normalize(map, Normalization.GLOBAL_RANK);
+        ToDoubleFunction<HeadId> scale = h -> ranked.score(h) > freeze ? 0.0 : (1 - ranked.score(h)) + floor;
+        HeadSet trained = HeadSet.of(marked.heads().stream().filter(h -> scale.applyAsDouble(h) > 0).toList());
+        if (trained.isEmpty()) {
+            throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
+                    + "mark weaker heads or raise 'freeze above'.", freeze));
+        }
+        return new EditRecipe.HeadFinetune(trained, scale, map.domain() + " · " + map.method());
+    }
+
+    private List<String> moduleNames() {
+        List<String> names = Arrays.stream(modules.get() == null ? new String[0] : modules.get().split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        if (names.isEmpty()) {
+            throw new ScalpelException("Name the modules for LoRA, e.g. q_proj,v_proj.");
+        }
+        return names;
+    }
+
+    /** The layers of module LoRA, or null for all. */
+    private List<Integer> layerNumbers() {
+        String text = layers.get() == null ? "" : layers.get().trim();
+        if (text.isEmpty()) {
+            return null;
+        }
+        List<Integer> numbers = new ArrayList<>();
+        for (String item : text.split(",")) {
+            int layer;
+            try {
+                layer = Integer.parseInt(item.trim());
+            } catch (NumberFormatException e) {
+                throw new ScalpelException("Layers must be numbers separated by commas, e.g. 0,2 (blank: every layer); '"
+                        + item.trim() + "' is not.");
+            }
+            if (layer < 0 || layer >= config.numLayers()) {
+                throw new ScalpelException("Layer " + layer + " does not exist: the model has layers 0 to " + (config.numLayers() - 1) + ".");
+            }
+            numbers.add(layer);
+        }
+        return numbers;
+    }
+
+    private void checkSettings() {
+        if (!(lr.get() > 0 && lr.get() <= Float.MAX_VALUE)) {           // the optimizers step in float32
+            throw new ScalpelException("The learning rate must be a positive number, e.g. 0.001.");
+        }
+        if (steps.get() < 1 || batchSize.get() < 1) {
+            throw new ScalpelException("Steps and batch size must be at least 1.");
+        }
+        if (context.get() < 2 || context.get() > config.maxPositions()) {
+            throw new ScalpelException("The context must be between 2 and the model's " + config.maxPositions() + " positions.");
+        }
+        if (tokenBudget.get() < 1) {
+            throw new ScalpelException("The token budget must be at least 1 target token.");
+        }
+        if (!(generalRatio.get() >= 0 && generalRatio.get() < 1)) {
+            throw new ScalpelException("The general-text ratio must be at least 0 and below 1, e.g. 0.25.");
+        }
+        if (!(retainWeight.get() >= 0)) {
+            throw new ScalpelException("The retain weight must be 0 (off) or more.");
+        }
+        if (evalEvery.get() < 0) {
+            throw new ScalpelException("'Evaluate every' must be 0 (off) or a number of steps.");
+        }
+        if (objective.get() == null || !OBJECTIVES.contains(objective.get())) {
+            throw new ScalpelException("Choose an objective: learn, unlearn or unlearn-uniform.");
+        }
+        if (!OPTIMIZERS.contains(optimizer.get())) {
+            throw new ScalpelException("Unknown optimizer '" + optimizer.get() + "'; use adamw, apollo or apollo-mini.");
+        }
+    }
+
+    private FineTuner.Spec spec() {
+        return new FineTuner.Spec(objective.get(), retainWeight.get(), generalRatio.get(), tokenBudget.get(), steps.get(),
+                batchSize.get(), context.get(), lr.get(), optimizer.get(), seed.get());
+    }
+
+    /** The session texts training reads. @throws ScalpelException when a needed one is missing */
+    private FineTuner.Data data() {
+        long[] targetIds = text(target.get(), "Choose the target text: a language, or a file you add.");
+        long[] retainIds = retainWeight.get() > 0 ? text(retain.get(), "Choose a retain text, or set the retain weight to 0.") : null;
+        long[] generalIds = general.get() != null ? text(general.get(), null) : null;
+        Integer bos = config.bosTokenId();
+        return new FineTuner.Data(targetIds, generalIds, retainIds, bos != null ? bos : 0);
+    }
+
+    private long[] text(String name, String whenNone) {
+        if (name == null || name.isBlank()) {
+            throw new ScalpelException(whenNone);
+        }
+        long[] ids = session.texts().get(name);
+        if (ids == null) {
+            throw new ScalpelException("No text named '" + name + "'.");
+        }
+        if (ids.length < 2) {
+            throw new ScalpelException("The text '" + name + "' has fewer than 2 tokens; choose a longer one.");
+        }
+        return ids;
+    }
+
+    private void finished(EditRecipe recipe, long totalSteps, TrainJob.Outcome outcome) {
+        running.set(false);
+        FineTuner.Result r = outcome.result();
+        String reason = r.stopReason();
+        boolean keep = reason == null || (CANCELLED.equals(reason) && r.steps() > 0);
+        if (keep) {
+            session.addEdit(outcome.edit());
+        } else {
+            outcome.edit().close();
+        }
+        if (reason == null) {
+            status.set(String.format(Locale.ROOT, "trained %s in %.1f s, last loss %.2f", recipe.title(), outcome.seconds(), r.lastLoss()));
+        } else {
+            status.set(String.format(Locale.ROOT, "stopped after %d of %d steps: %s; %s", r.steps(), totalSteps, reason,
+                    keep ? String.format(Locale.ROOT, "kept %s, last loss %.2f", recipe.title(), r.lastLoss()) : "nothing was added"));
+        }
+    }
+
+    private void failed(Throwable e) {
+        running.set(false);
+        status.set("training failed: " + (e instanceof ScalpelException ? e.getMessage()
+                : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+    }
+
+    /** Hands what the job reports to the UI thread. */
+    private final class ToUi implements TrainJob.Listener {
+        @Override
+        public void started(LiveEdit live) {
+            ui.execute(() -> session.liveProperty().set(live));
+        }
+
+        @Override
+        public void step(TrainingProgress progress) {
+            ui.execute(() -> lossHistory.add(progress));
+        }
+
+        @Override
+        public void evaluated(EvalPoint point) {
+            ui.execute(() -> evalHistory.add(point));
+        }
+
+        @Override
+        public void ended(LiveEdit live) {
+            ui.execute(() -> {
+                if (session.liveProperty().get() == live) {
+                    session.liveProperty().set(null);
+                }
+                live.close();
+            });
+        }
+    }
+}
