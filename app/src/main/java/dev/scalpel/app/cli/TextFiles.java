@@ -9,11 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Reads the text files users point the CLI at, strictly as UTF-8. */
-final class TextFiles {
+/** Reads the text files users point Scalpel at (CLI and workbench), strictly as UTF-8. */
+public final class TextFiles {
     private TextFiles() {}
 
-    static String readUtf8(Path file) {
+    public static String readUtf8(Path file) {
         try {
             // A strict decoder: malformed input is an error, not silently replaced characters.
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();

@@ -13,10 +13,9 @@ import dev.scalpel.engine.edit.HeadFinetuneEdit;
 import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.importance.ImportanceMapFile;
-import dev.scalpel.engine.importance.ImportanceMaps;
-import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.engine.train.PerHeadRates;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -131,15 +130,9 @@ public record TrainSpec(
         if (perHeadLr == null) {
             return h -> 1.0;
         }
-        ImportanceMap map = ImportanceMaps.normalize(ImportanceMapFile.read(specDir.resolve(require(perHeadLr.map(), "per_head_lr.map"))),
-                Normalization.GLOBAL_RANK);
-        if (map.layers() != model.config().numLayers() || map.heads() != model.config().numHeads()) {
-            throw new ScalpelException("The importance map for per-head learning rates is " + map.layers() + "×" + map.heads()
-                    + " but the model has " + model.config().numLayers() + "×" + model.config().numHeads() + " heads.");
-        }
-        double freeze = perHeadLr.freezeAbove() != null ? perHeadLr.freezeAbove() : 0.8;
-        double floor = perHeadLr.floor() != null ? perHeadLr.floor() : 0.05;
-        return h -> map.score(h) > freeze ? 0.0 : (1 - map.score(h)) + floor;
+        ImportanceMap map = ImportanceMapFile.read(specDir.resolve(require(perHeadLr.map(), "per_head_lr.map")));
+        return PerHeadRates.fromMap(map, model.config(), perHeadLr.freezeAbove() != null ? perHeadLr.freezeAbove() : 0.8,
+                perHeadLr.floor() != null ? perHeadLr.floor() : 0.05);
     }
 
     private static String require(String value, String field) {

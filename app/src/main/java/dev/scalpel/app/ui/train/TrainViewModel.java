@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.train;
 
+import dev.scalpel.app.cli.TextFiles;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobHandle;
 import dev.scalpel.app.ui.jobs.JobRunner;
@@ -9,15 +10,10 @@ import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.LiveEdit;
-import dev.scalpel.engine.importance.ImportanceMaps;
-import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.engine.train.PerHeadRates;
 import dev.scalpel.views.heatmap.HeadMark;
-import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -280,16 +276,7 @@ public final class TrainViewModel {
      * @throws ScalpelException naming the file and what is wrong with it, when it cannot be read, is not UTF-8 or is empty
      */
     public String addTextFile(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);            // strict UTF-8: malformed input throws, never becomes '?'
-        } catch (NoSuchFileException e) {
-            throw new ScalpelException("Text file " + file + " does not exist; check the path.");
-        } catch (CharacterCodingException e) {
-            throw new ScalpelException("Text file " + file + " is not valid UTF-8; convert it (e.g. iconv -t UTF-8).");
-        } catch (IOException e) {
-            throw new ScalpelException("Cannot read text file " + file + ": " + e.getMessage());
-        }
+        String text = TextFiles.readUtf8(file);
         if (text.isBlank()) {
             throw new ScalpelException("Text file " + file + " is empty; choose a file with text to train on.");
         }
@@ -396,17 +383,8 @@ public final class TrainViewModel {
         if (map == null) {
             throw new ScalpelException("Per-head learning rates come from the importance map: compute or open a map first.");
         }
-        if (map.layers() != config.numLayers() || map.heads() != config.numHeads()) {
-            throw new ScalpelException("The map " + map.domain() + " is " + map.layers() + "×" + map.heads() + " but the model has "
-                    + config.numLayers() + "×" + config.numHeads() + " heads; compute a map on this model.");
-        }
         double freeze = freezeAbove.get();
-        double floor = lrFloor.get();
-        if (!(freeze >= 0 && freeze <= 1) || !(floor >= 0)) {
-            throw new ScalpelException("'Freeze above' must be in [0, 1] and the LR floor at least 0.");
-        }
-        ImportanceMap ranked = ImportanceMaps.normalize(map, Normalization.GLOBAL_RANK);
-        ToDoubleFunction<HeadId> scale = h -> ranked.score(h) > freeze ? 0.0 : (1 - ranked.score(h)) + floor;
+        ToDoubleFunction<HeadId> scale = PerHeadRates.fromMap(map, config, freeze, lrFloor.get());
         HeadSet trained = HeadSet.of(marked.heads().stream().filter(h -> scale.applyAsDouble(h) > 0).toList());
         if (trained.isEmpty()) {
             throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
