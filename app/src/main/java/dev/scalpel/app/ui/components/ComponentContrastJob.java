@@ -1,0 +1,74 @@
+package dev.scalpel.app.ui.components;
+
+import dev.scalpel.app.ui.jobs.Job;
+import dev.scalpel.app.ui.jobs.JobContext;
+import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.importance.ComponentImportance;
+import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
+import dev.scalpel.engine.importance.HeadImportance;
+import dev.scalpel.engine.model.LoadedModel;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * The job behind the Components view: the top-{@code rank} SVD components of one weight, each scored by
+ * {@link ComponentImportance} on a target and a retain text, as rows sorted by contrast (removal ΔCE on the target
+ * minus on the retain text), largest first.
+ */
+final class ComponentContrastJob implements Job<List<ComponentRow>> {
+    private final LoadedModel model;
+    private final String module;
+    private final int rank;
+    private final Text target;
+    private final Text retain;
+    private final HeadImportance.Options options;
+
+    /** A named text's token ids (no BOS). */
+    record Text(String name, long[] tokens) {}
+
+    ComponentContrastJob(LoadedModel model, String module, int rank, Text target, Text retain, HeadImportance.Options options) {
+        this.model = model;
+        this.module = module;
+        this.rank = rank;
+        this.target = target;
+        this.retain = retain;
+        this.options = options;
+    }
+
+    @Override
+    public String title() {
+        return "Components of " + module + " on " + target.name() + " vs " + retain.name();
+    }
+
+    @Override
+    public List<ComponentRow> run(JobContext context) {
+        context.progress(0, "SVD of " + module + ", top " + rank);
+        Integer bos = model.tokenizer().bosForPrompts();
+        try (PointerScope scope = new PointerScope();
+             RankOneDecomposition d = RankOneDecomposition.svd(module, model.model().weights().get(module + ".weight"), rank)) {
+            var scorer = new ComponentImportance(model.model(), options);
+            stopIfCancelled(context);
+            List<ComponentScore> onTarget = scorer.compute(List.of(d), target.name(), target.tokens(), bos,
+                    (f, m) -> context.progress(0.05 + 0.45 * f, "removing each component on " + target.name()));
+            stopIfCancelled(context);
+            List<ComponentScore> onRetain = scorer.compute(List.of(d), retain.name(), retain.tokens(), bos,
+                    (f, m) -> context.progress(0.5 + 0.5 * f, "removing each component on " + retain.name()));
+            List<ComponentRow> rows = new ArrayList<>();
+            for (int c = 0; c < onTarget.size(); c++) {
+                ComponentScore t = onTarget.get(c);
+                rows.add(ComponentRow.of(t.index(), t.singularValue(), t.ablation(), onRetain.get(c).ablation(), t.gradient()));
+            }
+            rows.sort(Comparator.comparingDouble(ComponentRow::contrast).reversed());
+            return rows;
+        }
+    }
+
+    private static void stopIfCancelled(JobContext context) {
+        if (context.cancelled()) {
+            throw new CancellationException("components computation cancelled");
+        }
+    }
+}
