@@ -1,6 +1,14 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.app.ui.compare.CompareViewModel;
+import dev.scalpel.app.ui.compare.LanguageEvalViewModel;
+import dev.scalpel.app.ui.components.ComponentsPane;
+import dev.scalpel.app.ui.components.ComponentsViewModel;
 import dev.scalpel.app.ui.groups.ConflictDialog;
+import dev.scalpel.app.ui.train.TrainDialog;
+import dev.scalpel.app.ui.train.TrainViewModel;
+import dev.scalpel.views.charts.LossChart;
+import javafx.application.Platform;
 import dev.scalpel.app.ui.groups.HeadGroupsViewModel;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.importance.HeadImportance;
@@ -47,6 +55,12 @@ final class SessionView {
     private final HeadGroupsViewModel groups;
     private final HeadGroupDiagram diagram = new HeadGroupDiagram();
     private final ObservableList<GroupCard> cards = FXCollections.observableArrayList();
+    private final ComponentsViewModel components;
+    private final CompareViewModel compare;
+    private final LanguageEvalViewModel languages;
+    private final TrainViewModel train;
+    private final LossChart trainingChart;
+    private final Tab languagesTab;
     private final ModelPanel modelPanel;
 
     /**
@@ -68,6 +82,19 @@ final class SessionView {
         BorderPane.setMargin(heatmap, new Insets(8));
         tabs.getTabs().add(tab("Importance", Glyph.HEATMAP, heatmapPane));
         tabs.getTabs().add(tab("Head groups", Glyph.GROUPS, groupsPane()));
+        this.components = new ComponentsViewModel(session, jobs);
+        statusSink.accept(components.statusProperty());
+        tabs.getTabs().add(tab("Components", Glyph.HEATMAP, new ComponentsPane(components)));
+        this.compare = new CompareViewModel(session, jobs, Platform::runLater);
+        statusSink.accept(compare.statusProperty());
+        tabs.getTabs().add(tab("A/B compare", Glyph.COMPARE, new CompareTab(compare)));
+        this.languages = new LanguageEvalViewModel(session, jobs);
+        statusSink.accept(languages.statusProperty());
+        this.languagesTab = tab("Languages", Glyph.EVAL, new LanguagesTab(languages));
+        tabs.getTabs().add(languagesTab);
+        this.train = new TrainViewModel(session, jobs, Platform::runLater);
+        statusSink.accept(train.status());
+        this.trainingChart = TrainingChart.following(train, session.uniformCe());
         TradeoffPane tradeoff = new TradeoffPane(owner);
         statusSink.accept(tradeoff.statusProperty());
         tabs.getTabs().add(tab("Trade-off", Glyph.EVAL, tradeoff));
@@ -156,6 +183,27 @@ final class SessionView {
 
     ImportanceViewModel importance() {
         return importance;
+    }
+
+    /** Train ▸ Train…: the dialog on the marks, map and component of this session. */
+    void showTrainDialog() {
+        TrainDialog dialog = new TrainDialog(train);
+        dialog.initOwner(owner);
+        dialog.show();
+    }
+
+    /** Train ▸ Evaluate languages. */
+    void evaluateLanguages() {
+        tabs.getSelectionModel().select(languagesTab);
+        languages.evaluate();
+    }
+
+    TrainViewModel train() {
+        return train;
+    }
+
+    LossChart trainingChart() {
+        return trainingChart;
     }
 
     HeadGroupDiagram diagram() {

@@ -75,6 +75,8 @@ public final class WorkbenchWindow {
     private final Menu recentMenu = new Menu("Recent models");
     private final MenuItem undo = new MenuItem("Undo");
     private final MenuItem redo = new MenuItem("Redo");
+    /** The jobs panel above the live training chart. */
+    private final VBox right = new VBox();
     private final Autosave autosave;
     private final Timeline autosaveTimer;
     /** The workspace file opened or last saved, for File ▸ Save; null before either. */
@@ -101,7 +103,7 @@ public final class WorkbenchWindow {
         jobsPanel.setId("jobs");
         Label jobsTitle = new Label("Jobs");
         jobsTitle.setStyle("-fx-font-weight: bold; -fx-font-size: 13px; -fx-padding: 8 0 4 8;");
-        VBox right = new VBox(jobsTitle, jobsPanel);
+        right.getChildren().setAll(jobsTitle, jobsPanel, new StackPane());
         VBox.setVgrow(jobsPanel, javafx.scene.layout.Priority.ALWAYS);
         right.setMinWidth(240);
         right.setPrefWidth(300);
@@ -231,6 +233,8 @@ public final class WorkbenchWindow {
         double[] dividers = centre.getDividerPositions();
         centre.getItems().set(0, next.modelPanel());
         centre.getItems().set(1, next.tabs());
+        next.trainingChart().setPrefHeight(300);
+        right.getChildren().set(2, next.trainingChart());
         centre.setDividerPositions(dividers);
         undo.disableProperty().bind(session.undo().canUndoProperty().not());
         redo.disableProperty().bind(session.undo().canRedoProperty().not());
@@ -294,12 +298,10 @@ public final class WorkbenchWindow {
         redo.setDisable(true);
         Menu edit = new Menu("_Edit", null, undo, redo, new SeparatorMenuItem(),
                 item("Clear head marks", "Shortcut+Shift+M", () -> withSession(s -> s.marks().clear())));
-        Menu heads = new Menu("_Heads", null, item("Compute importance map", "Shortcut+I", () -> {
-            if (view.get() != null) {
-                view.get().computeMap();
-            }
-        }));
-        MenuBar bar = new MenuBar(file, edit, heads);
+        Menu heads = new Menu("_Heads", null, item("Compute importance map", "Shortcut+I", () -> withView(SessionView::computeMap)));
+        Menu train = new Menu("_Train", null, item("Train…", "Shortcut+T", () -> withView(SessionView::showTrainDialog)),
+                item("Evaluate languages", "Shortcut+L", () -> withView(SessionView::evaluateLanguages)));
+        MenuBar bar = new MenuBar(file, edit, heads, train);
         bar.setId("menu");
         return bar;
     }
@@ -318,7 +320,10 @@ public final class WorkbenchWindow {
             }
         });
         Button export = toolButton(Glyph.EXPORT, "Export an HF checkpoint, PEFT adapter, head group or edits file (Ctrl+E)", this::showExport);
-        return new ToolBar(open, save, new Separator(), undoButton, redoButton, new Separator(), export);
+        Button train = toolButton(Glyph.TRAIN, "Train on the marked heads or the chosen component (Ctrl+T)",
+                () -> withView(SessionView::showTrainDialog));
+        Button evaluate = toolButton(Glyph.EVAL, "Evaluate base and edited per language (Ctrl+L)", () -> withView(SessionView::evaluateLanguages));
+        return new ToolBar(open, save, new Separator(), undoButton, redoButton, new Separator(), train, evaluate, export);
     }
 
     private static Button toolButton(Glyph glyph, String tip, Runnable action) {
@@ -336,6 +341,12 @@ public final class WorkbenchWindow {
         }
         item.setOnAction(e -> action.run());
         return item;
+    }
+
+    private void withView(Consumer<SessionView> action) {
+        if (view.get() != null) {
+            action.accept(view.get());
+        }
     }
 
     private void withSession(java.util.function.Consumer<Session> action) {

@@ -154,4 +154,37 @@ class WorkbenchWindowTest {
         assertEquals("de-en", window.session().mapProperty().get().domain(), "the shown map comes back without recomputing");
         assertEquals(HeadMark.TRAIN, window.viewProperty().get().heatmap().marks().get(new HeadId(4, 3)), "and the heatmap shows the marks");
     }
+
+    private static void replaceText(FxRobot robot, String query, String text) {
+        robot.clickOn(query).press(KeyCode.CONTROL).type(KeyCode.A).release(KeyCode.CONTROL).write(text);
+    }
+
+    @Test
+    void aTrainingJobRunsFromTheDialogShowsItsLossLiveAndCancelKeepsTheCompletedSteps(FxRobot robot) throws TimeoutException {
+        HeadHeatmap heatmap = heatmapReady();
+        robot.clickOn(centreOf(heatmap, new HeadId(1, 1)));
+        robot.press(KeyCode.CONTROL).type(KeyCode.T).release(KeyCode.CONTROL);
+        WaitForAsyncUtils.waitForFxEvents();
+        replaceText(robot, "#steps", "500");
+        replaceText(robot, "#batchSize", "2");
+        replaceText(robot, "#context", "32");
+        replaceText(robot, "#tokenBudget", "1000000");
+        SessionView view = window.viewProperty().get();
+        assertEquals("", view.train().problem().get(), "the dialog's settings are launchable");
+        robot.clickOn("#train");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(view.train().running().get(), view.train().status().get());
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> view.trainingChart().lossDataset().getItemCount(0) >= 3);
+        assertEquals(1, robot.lookup(".task-cancel-button").queryAll().size(), "the job shows in the jobs panel");
+        robot.clickOn(".task-cancel-button");
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> !window.session().edits().isEmpty());
+        WaitForAsyncUtils.waitForFxEvents();
+        String status = view.train().status().get();
+        assertTrue(status.matches("stopped after \\d+ of 500 steps: cancelled.*"), status);
+        assertEquals(1, window.session().edits().size(), "the completed steps are kept as an edit");
+        assertTrue(view.trainingChart().lossDataset().getItemCount(0) >= 3);
+        robot.press(KeyCode.CONTROL).type(KeyCode.Z).release(KeyCode.CONTROL);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(window.session().edits().isEmpty(), "undo takes the trained edit off the stack");
+    }
 }

@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.compare;
 
+import dev.scalpel.app.ui.jobs.JobStatus;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.api.LanguageLoss;

@@ -2,7 +2,7 @@ package dev.scalpel.app.ui.components;
 
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.Session.ComponentChoice;
-import dev.scalpel.app.ui.compare.JobStatus;
+import dev.scalpel.app.ui.jobs.JobStatus;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.components.ModuleNames;
 import dev.scalpel.engine.importance.HeadImportance;

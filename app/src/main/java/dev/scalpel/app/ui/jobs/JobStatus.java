@@ -1,7 +1,5 @@
-package dev.scalpel.app.ui.compare;
+package dev.scalpel.app.ui.jobs;
 
-import dev.scalpel.app.ui.jobs.Job;
-import dev.scalpel.app.ui.jobs.JobRunner;
 import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 import javafx.beans.property.ReadOnlyBooleanProperty;
