@@ -9,12 +9,12 @@ import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code scalpel}: the root command. With no subcommand it prints help (the workbench arrives with the UI issue). */
+/** {@code scalpel}: the root command of the CLI (the Launcher opens the workbench when there are no arguments). */
 @Command(name = "scalpel",
         mixinStandardHelpOptions = true,
         versionProvider = ScalpelCommand.Version.class,
         description = "Head-level surgery on transformer language models.",
-        subcommands = {InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, TrainCommand.class, DemoCommand.class, ExportCommand.class, HeadsCommand.class, VectorsCommand.class,
+        subcommands = {OpenCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, TrainCommand.class, DemoCommand.class, ExportCommand.class, HeadsCommand.class, VectorsCommand.class,
                 BenchCommand.class,
                 BuildSampleCommand.class,
                 CommandLine.HelpCommand.class})

@@ -59,12 +59,15 @@ public final class Session implements AutoCloseable {
     private final ObservableMap<String, ImportanceMap> maps = FXCollections.observableMap(new LinkedHashMap<>());
     private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
     private final ObservableList<Edit> edits = FXCollections.observableArrayList();
+    /** One read-only view for everyone: listeners on a view die with it, so it must live as long as the session. */
+    private final ObservableList<Edit> editsView = FXCollections.unmodifiableObservableList(edits);
     private final List<Edit> everyEdit = new ArrayList<>();
     private final ObjectProperty<LiveEdit> live = new SimpleObjectProperty<>(this, "live");
     private final ObjectProperty<ComponentChoice> component = new SimpleObjectProperty<>(this, "component");
     private final HeadGroupRegistry registry;
     private final ObservableList<LibraryGroup> library = FXCollections.observableArrayList();
     private final ObservableMap<String, HeadSet> loadedGroups = FXCollections.observableMap(new LinkedHashMap<>());
+    private final ObservableMap<String, HeadSet> loadedGroupsView = FXCollections.unmodifiableObservableMap(loadedGroups);
     private final UndoStack undo = new UndoStack();
 
     /** Opens a session on {@code model}, reading its bundled {@code eval/*.txt} texts if it has them. */
@@ -148,7 +151,7 @@ public final class Session implements AutoCloseable {
 
     /** The active edits, oldest first (read-only; change it with {@link #addEdit} / {@link #removeEdit}). */
     public ObservableList<Edit> edits() {
-        return FXCollections.unmodifiableObservableList(edits);
+        return editsView;
     }
 
     /** The overlay of the active edits, or null when there are none (the base model). */
@@ -204,7 +207,7 @@ public final class Session implements AutoCloseable {
 
     /** The groups swapped in now: name → the heads each took. */
     public ObservableMap<String, HeadSet> loadedGroups() {
-        return FXCollections.unmodifiableObservableMap(loadedGroups);
+        return loadedGroupsView;
     }
 
     /** Heads {@code group} would take that loaded groups own, with their owner (empty: no conflict). */

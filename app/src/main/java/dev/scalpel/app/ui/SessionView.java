@@ -142,9 +142,7 @@ final class SessionView {
         Button add = new Button("Add group file…", GlyphNodes.of(Glyph.OPEN, 16, Color.web("#333")));
         add.setId("addGroup");
         add.setOnAction(e -> chooseGroupFile());
-        Label hint = new Label("Drag a card onto the model to swap its heads in; click a coloured slot to swap its group out. Undo restores.");
-        hint.setStyle("-fx-text-fill: #555;");
-        BorderPane pane = new BorderPane(diagram, new ToolBar(add, new Separator(), hint), null, null, null);
+        BorderPane pane = new BorderPane(diagram, new ToolBar(add), null, null, null);
         BorderPane.setMargin(diagram, new Insets(8));
         return pane;
     }

@@ -2,21 +2,22 @@ package dev.scalpel.app.ui;
 
 import dev.scalpel.app.ui.jobs.FxJobRunner;
 import dev.scalpel.engine.importance.ImportanceCache;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import javafx.application.Application;
 import javafx.stage.Stage;
 
-/** The JavaFX application: one {@link WorkbenchWindow}, opened on the model folder given to {@link #open}. */
+/** The JavaFX application: one {@link WorkbenchWindow}, opened on the model folder or workspace given to {@link #open}. */
 public final class Workbench extends Application {
-    /** Set by {@link #open} before launch: the model folder to show first. */
-    private static Path firstModel;
+    /** Set by {@link #open} before launch: the model folder or workspace file to show first. */
+    private static Path first;
 
     private final FxJobRunner jobs = new FxJobRunner();
     private WorkbenchWindow window;
 
-    /** Opens the window on {@code dir} and returns when it is closed. */
-    public static void open(Path dir) {
-        firstModel = dir;
+    /** Opens the window on a model folder or a workspace file and returns when it is closed. */
+    public static void open(Path modelOrWorkspace) {
+        first = modelOrWorkspace;
         Application.launch(Workbench.class);
     }
 
@@ -24,7 +25,12 @@ public final class Workbench extends Application {
     public void start(Stage stage) {
         window = new WorkbenchWindow(stage, jobs, UserFolders.standard(), new ImportanceCache(ImportanceCache.defaultDir()));
         window.show();
-        window.openFirst(firstModel);
+        if (Files.isRegularFile(first)) {
+            window.startAutosave();
+            window.openWorkspace(first);
+        } else {
+            window.openFirst(first);
+        }
     }
 
     @Override

@@ -120,7 +120,9 @@ public final class WorkbenchWindow {
 
         stage.setTitle("Scalpel");
         stage.getIcons().add(new Image(Icons.resource(Icons.APP_PNG).toExternalForm()));
-        stage.setScene(new Scene(root, 1440, 900));
+        Scene scene = new Scene(root, 1440, 900);
+        scene.getStylesheets().add(WorkbenchWindow.class.getResource("workbench.css").toExternalForm());
+        stage.setScene(scene);
     }
 
     public void show() {
@@ -148,13 +150,18 @@ public final class WorkbenchWindow {
      */
     public void openFirst(Path dir) {
         boolean crashed = autosave.previousRunCrashed();
-        autosave.start();
+        startAutosave();
         if (crashed && Alerts.confirm(stage, "Restore the last session?", "Scalpel did not close cleanly last time. "
                 + "Restore the workspace autosaved at " + autosave.autosaveFile() + "?")) {
             openWorkspace(autosave.autosaveFile());
         } else {
             openModel(dir);
         }
+    }
+
+    /** Marks this run as started for crash detection (the autosave timer runs from the start). */
+    public void startAutosave() {
+        autosave.start();
     }
 
     /** File ▸ Open workspace: opens the model it names, then restores marks, maps, edits and head groups. */

@@ -74,7 +74,7 @@ final class ChartStyle {
         return chart;
     }
 
-    /** A dashed horizontal line at {@code lnV} nats labelled {@link #UNIFORM_LABEL} above its right end. */
+    /** A dashed horizontal line at {@code lnV} nats labelled {@link #UNIFORM_LABEL} just under its right end (above it would clip at the top of the plot). */
     static ValueMarker uniformMarker(double lnV) {
         ValueMarker marker = new ValueMarker(lnV, new Color(0x555555),
                 new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
@@ -83,7 +83,7 @@ final class ChartStyle {
         marker.setLabelPaint(TEXT);
         marker.setLabelBackgroundColor(new Color(255, 255, 255, 210)); // readable over grid and lines, no grey box
         marker.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
-        marker.setLabelTextAnchor(TextAnchor.BOTTOM_RIGHT);
+        marker.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
         marker.setLabelOffset(new RectangleInsets(2, 4, 2, 6));
         return marker;
     }

@@ -17,6 +17,7 @@ import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.Region;
 import javafx.scene.paint.Color;
 import javafx.scene.text.Font;
+import javafx.scene.text.FontWeight;
 import javafx.scene.text.TextAlignment;
 
 /**
@@ -34,6 +35,8 @@ public final class HeadHeatmap extends Region {
     private static final Color LOW = Color.web("#2166ac");
     private static final Color MID = Color.web("#f7f7f7");
     private static final Color HIGH = Color.web("#b2182b");
+    private static final Color TRAIN_COLOUR = Color.web("#0b7a0b");
+    private static final Color FREEZE_COLOUR = Color.web("#222222");
 
     private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
     private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
@@ -200,7 +203,6 @@ public final class HeadHeatmap extends Region {
             }
         }
         double cw = cellWidth(m), ch = cellHeight(m);
-        g.setFont(Font.font(Math.min(12, Math.max(7, ch * 0.6))));
         g.setTextBaseline(VPos.CENTER);
         for (int l = 0; l < m.layers(); l++) {
             for (int h = 0; h < m.heads(); h++) {
@@ -214,6 +216,7 @@ public final class HeadHeatmap extends Region {
             }
         }
         g.setFill(Color.web("#333333"));
+        g.setFont(Font.font(Math.min(12, Math.max(7, ch * 0.6))));
         g.setTextAlign(TextAlignment.RIGHT);
         int labelEvery = Math.max(1, (int) Math.ceil(12 / ch));
         for (int l = 0; l < m.layers(); l += labelEvery) {
@@ -234,15 +237,22 @@ public final class HeadHeatmap extends Region {
         lastRedrawNanos = System.nanoTime() - t0;
     }
 
+    /** A marked head: a coloured outline and, when the cell is big enough, its letter on a white tag in the corner. */
     private void badge(GraphicsContext g, HeadMark mark, double x, double y, double cw, double ch) {
         double r = Math.min(cw, ch);
-        g.setStroke(mark == HeadMark.TRAIN ? Color.web("#0b7a0b") : Color.web("#222222"));
-        g.setLineWidth(Math.max(1, r / 10));
-        g.strokeRect(x + 1, y + 1, cw - 3, ch - 3);
-        if (r >= 12) {
-            g.setFill(g.getStroke());
+        Color colour = mark == HeadMark.TRAIN ? TRAIN_COLOUR : FREEZE_COLOUR;
+        double line = Math.max(1, Math.min(3, r / 10));
+        g.setStroke(colour);
+        g.setLineWidth(line);
+        g.strokeRect(x + line / 2, y + line / 2, cw - 1 - line, ch - 1 - line);
+        if (r >= 14) {
+            double tag = Math.min(18, r * 0.4);
+            g.setFill(Color.WHITE);
+            g.fillRoundRect(x + line + 1, y + line + 1, tag, tag, 4, 4);
+            g.setFill(colour);
+            g.setFont(Font.font(null, FontWeight.BOLD, tag * 0.7));
             g.setTextAlign(TextAlignment.CENTER);
-            g.fillText(mark == HeadMark.TRAIN ? "T" : "F", x + cw / 2, y + ch / 2);
+            g.fillText(mark == HeadMark.TRAIN ? "T" : "F", x + line + 1 + tag / 2, y + line + 1 + tag / 2);
         }
     }
 

@@ -75,7 +75,7 @@ public final class HeadGroupsViewModel {
         try {
             HeadSet taken = session.applyGroup(entry.get(), choice);
             status.set("swapped in " + group + ": " + taken.size() + " heads" + (choice == OnConflict.KEEP && !contested.isEmpty()
-                    ? " (kept " + contested.size() + " contested heads with their owners)" : choice == OnConflict.REPLACE
+                    ? " (left " + contested.size() + (contested.size() == 1 ? " contested head" : " contested heads") + " with their owners)" : choice == OnConflict.REPLACE
                     ? " (replaced " + String.join(", ", contested.values().stream().distinct().toList()) + ")" : ""));
         } catch (ScalpelException e) {
             status.set("cannot apply " + group + ": " + e.getMessage());

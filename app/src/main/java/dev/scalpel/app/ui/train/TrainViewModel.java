@@ -97,8 +97,12 @@ public final class TrainViewModel {
     private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper(this, "status", "");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
     private final ObservableList<String> textNames = FXCollections.observableArrayList();
+    /** Read-only views made once: a listener on a view lives only as long as the view. */
+    private final ObservableList<String> textNamesView = FXCollections.unmodifiableObservableList(textNames);
     private final ObservableList<TrainingProgress> lossHistory = FXCollections.observableArrayList();
+    private final ObservableList<TrainingProgress> lossHistoryView = FXCollections.unmodifiableObservableList(lossHistory);
     private final ObservableList<EvalPoint> evalHistory = FXCollections.observableArrayList();
+    private final ObservableList<EvalPoint> evalHistoryView = FXCollections.unmodifiableObservableList(evalHistory);
 
     /**
      * @param ui runs UI updates posted from the job's thread: {@code Platform::runLater} in the app, {@code Runnable::run}
@@ -256,17 +260,17 @@ public final class TrainViewModel {
 
     /** Names of the session's texts, for the target / retain / general choosers. */
     public ObservableList<String> textNames() {
-        return FXCollections.unmodifiableObservableList(textNames);
+        return textNamesView;
     }
 
     /** The running (or last) run's training loss, one point per completed step. */
     public ObservableList<TrainingProgress> lossHistory() {
-        return FXCollections.unmodifiableObservableList(lossHistory);
+        return lossHistoryView;
     }
 
     /** The running (or last) run's live evaluations: per text, every {@link #evalEvery()} steps. */
     public ObservableList<EvalPoint> evalHistory() {
-        return FXCollections.unmodifiableObservableList(evalHistory);
+        return evalHistoryView;
     }
 
     /**
