@@ -104,7 +104,8 @@ public final class WorkbenchWindow {
         Label jobsTitle = new Label("Jobs");
         jobsTitle.setStyle("-fx-font-weight: bold; -fx-font-size: 13px; -fx-padding: 8 0 4 8;");
         right.getChildren().setAll(jobsTitle, jobsPanel, new StackPane());
-        VBox.setVgrow(jobsPanel, javafx.scene.layout.Priority.ALWAYS);
+        jobsPanel.setPrefHeight(260);
+        jobsPanel.setMinHeight(120);
         right.setMinWidth(240);
         right.setPrefWidth(300);
         SplitPane.setResizableWithParent(right, false);
@@ -240,7 +241,7 @@ public final class WorkbenchWindow {
         double[] dividers = centre.getDividerPositions();
         centre.getItems().set(0, next.modelPanel());
         centre.getItems().set(1, next.tabs());
-        next.trainingChart().setPrefHeight(300);
+        VBox.setVgrow(next.trainingChart(), javafx.scene.layout.Priority.ALWAYS);
         right.getChildren().set(2, next.trainingChart());
         centre.setDividerPositions(dividers);
         undo.disableProperty().bind(session.undo().canUndoProperty().not());
