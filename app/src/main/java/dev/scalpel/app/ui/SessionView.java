@@ -15,6 +15,7 @@ import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.importance.ImportanceCache;
 import dev.scalpel.icons.Glyph;
 import dev.scalpel.views.common.GlyphNodes;
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.views.groups.GroupCard;
 import dev.scalpel.views.groups.HeadGroupDiagram;
 import dev.scalpel.views.heatmap.HeadHeatmap;
@@ -121,10 +122,13 @@ final class SessionView {
         markTop.setId("markTopK");
         markTop.disableProperty().bind(session.mapProperty().isNull());
         markTop.setOnAction(e -> importance.markTopK(k.getValue()));
-        Button clear = new Button("Clear marks");
-        clear.setOnAction(e -> session.marks().clear());
-        return new ToolBar(new Label("Domain"), domain, new Label("Method"), method, compute, new Separator(),
-                new Label("k"), k, markTop, clear);
+        domain.setOnShowing(e -> domain.getItems().setAll(importance.domains()));
+        Button addText = new Button("Add text…");
+        addText.setId("addText");
+        addText.setTooltip(new Tooltip("Add your own text (UTF-8) as a domain for maps, training and evaluation"));
+        addText.setOnAction(e -> chooseTextFile());
+        return new ToolBar(new Label("Domain"), domain, addText, new Label("Method"), method, compute, new Separator(),
+                new Label("k"), k, markTop);
     }
 
     /** The model as head slots and the group library as cards to drag onto it. */
@@ -159,6 +163,23 @@ final class SessionView {
         File file = chooser.showOpenDialog(owner);
         if (file != null) {
             groups.addToLibrary(file.toPath());
+        }
+    }
+
+    /** A user text becomes a domain (and a training / evaluation text) under its file name. */
+    private void chooseTextFile() {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Add a text (UTF-8) as a domain");
+        File file = chooser.showOpenDialog(owner);
+        if (file != null) {
+            try {
+                String name = train.addTextFile(file.toPath());
+                domain.getItems().setAll(importance.domains());
+                domain.getSelectionModel().select(name);
+                importance.statusProperty().set("added text '" + name + "' (" + session.texts().get(name).length + " tokens used)");
+            } catch (ScalpelException ex) {
+                importance.statusProperty().set(ex.getMessage());
+            }
         }
     }
 

@@ -8,15 +8,18 @@ import dev.scalpel.engine.eval.TokenWindows;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HookPoints;
+import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.Hooks;
 import dev.scalpel.engine.model.Tensors;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Per-domain effect of each rank-1 component of chosen weight matrices: the gradient of the mean next-token loss
@@ -53,38 +56,36 @@ public final class ComponentImportance {
         return scores;
     }
 
-    /** ∂(mean CE)/∂s_c per component: one backward per batch through the chosen weights. */
+    /**
+     * ∂(mean CE)/∂s_c per component at s = 1: one backward per batch, through scalars s that rescale the components in
+     * an overlay (the stored weights are neither written nor marked for gradients, so other jobs may use the model).
+     */
     private List<double[]> gradients(List<RankOneDecomposition> decompositions, List<long[][]> batches, long predicted) {
-        List<Tensor> weights = decompositions.stream().map(d -> weight(d.module())).toList();
-        weights.forEach(w -> w.requires_grad_(true));
-        try {
+        try (PointerScope scope = new PointerScope()) {
+            List<Tensor> prefactors = new ArrayList<>();
+            for (RankOneDecomposition d : decompositions) {
+                Tensor s = torch.ones(new long[] {d.size()}, Tensors.floatOptions(model.device()));    // [C]
+                s.requires_grad_(true);
+                prefactors.add(s);
+            }
             for (long[][] batch : batches) {
                 int n = batch[0].length;
-                try (PointerScope scope = new PointerScope()) {
+                try (PointerScope step = new PointerScope()) {
+                    Map<String, Tensor> coefficients = new HashMap<>();
+                    for (int m = 0; m < decompositions.size(); m++) {
+                        RankOneDecomposition d = decompositions.get(m);
+                        coefficients.put(d.module() + ".weight", prefactors.get(m).sub(new Scalar(1)).mul(d.sigma())); // (s − 1)·σ, [C]
+                    }
                     Tensor ids = Tensors.ids(batch, model.device());
-                    Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.plain());
+                    Tensor logits = model.forward(ids.narrow(1, 0, n - 1), ForwardContext.withOverlay(new ComponentShift(decompositions, coefficients)));
                     TokenLoss.perToken(logits, ids.narrow(1, 1, n - 1)).sum().div(new Scalar(predicted)).backward();
                 }
             }
-            List<double[]> out = new ArrayList<>();
-            try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
-                for (int m = 0; m < decompositions.size(); m++) {
-                    out.add(toDoubles(Tensors.toFloats(decompositions.get(m).prefactorGradients(weights.get(m).grad()))));
-                }
-            }
-            return out;
-        } finally {
-            for (Tensor w : weights) {
-                Tensor grad = w.grad();
-                if (grad != null && !grad.isNull() && grad.defined()) {
-                    grad.zero_();
-                }
-                w.requires_grad_(false);
-            }
+            return prefactors.stream().map(s -> toDoubles(Tensors.toFloats(s.grad()))).toList();
         }
     }
 
-    /** ΔCE per component when it is subtracted from its weight; later layers rerun from the cached residual. */
+    /** ΔCE per component when it is removed (in an overlay); later layers rerun from the cached residual. */
     private List<double[]> ablations(List<RankOneDecomposition> decompositions, List<long[][]> batches, long predicted,
                                      ProgressListener progress) {
         List<double[]> out = new ArrayList<>();
@@ -109,17 +110,17 @@ public final class ComponentImportance {
                     double base = TokenLoss.perToken(model.forward(input, ForwardContext.withHooks(hooks)), targets).sum().item_double();
                     for (int m = 0; m < decompositions.size(); m++) {
                         RankOneDecomposition d = decompositions.get(m);
-                        Tensor w = weight(d.module());
-                        Tensor original = w.clone();
                         int layer = ModuleNames.layerOf(d.module()).orElse(-1);
                         for (int c = 0; c < d.size(); c++) {
                             try (PointerScope pass = new PointerScope()) { // frees this pass's logits before the next
-                                w.sub_(d.component(c));
+                                Tensor removeC = torch.zeros_like(d.sigma());
+                                removeC.select(0, c).fill_(new Scalar(-d.singularValue(c)));                // −σ_c at c, 0 elsewhere, [C]
+                                ForwardContext without = ForwardContext.withOverlay(new ComponentShift(List.of(d),
+                                        Map.of(d.module() + ".weight", removeC)));
                                 Tensor logits = layer >= 0
-                                        ? model.forwardFromLayer(layer, residuals.get(points[layer]), ForwardContext.plain())
-                                        : model.forward(input, ForwardContext.plain());
+                                        ? model.forwardFromLayer(layer, residuals.get(points[layer]), without)
+                                        : model.forward(input, without);
                                 out.get(m)[c] += TokenLoss.perToken(logits, targets).sum().item_double() - base;
-                                w.copy_(original);
                             }
                         }
                         progress.update(++done / (double) total, "components: " + d.module());
@@ -136,8 +137,30 @@ public final class ComponentImportance {
         return out;
     }
 
-    private Tensor weight(String module) {
-        return model.weights().get(module + ".weight");
+    /**
+     * The model with some components rescaled: each listed weight's output gains Σ_c coef_c (x·v_c) u_cᵀ, i.e. the weight
+     * W + Σ_c coef_c u_c v_cᵀ, without writing W.
+     */
+    private static final class ComponentShift implements LinearOverlay {
+        private final Map<String, RankOneDecomposition> byWeight = new HashMap<>();
+        private final Map<String, Tensor> coefficients;
+
+        /** @param coefficients per weight name ("….weight"), [C] each */
+        ComponentShift(List<RankOneDecomposition> decompositions, Map<String, Tensor> coefficients) {
+            decompositions.forEach(d -> byWeight.put(d.module() + ".weight", d));
+            this.coefficients = coefficients;
+        }
+
+        @Override
+        public Tensor linear(String weightName, Tensor x, Tensor weight, Tensor bias) {
+            Tensor y = LinearOverlay.plain(weightName, x, weight, bias);                            // [..., out]
+            RankOneDecomposition d = byWeight.get(weightName);
+            if (d == null) {
+                return y;
+            }
+            Tensor coef = coefficients.get(weightName);                                             // [C]
+            return y.add(x.matmul(d.v()).mul(coef).matmul(d.u().t()));                              // [..., in]·[in, C]·[C, out]
+        }
     }
 
     private static double[] toDoubles(float[] f) {

@@ -1,6 +1,7 @@
 package dev.scalpel.engine.importance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,9 +59,13 @@ class ComponentImportanceTest {
     void gradientIsTheFirstOrderEffectAndAblationIsTheEffectOfRemoval() {
         try (PointerScope s = new PointerScope();
              RankOneDecomposition d = RankOneDecomposition.svd(MODULE, model.weights().get(MODULE + ".weight"), 4)) {
+            Tensor weight = model.weights().get(MODULE + ".weight");
+            Tensor before = weight.clone();
             var scores = new ComponentImportance(model, new HeadImportance.Options(8, 2))
                     .compute(List.of(d), "t", TEXT, 0, ProgressListener.NONE);
             assertEquals(4, scores.size());
+            assertTrue(weight.equal(before), "the stored weight is never written, so other jobs can use the model meanwhile");
+            assertFalse(weight.requires_grad());
             var evaluator = new CrossEntropyEvaluator(model, 8, 2);
             double base = evaluator.evaluate("t", TEXT, 0, null).ce();
             for (int c = 0; c < 4; c++) {
