@@ -10,15 +10,18 @@ import java.util.List;
  */
 public final class LiveEdit implements AutoCloseable {
     private Snapshot current;
+    private long published;
 
-    /** A published copy and how many readers hold it. */
+    /** A published copy, which publication it was (1 = after the first step), and how many readers hold it. */
     private static final class Snapshot {
         final Edit edit;
+        final long step;
         int readers;
         boolean replaced;
 
-        Snapshot(Edit edit) {
+        Snapshot(Edit edit, long step) {
             this.edit = edit;
+            this.step = step;
         }
     }
 
@@ -35,6 +38,11 @@ public final class LiveEdit implements AutoCloseable {
             return snapshot == null ? LinearOverlay.NONE : new EditOverlay(List.of(snapshot.edit));
         }
 
+        /** How many copies had been published when this one was (the optimizer step it shows), 0 before the first. */
+        public long step() {
+            return snapshot == null ? 0 : snapshot.step;
+        }
+
         @Override
         public void close() {
             release(snapshot);
@@ -44,7 +52,7 @@ public final class LiveEdit implements AutoCloseable {
     /** Publishes {@code frozenCopy} (from {@link Edit#copy()}); the live edit takes ownership of it. */
     public synchronized void publish(Edit frozenCopy) {
         Snapshot old = current;
-        current = new Snapshot(frozenCopy);
+        current = new Snapshot(frozenCopy, ++published);
         if (old != null) {
             old.replaced = true;
             closeIfUnused(old);

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * One A/B comparison: the same prompt and sampling seed through the base model (no overlay) and the edited one; or,
@@ -78,24 +78,22 @@ final class CompareJob implements Job<CompareJob.Result> {
     @Override
     public Result run(JobContext context) {
         Side base = side(context, 0, "base", LinearOverlay.NONE, baseSink);
-        Side other = withEditedOverlay(overlay -> side(context, 1, leasedLabel(overlay), overlay, editedSink));
+        Side other = withEditedOverlay((overlay, label) -> side(context, 1, label, overlay, editedSink));
         context.progress(1, "done");
         return new Result(base, other);
     }
 
-    /** Runs {@code pass} with the edited overlay; a live edit is leased for exactly that pass. */
-    private Side withEditedOverlay(Function<LinearOverlay, Side> pass) {
+    /**
+     * Runs {@code pass} with the edited overlay and its subtitle; a live edit is leased for exactly that pass and the
+     * subtitle names the training step it shows (before the first step it runs as the base model and says so).
+     */
+    private Side withEditedOverlay(BiFunction<LinearOverlay, String, Side> pass) {
         if (edited.live() == null) {
-            return pass.apply(edited.overlay() == null ? LinearOverlay.NONE : edited.overlay());
+            return pass.apply(edited.overlay() == null ? LinearOverlay.NONE : edited.overlay(), edited.label());
         }
         try (LiveEdit.Lease lease = edited.live().acquire()) {
-            return pass.apply(lease.overlay());
+            return pass.apply(lease.overlay(), edited.label() + (lease.step() == 0 ? " · no step published yet" : " · step " + lease.step()));
         }
-    }
-
-    /** A live edit that has published nothing yet runs as the base model; the subtitle says so. */
-    private String leasedLabel(LinearOverlay overlay) {
-        return edited.live() != null && overlay == LinearOverlay.NONE ? edited.label() + " · no step published yet" : edited.label();
     }
 
     /** Side {@code index} (0 base, 1 edited) of the comparison. */

@@ -118,8 +118,9 @@ class CompareViewModelTest {
             assertEquals(texts(vm.base()), texts(vm.edited()), "nothing published: the base model");
 
             live.publish(edit.copy());
+            live.publish(edit.copy());
             vm.generate();
-            assertEquals("live training edit", vm.editedSubtitleProperty().get());
+            assertEquals("live training edit · step 2", vm.editedSubtitleProperty().get(), "the lease names the step it shows");
             assertEquals(withStack, texts(vm.edited()), "the live step is the same edit as the one on the stack was");
             assertNotEquals(texts(vm.base()), texts(vm.edited()));
 
