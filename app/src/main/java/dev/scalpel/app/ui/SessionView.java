@@ -36,6 +36,7 @@ import javafx.scene.control.Spinner;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.ToolBar;
+import javafx.scene.control.TextField;
 import javafx.scene.control.Tooltip;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.paint.Color;
@@ -108,6 +109,7 @@ final class SessionView {
         domain.getSelectionModel().select(importance.domains().contains("de-en") ? "de-en" : importance.domains().isEmpty() ? null : importance.domains().get(0));
         domain.setTooltip(new Tooltip("A text, or a contrast A-B of two (layer-z-normalised A minus B)"));
         method.setId("method");
+        method.setPrefWidth(170);
         method.getItems().setAll(HeadImportance.Method.values());
         method.getSelectionModel().select(HeadImportance.Method.GRADIENT);
         Button compute = new Button("Compute map", GlyphNodes.of(Glyph.HEATMAP, 16, Color.web("#333")));
@@ -122,13 +124,26 @@ final class SessionView {
         markTop.setId("markTopK");
         markTop.disableProperty().bind(session.mapProperty().isNull());
         markTop.setOnAction(e -> importance.markTopK(k.getValue()));
-        domain.setOnShowing(e -> domain.getItems().setAll(importance.domains()));
         Button addText = new Button("Add text…");
         addText.setId("addText");
         addText.setTooltip(new Tooltip("Add your own text (UTF-8) as a domain for maps, training and evaluation"));
         addText.setOnAction(e -> chooseTextFile());
+        TextField threshold = new TextField("1.0");
+        threshold.setId("threshold");
+        threshold.setPrefColumnCount(5);
+        threshold.setTooltip(new Tooltip("Mark every head scoring above this value in the map shown"));
+        Button markAbove = new Button("Mark above");
+        markAbove.setId("markAbove");
+        markAbove.disableProperty().bind(session.mapProperty().isNull());
+        markAbove.setOnAction(e -> {
+            try {
+                importance.markAbove(Double.parseDouble(threshold.getText().trim()));
+            } catch (NumberFormatException ex) {
+                importance.statusProperty().set("'" + threshold.getText() + "' is not a number; type a score such as 1.5");
+            }
+        });
         return new ToolBar(new Label("Domain"), domain, addText, new Label("Method"), method, compute, new Separator(),
-                new Label("k"), k, markTop);
+                new Label("k"), k, markTop, threshold, markAbove);
     }
 
     /** The model as head slots and the group library as cards to drag onto it. */
