@@ -2,12 +2,12 @@ package dev.scalpel.app.cli;
 
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.LoadedModel;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.study.UnlearningStudy;
 import java.awt.BasicStroke;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,14 +81,14 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         var print = spec.commandLine().getOut();
         Path dir = modelOptions.modelDir();
+        Output folder = OutputGuard.folder(OutputKind.DEMO_RESULTS, out, List.of(dir));   // before the minutes of training
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
             Map<String, long[]> eval = texts(m, dir.resolve("eval"));
             Map<String, long[]> train = texts(m, dir.resolve("train-sample"));
             var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, retainWeight, evalTokens, seed);
             UnlearningStudy.Result result = UnlearningStudy.run(m, eval, train, options, print::println);
-            Files.createDirectories(out);
-            writeCsv(result, out.resolve("results.csv"));
-            writeChart(result, out.resolve("tradeoff.png"));
+            writeCsv(result, folder, out.resolve("results.csv"));
+            writeChart(result, folder, out.resolve("tradeoff.png"));
             printTable(result, print);
             print.println("wrote " + out.resolve("results.csv") + " and " + out.resolve("tradeoff.png"));
         }
@@ -112,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
         return texts;
     }
 
-    private void writeCsv(UnlearningStudy.Result r, Path file) {
+    private void writeCsv(UnlearningStudy.Result r, Output folder, Path file) {
         List<String> langs = List.copyOf(r.baseCe().keySet());
         StringBuilder csv = new StringBuilder("method,budget,parameters,target_ce,target_fraction_of_lnV,seconds");
         langs.forEach(l -> csv.append(",delta_ce_").append(l));
@@ -124,11 +124,11 @@ final class DemoCommand implements Callable<Integer> {
             csv.append('\n');
         }
         byte[] bytes = csv.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(file, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(bytes)));
+        folder.writeBytes(file, bytes);
     }
 
     /** Target CE removed (x) against retain CE damage (y), one line per method through its budgets. */
-    private void writeChart(UnlearningStudy.Result r, Path file) throws IOException {
+    private void writeChart(UnlearningStudy.Result r, Output folder, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
         for (String method : UnlearningStudy.methods()) {
@@ -153,9 +153,7 @@ final class DemoCommand implements Callable<Integer> {
         plot.setBackgroundPaint(java.awt.Color.WHITE);
         plot.setDomainGridlinePaint(java.awt.Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(java.awt.Color.LIGHT_GRAY);
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        ChartUtils.saveChartAsPNG(tmp.toFile(), chart, 1000, 650);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        folder.write(file, channel -> ChartUtils.writeChartAsPNG(java.nio.channels.Channels.newOutputStream(channel), chart, 1000, 650));
     }
 
     private void printTable(UnlearningStudy.Result r, java.io.PrintWriter print) {

@@ -51,6 +51,9 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--dtype", paramLabel = "F32|F16|BF16", description = "Weight dtype of an hf export (default: the input's).")
     String dtype;
 
+    @Option(names = "--allow-non-finite", description = "Write weights holding NaN or ±Inf instead of refusing them (for debugging a diverged run).")
+    boolean allowNonFinite;
+
     @Spec
     CommandSpec spec;
 
@@ -63,13 +66,14 @@ final class ExportCommand implements Callable<Integer> {
                 switch (format) {
                     case "hf" -> MergedCheckpointExporter.write(m, loaded, out, dtype == null ? null
                             : DType.fromSafetensorsName(dtype.toUpperCase(java.util.Locale.ROOT)).orElseThrow(
-                                    () -> new ScalpelException("Unknown --dtype '" + dtype + "'; use F32, F16 or BF16.")));
+                                    () -> new ScalpelException("Unknown --dtype '" + dtype + "'; use F32, F16 or BF16.")),
+                            allowNonFinite);
                     case "peft" -> {
                         if (loaded.size() != 1 || !(loaded.get(0) instanceof LoraEdit lora)) {
                             throw new ScalpelException("A PEFT adapter holds one LoRA or head-LoRA edit; " + edits + " has "
                                     + loaded.stream().map(Edit::kind).toList() + ". Use --format hf for other edits.");
                         }
-                        PeftAdapterExporter.write(m, lora, out);
+                        PeftAdapterExporter.write(m, lora, out, allowNonFinite);
                     }
                     case "group" -> {
                         if (heads == null) {
@@ -79,7 +83,7 @@ final class ExportCommand implements Callable<Integer> {
                         String groupName = name != null ? name : edits.getFileName().toString().replaceFirst("\\.json$", "");
                         HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), groupName,
                                 HeadSet.parse(heads, m.config().numHeads()), Map.of("edits", edits.toString()));
-                        group.write(out.resolve("group.json"));
+                        group.write(out.resolve("group.json"), List.of(dir));
                         group.close();
                     }
                     default -> throw new ScalpelException("Unknown --format '" + format + "'; use hf, peft or group.");

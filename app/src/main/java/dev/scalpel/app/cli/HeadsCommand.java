@@ -6,6 +6,8 @@ import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.export.MergedCheckpointExporter;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.groups.HeadGroup;
 import dev.scalpel.engine.groups.HeadGroupRegistry;
 import dev.scalpel.engine.model.CausalLM;
@@ -53,7 +55,7 @@ final class HeadsCommand implements Runnable {
         @Override
         public Integer call() {
             Path dir = modelOptions.modelDir();
-            dev.scalpel.engine.export.ExportTargets.refuseBaseFolder(dir, out);
+            OutputGuard.files(OutputKind.HEAD_GROUP, List.of(dir), out);   // refuse a bad --out before loading
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
                 List<Edit> edits = editsOptions.load(m);
                 try {
@@ -64,7 +66,7 @@ final class HeadsCommand implements Runnable {
                 HeadSet set = HeadSet.parse(heads, m.config().numHeads());
                 HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), name, set,
                         Map.of("model", dir.toString(), "edits", editsOptions.edits == null ? "none" : editsOptions.edits.toString()));
-                group.write(out);
+                group.write(out, List.of(dir));
                 group.close();
                 spec.commandLine().getOut().println("wrote head group '" + name + "' (" + set + ") to " + out);
             }
@@ -183,7 +185,7 @@ final class HeadsCommand implements Runnable {
             try (var files = Files.walk(dir, 3)) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
                     JsonNode m = json.readTree(f.toFile());
-                    if ("scalpel-head-group/1".equals(m.path("format").asText())) {
+                    if (List.of(HeadGroup.FORMAT, HeadGroup.LEGACY_FORMAT).contains(m.path("format").asText())) {
                         spec.commandLine().getOut().printf("%-24s %-30s %-12s %s%n", m.path("name").asText(), m.path("heads").asText(),
                                 ModelHash.shortHash(m.path("source_model_hash").asText()), f);
                     }

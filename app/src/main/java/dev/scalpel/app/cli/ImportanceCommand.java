@@ -331,9 +331,9 @@ final class ImportanceCommand implements Callable<Integer> {
             return;
         }
         if (contrastMap != null) {
-            ImportanceMapFile.write(contrastMap, out);
+            ImportanceMapFile.write(contrastMap, out, List.of(modelOptions.modelDir()));
         } else if (maps.size() == 1) {
-            ImportanceMapFile.write(maps.values().iterator().next(), out);
+            ImportanceMapFile.write(maps.values().iterator().next(), out, List.of(modelOptions.modelDir()));
         } else {
             throw new ScalpelException("--out writes one map: give one --data, or --contrast A-B for the contrast map.");
         }

@@ -3,6 +3,8 @@ package dev.scalpel.app.cli;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.train.Apollo;
@@ -56,7 +58,7 @@ final class TrainCommand implements Callable<Integer> {
         Path specDir = specFile.toAbsolutePath().getParent();
         var print = spec.commandLine().getOut();
         Path dir = modelOptions.modelDir();
-        dev.scalpel.engine.export.ExportTargets.refuseBaseFolder(dir, out);
+        OutputGuard.files(OutputKind.EDITS, List.of(dir), out);   // refuse a bad --out before training, not after
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice());
              Edit edit = trainSpec.newEdit(m.model(), specDir)) {
             FineTuner.Spec ft = trainSpec.fineTunerSpec();
@@ -94,7 +96,10 @@ final class TrainCommand implements Callable<Integer> {
             }, interrupted::get);
             Runtime.getRuntime().removeShutdownHook(hook);
             tuner.live().close();
-            EditsFile.write(out, ModelHash.of(dir), List.of(edit));
+            boolean diverged = result.stop() == FineTuner.Stop.DIVERGED;   // never saved: not even its last good step
+            if (!diverged) {
+                EditsFile.write(out, ModelHash.of(dir), List.of(edit), List.of(dir));
+            }
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("edit", edit.describe());
             summary.put("trainable_parameters", edit.parameterCount());
@@ -107,13 +112,20 @@ final class TrainCommand implements Callable<Integer> {
             summary.put("adamw_state_bytes", Apollo.adamwStateBytes(edit.trainables()));
             summary.put("seconds", (System.nanoTime() - t0) / 1e9);
             summary.put("stopped", result.stopReason());
-            summary.put("edits_file", out.toString());
+            summary.put("diverged", diverged);
+            summary.put("edits_file", diverged ? null : out.toString());
             if (json) {
                 print.println(Json.write(summary));
             } else {
                 print.printf(Locale.ROOT, "optimizer %s state: %,d bytes (AdamW on the same parameters: %,d)%n", ft.optimizer(),
                         result.optimizerStateBytes(), Apollo.adamwStateBytes(edit.trainables()));
-                print.printf(Locale.ROOT, "%s; wrote %s%n", result.stopReason() == null ? "done" : "stopped: " + result.stopReason(), out);
+                print.printf(Locale.ROOT, "%s; %s%n", result.stopReason() == null ? "done" : "stopped: " + result.stopReason(),
+                        diverged ? "nothing was written" : "wrote " + out);
+            }
+            if (diverged) {
+                spec.commandLine().getErr().println("error: training diverged: " + result.stopReason()
+                        + ". Lower the learning rate (\"lr\" in the spec) and train again.");
+                return 1;
             }
         }
         return 0;

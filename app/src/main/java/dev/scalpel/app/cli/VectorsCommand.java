@@ -60,7 +60,7 @@ final class VectorsCommand implements Runnable {
     /** Writes {@code vector} as an edits file for the model in {@code modelDir} and says what was written. */
     static void write(TaskVector vector, String description, Path modelDir, Path out, CommandSpec spec) {
         try (TaskVectorEdit edit = new TaskVectorEdit(vector, description)) {
-            EditsFile.write(out, ModelHash.of(modelDir), List.of(edit));
+            EditsFile.write(out, ModelHash.of(modelDir), List.of(edit), List.of(modelDir));
             spec.commandLine().getOut().println(edit.describe() + " → " + out);
         }
     }
@@ -189,7 +189,8 @@ final class VectorsCommand implements Runnable {
             };
             try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
                 var vector = dev.scalpel.engine.steer.SteeringVector.extract(m.model(), prompts(m, positive), prompts(m, negative), layer, m0);
-                dev.scalpel.engine.steer.GgufControlVector.write(out, vector, m.config().architecture().modelType(), m.config().numLayers());
+                dev.scalpel.engine.steer.GgufControlVector.write(out, vector, m.config().architecture().modelType(), m.config().numLayers(),
+                        List.of(modelOptions.modelDir()));
                 double norm = 0;
                 for (float f : vector.direction()) {
                     norm += f * f;

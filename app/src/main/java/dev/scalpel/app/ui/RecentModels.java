@@ -1,9 +1,8 @@
 package dev.scalpel.app.ui;
 
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,10 +42,9 @@ public final class RecentModels {
         next.add(dir.toAbsolutePath().normalize());
         list().stream().filter(p -> !p.equals(next.get(0))).limit(KEEP - 1).forEach(next::add);
         try {
-            Files.createDirectories(file.getParent());
             byte[] text = String.join("\n", next.stream().map(Path::toString).toList()).getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(file, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(text)));
-        } catch (IOException | RuntimeException e) {
+            OutputGuard.files(OutputKind.APP_STATE, List.of(), file).writeBytes(file, text);
+        } catch (RuntimeException e) {
             LOG.warn("Cannot write the recent models list {}: {}", file, e.getMessage());
         }
     }

@@ -2,23 +2,20 @@ package dev.scalpel.engine.edit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.CausalLM;
-import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.Tensors;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorFloats;
-import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,24 +25,29 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * An edits file: {@code NAME.json} lists the edits in order (kind and construction parameters) with the content hash
- * of the base model they apply to; {@code NAME.safetensors} beside it holds their tensors, named
- * {@code <index>.<tensor name>}. Applying the file to that base model rebuilds exactly the same edits. Both files are
- * written atomically.
+ * of the base model they apply to; the safetensors file it names beside it holds their tensors, named
+ * {@code <index>.<tensor name>}. Applying the file to that base model rebuilds exactly the same edits. The two are
+ * written and checked as one unit ({@link TensorPairFile}): the JSON records its tensors' SHA-256.
  */
 public final class EditsFile {
-    static final String FORMAT = "scalpel-edits/1";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String FORMAT = "scalpel-edits/2";
+    /** Files of the first format name no tensors hash; they are read from {@code NAME.safetensors} unchecked. */
+    static final String LEGACY_FORMAT = "scalpel-edits/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private EditsFile() {}
 
-    /** The tensor file that goes with {@code json}: the same name with .safetensors instead of .json. */
-    public static Path tensorFile(Path json) {
-        String name = json.getFileName().toString();
-        String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
-        return json.resolveSibling(base + ".safetensors");
+    /** Writes {@code edits} as an edits file, never into a model folder (see {@link dev.scalpel.engine.files.OutputGuard}). */
+    public static void write(Path json, String baseModelHash, List<Edit> edits) {
+        write(json, baseModelHash, edits, List.of());
     }
 
-    public static void write(Path json, String baseModelHash, List<Edit> edits) {
+    /**
+     * Writes {@code edits} as an edits file for the model with content hash {@code baseModelHash}.
+     *
+     * @param models the model folders the command has open or refers to (never written into)
+     */
+    public static void write(Path json, String baseModelHash, List<Edit> edits, Collection<Path> models) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         List<Map<String, Object>> entries = new ArrayList<>();
         for (int i = 0; i < edits.size(); i++) {
@@ -57,13 +59,11 @@ public final class EditsFile {
                 tensors.put(i + "." + t.getKey(), t.getValue());
             }
         }
-        SafetensorsWriter.write(tensorFile(json), CheckpointWriter.toSources(tensors), Map.of("format", FORMAT));
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("format", FORMAT);
         root.put("base_model_hash", baseModelHash);
-        root.put("tensors", tensorFile(json).getFileName().toString());
         root.put("edits", entries);
-        AtomicFiles.write(json, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(JSON.writeValueAsBytes(root))));
+        TensorPairFile.write(OutputKind.EDITS, models, json, root, tensors, Map.of("format", FORMAT));
     }
 
     /** Rebuilds the edits of {@code json} for {@code model}, whose content hash must be the one the file names. */
@@ -74,7 +74,8 @@ public final class EditsFile {
         } catch (IOException e) {
             throw new ScalpelException("Cannot read edits file " + json + " (" + e.getMessage() + "); pass the .json that scalpel train wrote.", e);
         }
-        if (!FORMAT.equals(root.path("format").asText())) {
+        boolean legacy = LEGACY_FORMAT.equals(root.path("format").asText());
+        if (!legacy && !FORMAT.equals(root.path("format").asText())) {
             throw new ScalpelException(json + " is not a Scalpel edits file (format '" + root.path("format").asText() + "', expected " + FORMAT + ").");
         }
         String expected = root.path("base_model_hash").asText();
@@ -82,12 +83,16 @@ public final class EditsFile {
             throw new ScalpelException("The edits in " + json + " were made for another base model (hash " + ModelHash.shortHash(expected)
                     + ", this model " + ModelHash.shortHash(modelHash) + "); load them onto the model they were trained on.");
         }
+        if (!root.path("edits").isArray()) {
+            throw new ScalpelException("Edits file " + json + " has no \"edits\" list; pass the .json that scalpel train wrote.");
+        }
+        Path tensorsFile = TensorPairFile.tensorsOf(json, root, legacy);
         List<Edit> edits = new ArrayList<>();
-        try (SafetensorsFile tensors = SafetensorsFile.open(tensorFile(json))) {
+        try (SafetensorsFile tensors = SafetensorsFile.open(tensorsFile)) {
             JsonNode list = root.path("edits");
             for (int i = 0; i < list.size(); i++) {
                 Edit e = rebuild(list.get(i), model, json);
-                loadTensors(e, tensors, i + ".", json);
+                loadTensors(e, tensors, i + ".");
                 edits.add(e);
             }
         } catch (RuntimeException ex) {
@@ -129,16 +134,16 @@ public final class EditsFile {
         };
     }
 
-    private static void loadTensors(Edit edit, SafetensorsFile file, String prefix, Path json) {
+    private static void loadTensors(Edit edit, SafetensorsFile file, String prefix) {
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             for (var t : edit.tensors().entrySet()) {
                 String name = prefix + t.getKey();
                 if (!file.contains(name)) {
-                    throw new ScalpelException("Edits file " + tensorFile(json) + " lacks tensor '" + name + "'; the pair of files is incomplete.");
+                    throw new ScalpelException("Edits file " + file.path() + " lacks tensor '" + name + "'; the pair of files is incomplete.");
                 }
                 long[] shape = file.info(name).shapeArray();
                 if (!Arrays.equals(shape, Tensors.shape(t.getValue()))) {
-                    throw new ScalpelException("Tensor '" + name + "' in " + tensorFile(json) + " has shape " + Arrays.toString(shape)
+                    throw new ScalpelException("Tensor '" + name + "' in " + file.path() + " has shape " + Arrays.toString(shape)
                             + " but the model needs " + Arrays.toString(Tensors.shape(t.getValue())) + "; the edits belong to another model.");
                 }
                 float[] values = TensorFloats.toFloatArray(file.info(name), file.data(name));

@@ -5,14 +5,14 @@ import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelSummaries;
 import dev.scalpel.engine.model.Tensors;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.engine.model.safetensors.SafetensorsCheckpoint;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.ShardedSafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -35,20 +35,22 @@ public final class MergedCheckpointExporter {
 
     /** @param dtype F32, F16 or BF16, or null for the input's dtype */
     public static void write(LoadedModel m, List<Edit> edits, Path out, DType dtype) throws IOException {
-        ExportTargets.refuseBaseFolder(m.dir(), out);
+        write(m, edits, out, dtype, false);
+    }
+
+    /**
+     * @param dtype          F32, F16 or BF16, or null for the input's dtype
+     * @param allowNonFinite write weights holding NaN or ±Inf instead of refusing them
+     * @throws dev.scalpel.engine.api.ScalpelException when {@code out} is, or is inside, a model folder, holds files of
+     *                                                 anything but an earlier export, or a weight is not finite
+     */
+    public static void write(LoadedModel m, List<Edit> edits, Path out, DType dtype, boolean allowNonFinite) throws IOException {
         DType target = dtype != null ? dtype : DType.fromSafetensorsName(ModelSummaries.of(m.dir()).dtype()).orElse(DType.F32);
         if (target != DType.F32 && target != DType.F16 && target != DType.BF16) {
             throw new ScalpelException("Exports are written as F32, F16 or BF16, not " + target + ".");
         }
-        Files.createDirectories(out);
-        for (String name : COPIED) {
-            Path source = m.dir().resolve(name);
-            if (Files.isRegularFile(source)) {
-                byte[] bytes = Files.readAllBytes(source);
-                AtomicFiles.write(out.resolve(name), ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(bytes)));
-            }
-        }
-        Map<String, TensorSource> merged = new LinkedHashMap<>();
+        Output folder = OutputGuard.folder(OutputKind.HF_CHECKPOINT, out, List.of(m.dir())).allowingNonFinite(allowNonFinite);
+        Map<String, TensorSource> merged = new LinkedHashMap<>();   // checked finite before any file is written
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             Map<String, Tensor> deltas = new LinkedHashMap<>();
             for (Edit e : edits) {
@@ -57,19 +59,24 @@ public final class MergedCheckpointExporter {
             for (var w : m.model().weights().asMap().entrySet()) {
                 Tensor value = deltas.containsKey(w.getKey()) ? w.getValue().add(deltas.get(w.getKey())) : w.getValue();
                 Tensor hf = m.model().toHfLayout(w.getKey(), value);
-                merged.put(w.getKey(), TensorSource.ofFloats(target, Tensors.shape(hf), Tensors.toFloats(hf)));
+                merged.put(w.getKey(), folder.floats(w.getKey(), target, Tensors.shape(hf), Tensors.toFloats(hf)));
             }
         }
+        for (String name : COPIED) {
+            Path source = m.dir().resolve(name);
+            if (Files.isRegularFile(source)) {
+                folder.writeBytes(out.resolve(name), Files.readAllBytes(source));
+            }
+        }
+        long maxShardBytes = Long.MAX_VALUE;   // one model.safetensors, unless the input is sharded
         try (SafetensorsCheckpoint input = SafetensorsCheckpoint.open(m.dir())) {
             if (input.files().size() > 1) {
-                long largest = 0;
+                maxShardBytes = 0;
                 for (Path f : input.files()) {
-                    largest = Math.max(largest, Files.size(f));
+                    maxShardBytes = Math.max(maxShardBytes, Files.size(f));
                 }
-                ShardedSafetensorsWriter.write(out, merged, Map.of("format", "pt"), largest);
-                return;
             }
         }
-        SafetensorsWriter.write(out.resolve("model.safetensors"), merged, Map.of("format", "pt"));
+        ShardedSafetensorsWriter.write(folder, out, merged, Map.of("format", "pt"), maxShardBytes);
     }
 }

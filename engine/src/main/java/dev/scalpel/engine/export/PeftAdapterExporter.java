@@ -6,13 +6,15 @@ import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.LoadedModel;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,8 +27,14 @@ public final class PeftAdapterExporter {
 
     private PeftAdapterExporter() {}
 
+    /** Writes the adapter into {@code out}, a new, empty or earlier adapter folder outside every model folder. */
     public static void write(LoadedModel m, LoraEdit edit, Path out) {
-        ExportTargets.refuseBaseFolder(m.dir(), out);
+        write(m, edit, out, false);
+    }
+
+    /** As {@link #write(LoadedModel, LoraEdit, Path)}; with {@code allowNonFinite}, NaN or ±Inf values are written too. */
+    public static void write(LoadedModel m, LoraEdit edit, Path out, boolean allowNonFinite) {
+        Output folder = OutputGuard.folder(OutputKind.PEFT_ADAPTER, out, List.of(m.dir())).allowingNonFinite(allowNonFinite);
         Map<String, Integer> ranks = edit.moduleRanks();
         int r = ranks.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         Map<String, Object> rankPattern = new LinkedHashMap<>();
@@ -60,14 +68,14 @@ public final class PeftAdapterExporter {
         meta.put("scalpel.edit", edit.describe());
         if (edit.heads() != null) {
             meta.put("scalpel.heads", edit.heads().toString());
-            writeJson(out.resolve("scalpel_heads.json"), Map.of("heads", edit.heads().toString(),
+            writeJson(folder, out.resolve("scalpel_heads.json"), Map.of("heads", edit.heads().toString(),
                     "note", "head-LoRA: lora_B rows (q/k/v) and lora_A columns (o_proj) are zero outside these heads"));
         }
-        SafetensorsWriter.write(out.resolve("adapter_model.safetensors"), CheckpointWriter.toSources(edit.peftTensors()), meta);
-        writeJson(out.resolve("adapter_config.json"), config);
+        folder.writeSafetensors(out.resolve("adapter_model.safetensors"), CheckpointWriter.toSources(edit.peftTensors(), folder), meta);
+        writeJson(folder, out.resolve("adapter_config.json"), config);
     }
 
-    static void writeJson(Path file, Object value) {
-        AtomicFiles.write(file, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(JSON.writeValueAsBytes(value))));
+    private static void writeJson(Output folder, Path file, Object value) {
+        folder.write(file, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(JSON.writeValueAsBytes(value))));
     }
 }

@@ -2,24 +2,21 @@ package dev.scalpel.engine.groups;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
-import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.Tensors;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorFloats;
-import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +41,11 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The manifest's format; its tensors file is named in it with its SHA-256. */
+    public static final String FORMAT = "scalpel-head-group/2";
+    /** Manifests of the first format name no tensors hash; their tensors are {@code NAME.safetensors}, unchecked. */
+    public static final String LEGACY_FORMAT = "scalpel-head-group/1";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The current weights of {@code heads} in {@code model} (with whatever is applied to it in memory). */
     public static HeadGroup extract(CausalLM model, String modelHash, String name, HeadSet heads, Map<String, Object> provenance) {
@@ -77,16 +78,21 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         }
     }
 
+    /** Writes the group as {@code json} and its tensors file (one checked pair, see {@link TensorPairFile}). */
     public void write(Path json) {
+        write(json, List.of());
+    }
+
+    /** As {@link #write(Path)}, never into {@code models} (the model folders the command has open or refers to). */
+    public void write(Path json, Collection<Path> models) {
         Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("format", "scalpel-head-group/1");
+        manifest.put("format", FORMAT);
         manifest.put("name", name);
         manifest.put("source_model_hash", sourceModelHash);
         manifest.put("shape", shape);
         manifest.put("heads", heads.toString());
         manifest.put("provenance", provenance);
-        SafetensorsWriter.write(tensorFile(json), CheckpointWriter.toSources(tensors), Map.of("format", "scalpel-head-group/1"));
-        AtomicFiles.write(json, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(JSON.writeValueAsBytes(manifest))));
+        TensorPairFile.write(OutputKind.HEAD_GROUP, models, json, manifest, tensors, Map.of("format", FORMAT));
     }
 
     public static HeadGroup read(Path json, dev.scalpel.engine.model.ComputeDevice device) {
@@ -96,7 +102,8 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         } catch (IOException e) {
             throw new ScalpelException("Cannot read head group " + json + " (" + e.getMessage() + ").", e);
         }
-        if (!"scalpel-head-group/1".equals(m.path("format").asText())) {
+        boolean legacy = LEGACY_FORMAT.equals(m.path("format").asText());
+        if (!legacy && !FORMAT.equals(m.path("format").asText())) {
             throw new ScalpelException(json + " is not a Scalpel head group (format '" + m.path("format").asText() + "').");
         }
         JsonNode s = m.path("shape");
@@ -104,7 +111,7 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
                 s.path("kvHeads").asInt(), s.path("headDim").asInt(), s.path("hidden").asInt());
         HeadSet heads = HeadSet.parse(m.path("heads").asText(), shape.heads());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile f = SafetensorsFile.open(tensorFile(json))) {
+        try (SafetensorsFile f = SafetensorsFile.open(TensorPairFile.tensorsOf(json, m, legacy))) {
             for (HeadId h : heads.heads()) {
                 for (HeadLayout.Projection p : HeadLayout.Projection.values()) {
                     String k = key(h, p);
@@ -122,11 +129,6 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         Map<String, Object> provenance = JSON.convertValue(m.path("provenance"), Map.class);
         return new HeadGroup(m.path("name").asText(), m.path("source_model_hash").asText(), shape, heads, tensors,
                 provenance == null ? Map.of() : provenance);
-    }
-
-    static Path tensorFile(Path json) {
-        String n = json.getFileName().toString();
-        return json.resolveSibling((n.endsWith(".json") ? n.substring(0, n.length() - 5) : n) + ".safetensors");
     }
 
     /** The kv heads this group writes (with GQA a k/v slice belongs to a whole query group). */

@@ -2,9 +2,12 @@ package dev.scalpel.engine.importance;
 
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.ModelHash;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -66,12 +69,13 @@ public final class ImportanceCache {
 
     /**
      * Stores {@code map} under its model hash, data hash and method and the given options, replacing an
-     * earlier entry atomically.
+     * earlier entry (even a corrupt one: the cache folder is Scalpel's own) atomically.
      *
      * @throws ScalpelException if the cache folder cannot be written
      */
     public void put(ImportanceMap map, String options) {
-        ImportanceMapFile.write(map, fileFor(map.modelHash(), map.dataHash(), map.method(), options));
+        Path file = fileFor(map.modelHash(), map.dataHash(), map.method(), options);
+        OutputGuard.files(OutputKind.APP_STATE, List.of(), file).writeBytes(file, ImportanceMapFile.toJson(map));
     }
 
     private Path fileFor(String modelHash, String dataHash, String method, String options) {

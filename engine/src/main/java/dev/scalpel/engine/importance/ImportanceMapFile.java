@@ -12,14 +12,15 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * Reads and writes an {@link ImportanceMap} as JSON:
@@ -45,13 +46,18 @@ public final class ImportanceMapFile {
     private ImportanceMapFile() {}
 
     /**
-     * Writes {@code map} to {@code file}, replacing it atomically and creating its folder if needed.
+     * Writes {@code map} to {@code file}, replacing it atomically (only an earlier importance map) and creating its
+     * folder if needed; never into a model folder.
      *
-     * @throws ScalpelException if the file cannot be written
+     * @throws ScalpelException if the file cannot be written or the guard refuses it
      */
     public static void write(ImportanceMap map, Path file) {
-        byte[] bytes = toJson(map);
-        AtomicFiles.write(file, channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(bytes)));
+        write(map, file, List.of());
+    }
+
+    /** As {@link #write(ImportanceMap, Path)}, never into {@code models} (the model folders the command refers to). */
+    public static void write(ImportanceMap map, Path file, Collection<Path> models) {
+        OutputGuard.files(OutputKind.IMPORTANCE_MAP, models, file).writeBytes(file, toJson(map));
     }
 
     /**
@@ -91,7 +97,7 @@ public final class ImportanceMapFile {
         }
     }
 
-    private static byte[] toJson(ImportanceMap map) {
+    static byte[] toJson(ImportanceMap map) {
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter().withArrayIndenter(new DefaultIndenter("  ", "\n"))
                 .withObjectIndenter(new DefaultIndenter("  ", "\n"));
         ByteArrayOutputStream out = new ByteArrayOutputStream();

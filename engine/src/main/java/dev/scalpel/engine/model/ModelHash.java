@@ -75,6 +75,11 @@ public final class ModelHash {
         return HexFormat.of().formatHex(sha.digest());
     }
 
+    /** The hash of one file's bytes. */
+    public static String ofFile(Path file) {
+        return hashFiles(List.of(file));
+    }
+
     /** The first 12 hex digits of a hash, for display (the whole text if shorter). */
     public static String shortHash(String hex) {
         return hex.length() <= SHORT_LENGTH ? hex : hex.substring(0, SHORT_LENGTH);

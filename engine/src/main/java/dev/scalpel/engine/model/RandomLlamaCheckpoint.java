@@ -2,12 +2,14 @@ package dev.scalpel.engine.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.DType;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -25,8 +27,14 @@ public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHea
         return new RandomLlamaCheckpoint(6, 256, 8, 8, 768, 8192, 512, false);
     }
 
-    /** Writes the folder; matrices ~ N(0, 0.02²) like HF's init, norm weights 1. */
+    /** Writes the folder (a new or empty one); matrices ~ N(0, 0.02²) like HF's init, norm weights 1. */
     public Path write(Path dir, long seed) {
+        return write(OutputGuard.folder(OutputKind.RANDOM_MODEL, dir, List.of()), seed);
+    }
+
+    /** Writes config.json and model.safetensors into the folder of {@code out}. */
+    public Path write(Output out, long seed) {
+        Path dir = out.folder();
         SplittableRandom random = new SplittableRandom(seed);
         int headDim = hidden / heads;
         Map<String, TensorSource> tensors = new LinkedHashMap<>();
@@ -47,12 +55,12 @@ public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHea
         if (!tiedEmbeddings) {
             tensors.put("lm_head.weight", gaussian(random, vocab, hidden));
         }
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        writeConfig(dir.resolve("config.json"));
+        out.writeSafetensors(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        writeConfig(out, dir.resolve("config.json"));
         return dir;
     }
 
-    private void writeConfig(Path file) {
+    private void writeConfig(Output out, Path file) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("architectures", new String[] {"LlamaForCausalLM"});
         c.put("model_type", "llama");
@@ -71,7 +79,7 @@ public record RandomLlamaCheckpoint(int layers, int hidden, int heads, int kvHea
         c.put("eos_token_id", 1);
         c.put("torch_dtype", "float32");
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        AtomicFiles.write(file, channel -> TensorSource.writeAll(channel, java.nio.ByteBuffer.wrap(json.writeValueAsBytes(c))));
+        out.write(file, channel -> TensorSource.writeAll(channel, java.nio.ByteBuffer.wrap(json.writeValueAsBytes(c))));
     }
 
     private static TensorSource gaussian(SplittableRandom random, int rows, int cols) {

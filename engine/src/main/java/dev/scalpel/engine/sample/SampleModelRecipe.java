@@ -9,14 +9,14 @@ import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.ModelLoader;
 import dev.scalpel.engine.model.RandomLlamaCheckpoint;
 import dev.scalpel.engine.model.TextTokenizer;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.tokenize.BpeTrainer;
 import dev.scalpel.engine.train.AdamW;
 import dev.scalpel.engine.train.Pretrainer;
 import dev.scalpel.engine.train.TokenCorpus;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,18 +65,18 @@ public final class SampleModelRecipe {
                 }
             }
         }
-        Files.createDirectories(out);
+        Output folder = OutputGuard.folder(OutputKind.SAMPLE_MODEL, out, List.of());
         boolean resuming = Files.isRegularFile(out.resolve("training").resolve("trainer_state.json"));
         if (!resuming) {
             log.accept("Training the byte-level BPE tokenizer (vocab " + ARCHITECTURE.vocab() + ") on the five corpora ...");
             List<Path> trainFiles = SOURCES.stream().map(s -> options.corpora().resolve(s).resolve("train.txt")).toList();
-            var result = BpeTrainer.trainToFile(trainFiles, out.resolve("tokenizer.json"),
+            var result = BpeTrainer.trainToFile(trainFiles, folder, out.resolve("tokenizer.json"),
                     BpeTrainer.Options.defaults(ARCHITECTURE.vocab()), BpeTrainer.Progress.NONE);
             log.accept("  " + result.vocabulary().size() + " tokens in " + (result.countTime().plus(result.mergeTime()).toMillis()) + " ms");
-            ARCHITECTURE.write(out, options.seed());
-            writeGenerationConfig(out);
+            ARCHITECTURE.write(folder, options.seed());
+            writeGenerationConfig(folder, out);
         }
-        copyTexts(options.corpora(), out);
+        copyTexts(options.corpora(), folder, out);
         ModelConfig config = ConfigReader.read(out);
         Map<String, int[]> tokens = new LinkedHashMap<>();
         Map<String, Double> mix = new LinkedHashMap<>();
@@ -99,7 +99,7 @@ public final class SampleModelRecipe {
             log.accept((resuming ? "Resuming" : "Starting") + " pre-training: " + model.weights().parameterCount()
                     + " parameters, batch " + options.batchSize() + " × " + ARCHITECTURE.maxPositions() + " tokens, equal mix of "
                     + String.join("/", SOURCES));
-            return new Pretrainer(model, corpus, trainOptions, out).run(progress, stop);
+            return new Pretrainer(model, corpus, trainOptions, folder).run(progress, stop);
         }
     }
 
@@ -109,15 +109,16 @@ public final class SampleModelRecipe {
         if (state == null) {
             throw new ScalpelException("No training state in " + out + "; build the model first (scalpel build-sample --out " + out + ").");
         }
-        copyTexts(options.corpora(), out);
+        Output folder = OutputGuard.folder(OutputKind.SAMPLE_MODEL, out, List.of());
+        copyTexts(options.corpora(), folder, out);
         log.accept("Measuring the model for its card ...");
         var measurements = SampleModelCard.measure(out, options.corpora(), log);
         byte[] md = ModelCardMarkdown.render(measurements, state, options).getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(out.resolve("MODEL_CARD.md"), ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(md)));
+        folder.writeBytes(out.resolve("MODEL_CARD.md"), md);
         log.accept("Wrote " + out.resolve("MODEL_CARD.md"));
     }
 
-    private static void writeGenerationConfig(Path out) {
+    private static void writeGenerationConfig(Output folder, Path out) {
         String json = """
                 {
                   "bos_token_id": 0,
@@ -127,26 +128,25 @@ public final class SampleModelRecipe {
                   "max_new_tokens": 64
                 }
                 """;
-        AtomicFiles.write(out.resolve("generation_config.json"),
-                ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8))));
+        folder.writeBytes(out.resolve("generation_config.json"), json.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
      * Copies the first whole lines (≈64 KB) of each valid.txt to eval/, ≈128 KB of each train.txt to train-sample/,
      * and the corpora's provenance and license notes to DATA.md.
      */
-    static void copyTexts(Path corpora, Path out) throws IOException {
+    static void copyTexts(Path corpora, Output folder, Path out) throws IOException {
         byte[] provenance = ("# Data of the sample model\n\nThe texts in `eval/` and `train-sample/` are prefixes of the "
                 + "corpora described below (copied from `shared/corpora/README.md`); their licenses apply.\n\n"
                 + Files.readString(corpora.resolve("README.md"))).getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(out.resolve("DATA.md"), ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(provenance)));
+        folder.writeBytes(out.resolve("DATA.md"), provenance);
         for (String s : SOURCES) {
-            writePrefix(corpora.resolve(s).resolve("valid.txt"), out.resolve("eval").resolve(s + ".txt"), EVAL_BYTES);
-            writePrefix(corpora.resolve(s).resolve("train.txt"), out.resolve("train-sample").resolve(s + ".txt"), TRAIN_SAMPLE_BYTES);
+            writePrefix(corpora.resolve(s).resolve("valid.txt"), folder, out.resolve("eval").resolve(s + ".txt"), EVAL_BYTES);
+            writePrefix(corpora.resolve(s).resolve("train.txt"), folder, out.resolve("train-sample").resolve(s + ".txt"), TRAIN_SAMPLE_BYTES);
         }
     }
 
-    private static void writePrefix(Path from, Path to, int maxBytes) throws IOException {
+    private static void writePrefix(Path from, Output folder, Path to, int maxBytes) throws IOException {
         List<String> kept = new ArrayList<>();
         int bytes = 0;
         for (String line : Files.readAllLines(from, StandardCharsets.UTF_8)) {
@@ -158,6 +158,6 @@ public final class SampleModelRecipe {
             bytes += size;
         }
         byte[] content = (String.join("\n", kept) + "\n").getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(to, ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(content)));
+        folder.writeBytes(to, content);
     }
 }

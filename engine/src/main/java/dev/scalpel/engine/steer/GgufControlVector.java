@@ -1,7 +1,9 @@
 package dev.scalpel.engine.steer;
 
 import dev.scalpel.engine.api.ScalpelException;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 
 /**
  * llama.cpp control vectors in GGUF (v3): architecture {@code controlvector}, metadata
@@ -21,12 +24,24 @@ public final class GgufControlVector {
     private static final int TYPE_UINT32 = 4;
     private static final int TYPE_STRING = 8;
     private static final int GGML_F32 = 0;
+    private static final String FORMAT = "scalpel-control-vector/1";
 
     private GgufControlVector() {}
 
-    public static void write(Path file, SteeringVector vector, String modelHint, int layerCount) {
+    /**
+     * Writes {@code vector} to {@code file} (replacing only a control vector Scalpel wrote; never into {@code models}
+     * or any other model folder). Besides llama.cpp's keys it records {@code scalpel.format}, which llama.cpp ignores.
+     *
+     * @throws ScalpelException when the guard refuses the path or the direction is not finite
+     */
+    public static void write(Path file, SteeringVector vector, String modelHint, int layerCount, Collection<Path> models) {
+        Output out = OutputGuard.files(OutputKind.CONTROL_VECTOR, models, file);
+        out.requireFinite("direction." + (vector.layer() + 1), vector.direction());
         ByteBuffer header = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
-        header.put("GGUF".getBytes(StandardCharsets.US_ASCII)).putInt(3).putLong(1).putLong(3);
+        header.put("GGUF".getBytes(StandardCharsets.US_ASCII)).putInt(3).putLong(1).putLong(4);
+        putString(header, "scalpel.format");
+        header.putInt(TYPE_STRING);
+        putString(header, FORMAT);
         putString(header, "general.architecture");
         header.putInt(TYPE_STRING);
         putString(header, "controlvector");
@@ -38,15 +53,15 @@ public final class GgufControlVector {
         putString(header, "direction." + (vector.layer() + 1));                             // tensor info
         header.putInt(1).putLong(vector.direction().length).putInt(GGML_F32).putLong(0);
         int padded = (header.position() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-        ByteBuffer out = ByteBuffer.allocate(padded + 4 * vector.direction().length).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes = ByteBuffer.allocate(padded + 4 * vector.direction().length).order(ByteOrder.LITTLE_ENDIAN);
         header.flip();
-        out.put(header);
-        out.position(padded);
+        bytes.put(header);
+        bytes.position(padded);
         for (float f : vector.direction()) {
-            out.putFloat(f);
+            bytes.putFloat(f);
         }
-        out.flip();
-        AtomicFiles.write(file, ch -> TensorSource.writeAll(ch, out));
+        bytes.flip();
+        out.write(file, ch -> TensorSource.writeAll(ch, bytes));
     }
 
     /** Reads a control vector with one direction (as {@link #write} makes them). */

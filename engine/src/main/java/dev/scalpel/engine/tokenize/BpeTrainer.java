@@ -3,6 +3,7 @@ package dev.scalpel.engine.tokenize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.scalpel.engine.files.Output;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -144,22 +145,22 @@ public final class BpeTrainer {
 
     /**
      * Trains on {@code sources} and writes the Hugging Face {@code tokenizer.json} to
-     * {@code tokenizerJson} (atomically). The entry point for the CLI.
+     * {@code tokenizerJson} of {@code out} (atomically).
      */
-    public static Result trainToFile(List<Path> sources, Path tokenizerJson, Options options, Progress progress)
+    public static Result trainToFile(List<Path> sources, Output out, Path tokenizerJson, Options options, Progress progress)
             throws IOException {
         Result r = train(sources, options, progress);
-        TokenizerJsonWriter.write(r.vocabulary(), tokenizerJson);
+        out.writeBytes(tokenizerJson, TokenizerJsonWriter.toBytes(r.vocabulary()));
         LOG.info("Wrote {} ({} tokens, {} merges, {} distinct words from {} bytes; counting {} ms, merges {} ms)",
                 tokenizerJson, r.vocabulary().size(), r.vocabulary().merges().size(), r.distinctWords(),
                 r.bytesCounted(), r.countTime().toMillis(), r.mergeTime().toMillis());
         return r;
     }
 
-    /** {@link #trainToFile(List, Path, Options, Progress)} with the progress logged every 10 %. */
-    public static Result trainToFile(List<Path> sources, Path tokenizerJson, Options options) throws IOException {
+    /** {@link #trainToFile(List, Output, Path, Options, Progress)} with the progress logged every 10 %. */
+    public static Result trainToFile(List<Path> sources, Output out, Path tokenizerJson, Options options) throws IOException {
         double[] next = {0};
-        return trainToFile(sources, tokenizerJson, options, (fraction, message) -> {
+        return trainToFile(sources, out, tokenizerJson, options, (fraction, message) -> {
             if (fraction >= next[0]) {
                 LOG.info("BPE training {}%: {}", Math.round(fraction * 100), message);
                 next[0] = Math.floor(fraction * 10 + 1) / 10;

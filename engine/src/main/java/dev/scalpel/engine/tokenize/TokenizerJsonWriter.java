@@ -7,17 +7,10 @@ import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 
-import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -32,17 +25,22 @@ import java.util.List;
  *       (0.20+ also reads {@code ["left","right"]} pairs); byte-level tokens never contain U+0020, so
  *       the space separator is unambiguous.</li>
  * </ul>
- * The output is deterministic (fixed key order, LF line ends, two-space indent) and written atomically:
- * a temp file in the target's folder, flushed and fsynced, then renamed over the target.
+ * The output is deterministic (fixed key order, LF line ends, two-space indent).
  */
 public final class TokenizerJsonWriter {
 
     private TokenizerJsonWriter() {
     }
 
-    /** Writes {@code vocabulary} to {@code target} atomically. */
-    public static void write(BpeVocabulary vocabulary, Path target) throws IOException {
-        writeAtomically(target, out -> write(vocabulary, out));
+    /** {@code vocabulary} as the bytes of a tokenizer.json. */
+    public static byte[] toBytes(BpeVocabulary vocabulary) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            write(vocabulary, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory cannot fail", e);
+        }
+        return out.toByteArray();
     }
 
     /** Writes {@code vocabulary} as tokenizer.json to {@code out} (not closed). */
@@ -116,47 +114,5 @@ public final class TokenizerJsonWriter {
         g.writeBooleanField("add_prefix_space", addPrefixSpace);
         g.writeBooleanField("trim_offsets", true);
         g.writeBooleanField("use_regex", true);
-    }
-
-    /** Something that writes a file's content. */
-    @FunctionalInterface
-    interface Content {
-        void writeTo(OutputStream out) throws IOException;
-    }
-
-    /**
-     * Writes a file the crash-safe way: temp file in the same folder, flush + fsync, atomic rename over
-     * {@code target}, then fsync of the folder (best effort). On failure the target is untouched and the
-     * temp file removed.
-     */
-    static void writeAtomically(Path target, Content content) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                OutputStream os = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-                content.writeTo(os);
-                os.flush();
-                ch.force(true);
-            }
-            PosixFileAttributeView posix = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-            if (posix != null) { // createTempFile makes it owner-only; a tokenizer is an ordinary file
-                posix.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // some platforms cannot open or sync a directory; the rename itself is still atomic
-        }
     }
 }

@@ -38,8 +38,9 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>plus {@code retainWeight} · KL(base ‖ edited) of the next-token distributions on retain text.</li>
  * </ul>
  * The target text is cut to {@code tokenBudget} tokens: training sees exactly those target tokens (and no others),
- * as many times as the steps take. A cancel keeps the last completed step; a non-finite loss restores the edit to the
- * last finite step and stops. After every step a frozen copy of the edit is published on {@link #live()}, so
+ * as many times as the steps take. A cancel keeps the last completed step. Each step is checked before it counts: a
+ * non-finite loss, gradient or updated value stops training with {@link Stop#DIVERGED} and the edit restored to the
+ * values of the last good step (taken before the bad step's update, so they are finite). After every step a frozen copy of the edit is published on {@link #live()}, so
  * generation and evaluation can follow the training from other threads; {@link #evaluateEvery} reports per-language
  * losses while it runs.
  */
@@ -99,13 +100,25 @@ public final class FineTuner {
         }
     }
 
+    /** Why training ended. */
+    public enum Stop {
+        /** Every step ran. */
+        COMPLETED,
+        /** Cancelled; the edit is as of the last completed step. */
+        CANCELLED,
+        /** A loss, gradient or updated value was NaN or ±Inf; the edit is restored to the last good step. */
+        DIVERGED
+    }
+
     /**
+     * @param steps        steps completed and kept
      * @param targetTokens distinct target tokens training saw (≤ the budget)
-     * @param stopReason   null when all steps ran
+     * @param stop         why it ended
+     * @param stopReason   in words, null when all steps ran (e.g. "the loss became NaN at step 3; …")
      * @param optimizerStateBytes memory of the optimizer's state (compare {@link Apollo#adamwStateBytes})
      */
-    public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, String stopReason,
-                         long optimizerStateBytes) {}
+    public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, Stop stop,
+                         String stopReason, long optimizerStateBytes) {}
 
     private final CausalLM model;
     private final Edit edit;
@@ -162,7 +175,8 @@ public final class FineTuner {
              Snapshot lastGood = new Snapshot(trainables)) {
             for (int step = 1; step <= spec.steps(); step++) {
                 if (cancelled.getAsBoolean()) {
-                    return new Result(step - 1, target.length, processed, lastLoss, "cancelled", optimizer.stateBytes());
+                    return new Result(step - 1, target.length, processed, lastLoss, Stop.CANCELLED, "cancelled",
+                            optimizer.stateBytes());
                 }
                 double loss;
                 try (PointerScope scope = new PointerScope()) {
@@ -176,15 +190,22 @@ public final class FineTuner {
                         total = total.add(retainKl(rows, overlay).mul(new Scalar(spec.retainWeight())));
                     }
                     loss = total.item_double();
-                    if (!Double.isFinite(loss)) {
-                        lastGood.restore();
-                        return new Result(step - 1, target.length, processed, lastLoss,
-                                "the loss became " + loss + " at step " + step + "; the edit was restored to step " + (step - 1),
-                                optimizer.stateBytes());
+                    String nonFinite = Double.isFinite(loss) ? null : "the loss became " + loss;
+                    if (nonFinite == null) {
+                        optimizer.zeroGrad();
+                        total.backward();
+                        nonFinite = firstNonFinite(trainables, true);
                     }
-                    optimizer.zeroGrad();
-                    total.backward();
-                    optimizer.step(spec.lr());
+                    if (nonFinite == null) {
+                        optimizer.step(spec.lr());
+                        nonFinite = firstNonFinite(trainables, false);
+                    }
+                    if (nonFinite != null) {
+                        lastGood.restore();
+                        return new Result(step - 1, target.length, processed, lastLoss, Stop.DIVERGED, nonFinite + " at step "
+                                + step + "; the edit was restored to step " + (step - 1) + ", its last finite values (lr "
+                                + spec.lr() + ")", optimizer.stateBytes());
+                    }
                 }
                 lastGood.take();
                 live.publish(edit.copy());
@@ -197,7 +218,7 @@ public final class FineTuner {
                 progress.accept(new TrainingProgress(step, spec.steps(), processed, loss,
                         (double) step * spec.batchSize() * length / seconds, spec.lr()));
             }
-            return new Result(spec.steps(), target.length, processed, lastLoss, null, optimizer.stateBytes());
+            return new Result(spec.steps(), target.length, processed, lastLoss, Stop.COMPLETED, null, optimizer.stateBytes());
         } finally {
             edit.setTraining(false);
         }
@@ -299,7 +320,23 @@ public final class FineTuner {
         return new TokenCorpus(Map.of("text", ints), Map.of("text", 1.0), bos);
     }
 
-    /** Copies of the trainables after the last finite step, to restore after a NaN. */
+    /**
+     * Words naming the first trainable whose gradient ({@code gradients}) or value is not finite everywhere, or null
+     * when all are finite.
+     */
+    private static String firstNonFinite(List<Optimizer.Trainable> trainables, boolean gradients) {
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            for (Optimizer.Trainable t : trainables) {
+                Tensor x = gradients ? t.value().grad() : t.value();
+                if (x != null && x.defined() && !torch.isfinite(x).all().item_bool()) {
+                    return (gradients ? "the gradient of " : "the updated value of ") + t.name() + " became non-finite";
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Copies of the trainables after the last good step (all finite), restored when a step diverges. */
     private static final class Snapshot implements AutoCloseable {
         private final List<Optimizer.Trainable> trainables;
         private final List<Tensor> copies = new ArrayList<>();

@@ -8,9 +8,8 @@ import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.Tensors;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
+import dev.scalpel.engine.files.Output;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
-import dev.scalpel.engine.model.safetensors.SafetensorsWriter;
 import dev.scalpel.engine.model.safetensors.TensorFloats;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
@@ -60,14 +59,17 @@ public final class Pretrainer {
     private final CausalLM model;
     private final TokenCorpus data;
     private final Options options;
+    private final Output run;
     private final Path runDir;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    public Pretrainer(CausalLM model, TokenCorpus data, Options options, Path runDir) {
+    /** @param run the folder output the checkpoints go to (and are resumed from) */
+    public Pretrainer(CausalLM model, TokenCorpus data, Options options, Output run) {
         this.model = model;
         this.data = data;
         this.options = options;
-        this.runDir = runDir;
+        this.run = run;
+        this.runDir = run.folder();
     }
 
     /** Trains until the budget is spent or {@code stopRequested} says so; resumes from runDir's checkpoint if any. */
@@ -186,16 +188,16 @@ public final class Pretrainer {
 
     private void checkpoint(AdamW adam, long totalSteps, double seconds) {
         Map<String, String> meta = Map.of("format", "pt", STEP_KEY, Long.toString(adam.step()));
-        SafetensorsWriter.write(runDir.resolve("model.safetensors"), CheckpointWriter.toSources(model.hfLayoutWeights()), meta);
+        run.writeSafetensors(runDir.resolve("model.safetensors"), CheckpointWriter.toSources(model.hfLayoutWeights(), run), meta);
         Map<String, Tensor> moments = new LinkedHashMap<>();
         for (AdamW.Parameter p : adam.parameters()) {
             moments.put("m." + p.name(), p.m());
             moments.put("v." + p.name(), p.v());
         }
         Path training = runDir.resolve("training");
-        SafetensorsWriter.write(training.resolve(OPTIMIZER_FILE), CheckpointWriter.toSources(moments), meta);
+        run.writeSafetensors(training.resolve(OPTIMIZER_FILE), CheckpointWriter.toSources(moments, run), meta);
         TrainerState state = new TrainerState(adam.step(), totalSteps, options.seed(), options.context(), options.batchSize(), seconds);
-        AtomicFiles.write(training.resolve(STATE_FILE),
+        run.write(training.resolve(STATE_FILE),
                 ch -> TensorSource.writeAll(ch, ByteBuffer.wrap(json.writeValueAsBytes(state))));
     }
 

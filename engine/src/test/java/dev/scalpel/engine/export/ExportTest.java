@@ -87,7 +87,7 @@ class ExportTest {
     void exportsNeverGoIntoTheBaseFolder() {
         try (LoadedModel m = LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
             var e = assertThrows(ScalpelException.class, () -> MergedCheckpointExporter.write(m, List.of(), m.dir().resolve("merged"), null));
-            assertTrue(e.getMessage().contains("Refusing to write into the base model's folder"), e.getMessage());
+            assertTrue(e.getMessage().contains("is inside the model folder"), e.getMessage());
         }
     }
 

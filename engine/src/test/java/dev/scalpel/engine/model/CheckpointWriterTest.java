@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model;
 
+import dev.scalpel.engine.files.TestOutputs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.scalpel.engine.testing.Fixtures;
@@ -23,7 +24,7 @@ class CheckpointWriterTest {
         float[] before;
         try (PointerScope s = new PointerScope(); CausalLM model = ModelLoader.load(source, ComputeDevice.CPU)) {
             before = Tensors.toFloats(model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.plain()));
-            CheckpointWriter.writeWeights(model, out.resolve("model.safetensors"));
+            CheckpointWriter.writeWeights(model, TestOutputs.scratch(out), out.resolve("model.safetensors"));
         }
         try (PointerScope s = new PointerScope(); CausalLM reloaded = ModelLoader.load(out, ComputeDevice.CPU)) {
             assertArrayEquals(before, Tensors.toFloats(reloaded.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.plain())));

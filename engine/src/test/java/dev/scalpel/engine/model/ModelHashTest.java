@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model;
 
+import dev.scalpel.engine.files.TestOutputs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -107,7 +108,7 @@ class ModelHashTest {
         for (int t = 0; t < 3; t++) {
             tensors.put("t" + t, TensorSource.ofFloats(DType.F32, new long[] {4}, new float[] {t, t + 1, t + 2, t + 3}));
         }
-        List<Path> written = ShardedSafetensorsWriter.write(dir, tensors, Map.of(), 40);   // 16-byte tensors: 2 per shard
+        List<Path> written = ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, tensors, Map.of(), 40);   // 16-byte tensors: 2 per shard
         assertEquals(3, written.size(), written.toString());
 
         assertEquals(sha256Of(dir.resolve("config.json"), dir.resolve("model.safetensors.index.json"),

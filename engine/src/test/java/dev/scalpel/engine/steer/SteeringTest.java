@@ -47,7 +47,7 @@ class SteeringTest {
             SteeringVector pc = SteeringVector.extract(model, pos, neg, 1, SteeringVector.Method.FIRST_PRINCIPAL_COMPONENT);
             assertEquals(1, pc.layer());
 
-            GgufControlVector.write(tmp.resolve("v.gguf"), v, "llama", 2);
+            GgufControlVector.write(tmp.resolve("v.gguf"), v, "llama", 2, java.util.List.of());
             SteeringVector back = GgufControlVector.read(tmp.resolve("v.gguf"));
             assertEquals(0, back.layer());
             assertArrayEquals(v.direction(), back.direction(), 0f);

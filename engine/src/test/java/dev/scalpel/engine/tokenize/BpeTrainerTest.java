@@ -1,5 +1,6 @@
 package dev.scalpel.engine.tokenize;
 
+import dev.scalpel.engine.files.TestOutputs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -133,8 +134,8 @@ class BpeTrainerTest {
     @Test
     void trainingTwiceGivesByteIdenticalFiles(@TempDir Path dir) throws IOException {
         BpeTrainer.Options o = new BpeTrainer.Options(1024, 2, 24 * 1024, SPECIALS);
-        BpeTrainer.trainToFile(TestCorpora.trainFiles(), dir.resolve("a.json"), o, BpeTrainer.Progress.NONE);
-        BpeTrainer.trainToFile(TestCorpora.trainFiles(), dir.resolve("b.json"), o, BpeTrainer.Progress.NONE);
+        BpeTrainer.trainToFile(TestCorpora.trainFiles(), TestOutputs.scratch(dir), dir.resolve("a.json"), o, BpeTrainer.Progress.NONE);
+        BpeTrainer.trainToFile(TestCorpora.trainFiles(), TestOutputs.scratch(dir), dir.resolve("b.json"), o, BpeTrainer.Progress.NONE);
         byte[] a = Files.readAllBytes(dir.resolve("a.json"));
         assertArrayEquals(a, Files.readAllBytes(dir.resolve("b.json")));
         assertTrue(a.length > 20_000);

@@ -108,7 +108,7 @@ final class TestCorpora {
                 Path dir = Files.createTempDirectory("scalpel-bpe-test");
                 dir.toFile().deleteOnExit();
                 Path json = dir.resolve("tokenizer.json");
-                TokenizerJsonWriter.write(sample().vocabulary(), json);
+                Files.write(json, TokenizerJsonWriter.toBytes(sample().vocabulary()));
                 json.toFile().deleteOnExit();
                 sampleJson = json;
             } catch (IOException e) {

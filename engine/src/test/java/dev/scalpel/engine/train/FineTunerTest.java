@@ -109,6 +109,7 @@ class FineTunerTest {
         try (var edit = HeadFinetuneEdit.of(model, HeadSet.of(new HeadId(0, 0)), QKVO, h -> 1.0)) {
             var result = new FineTuner(model, edit, spec(FineTuner.Objective.LEARN, 1e30, "adamw"))
                     .run(new FineTuner.Data(target, null, null, 0), p -> { }, () -> false);
+            assertEquals(FineTuner.Stop.DIVERGED, result.stop());
             assertTrue(result.stopReason() != null && result.stopReason().contains("restored"), String.valueOf(result.stopReason()));
             for (var t : edit.trainables()) {
                 for (float v : Tensors.toFloats(t.value())) {
@@ -194,7 +195,7 @@ class FineTunerTest {
         try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 1)) {
             var result = new FineTuner(model, edit, spec(FineTuner.Objective.LEARN, 1e-3, "adamw"))
                     .run(new FineTuner.Data(target, null, null, 0), p -> seen[0]++, () -> seen[0] >= 3);
-            assertEquals("cancelled", result.stopReason());
+            assertEquals(FineTuner.Stop.CANCELLED, result.stop());
             assertEquals(3, result.steps());
         }
     }

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.train;
 
+import dev.scalpel.engine.files.TestOutputs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,7 +45,7 @@ class PretrainerTest {
         TINY.write(dir, 1);
         List<TrainingProgress> seen = new ArrayList<>();
         try (CausalLM model = ModelLoader.load(dir, ComputeDevice.CPU)) {
-            var summary = new Pretrainer(model, corpus(), options(4 * 16 * 60), dir).run(seen::add, () -> false);
+            var summary = new Pretrainer(model, corpus(), options(4 * 16 * 60), TestOutputs.scratch(dir)).run(seen::add, () -> false);
             assertEquals(60, summary.steps());
             assertFalse(summary.stoppedEarly());
         }
@@ -62,18 +63,18 @@ class PretrainerTest {
         long budget = 4 * 16 * 12;
         float[] straight;
         try (CausalLM model = ModelLoader.load(oneRun, ComputeDevice.CPU)) {
-            new Pretrainer(model, corpus(), options(budget), oneRun).run(p -> { }, () -> false);
+            new Pretrainer(model, corpus(), options(budget), TestOutputs.scratch(oneRun)).run(p -> { }, () -> false);
             straight = Tensors.toFloats(model.weights().get("model.layers.1.self_attn.q_proj.weight"));
         }
         int[] steps = {0};
         try (CausalLM model = ModelLoader.load(twoRuns, ComputeDevice.CPU)) {
-            var first = new Pretrainer(model, corpus(), options(budget), twoRuns).run(p -> steps[0]++, () -> steps[0] >= 5);
+            var first = new Pretrainer(model, corpus(), options(budget), TestOutputs.scratch(twoRuns)).run(p -> steps[0]++, () -> steps[0] >= 5);
             assertTrue(first.stoppedEarly());
             assertEquals(5, first.steps());
         }
         float[] resumed;
         try (CausalLM model = ModelLoader.load(twoRuns, ComputeDevice.CPU)) {
-            var second = new Pretrainer(model, corpus(), options(budget), twoRuns).run(p -> { }, () -> false);
+            var second = new Pretrainer(model, corpus(), options(budget), TestOutputs.scratch(twoRuns)).run(p -> { }, () -> false);
             assertEquals(12, second.steps());
             resumed = Tensors.toFloats(model.weights().get("model.layers.1.self_attn.q_proj.weight"));
         }
@@ -84,11 +85,11 @@ class PretrainerTest {
     void resumingWithOtherSettingsIsRefused(@TempDir Path dir) {
         TINY.write(dir, 1);
         try (CausalLM model = ModelLoader.load(dir, ComputeDevice.CPU)) {
-            new Pretrainer(model, corpus(), options(4 * 16 * 3), dir).run(p -> { }, () -> false);
+            new Pretrainer(model, corpus(), options(4 * 16 * 3), TestOutputs.scratch(dir)).run(p -> { }, () -> false);
         }
         var other = new Pretrainer.Options(16, 8, 4 * 16 * 6, null, AdamW.Options.defaults(1e-2), 5, 0.1, 1.0, 42, 3);
         try (CausalLM model = ModelLoader.load(dir, ComputeDevice.CPU)) {
-            var e = assertThrows(ScalpelException.class, () -> new Pretrainer(model, corpus(), other, dir).run(p -> { }, () -> false));
+            var e = assertThrows(ScalpelException.class, () -> new Pretrainer(model, corpus(), other, TestOutputs.scratch(dir)).run(p -> { }, () -> false));
             assertTrue(e.getMessage().contains("resume with the same settings"), e.getMessage());
         }
     }

@@ -1,22 +1,24 @@
 package dev.scalpel.app.ui.export;
 
+import dev.scalpel.engine.files.OutputKind;
+
 /** What the Export dialog can write, and whether it goes into a folder or to a {@code NAME.json} file. */
 public enum ExportFormat {
     /** The model with the edits merged, as a Hugging Face folder. */
-    HF_CHECKPOINT("HF merged checkpoint", true),
+    HF_CHECKPOINT("HF merged checkpoint", OutputKind.HF_CHECKPOINT),
     /** The one LoRA or head-LoRA edit on the stack, as a PEFT adapter folder. */
-    PEFT_ADAPTER("PEFT adapter", true),
+    PEFT_ADAPTER("PEFT adapter", OutputKind.PEFT_ADAPTER),
     /** The heads marked for training, as a head-group file. */
-    HEAD_GROUP("head group", false),
+    HEAD_GROUP("head group", OutputKind.HEAD_GROUP),
     /** The edit stack, as an edits file. */
-    EDITS_FILE("edits file", false);
+    EDITS_FILE("edits file", OutputKind.EDITS);
 
     private final String label;
-    private final boolean folder;
+    private final OutputKind output;
 
-    ExportFormat(String label, boolean folder) {
+    ExportFormat(String label, OutputKind output) {
         this.label = label;
-        this.folder = folder;
+        this.output = output;
     }
 
     /** e.g. "HF merged checkpoint". */
@@ -24,9 +26,14 @@ public enum ExportFormat {
         return label;
     }
 
-    /** True: the destination is a folder; false: a {@code NAME.json} file with {@code NAME.safetensors} beside it. */
+    /** True: the destination is a folder; false: a {@code NAME.json} file with its tensors file beside it. */
     public boolean toFolder() {
-        return folder;
+        return output.isFolder();
+    }
+
+    /** What the engine's output guard checks the destination as. */
+    public OutputKind output() {
+        return output;
     }
 
     @Override

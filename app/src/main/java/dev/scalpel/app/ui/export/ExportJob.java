@@ -14,6 +14,7 @@ import dev.scalpel.engine.export.PeftAdapterExporter;
 import dev.scalpel.engine.groups.HeadGroup;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.safetensors.DType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,12 +61,12 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
             case HEAD_GROUP -> {
                 HeadGroup group = extractWithEdits(model.model(), modelHash, groupName, heads, edits, provenance());
                 try {
-                    group.write(destination);
+                    group.write(destination, List.of(model.dir()));
                 } finally {
                     group.close();
                 }
             }
-            case EDITS_FILE -> EditsFile.write(destination, modelHash, edits);
+            case EDITS_FILE -> EditsFile.write(destination, modelHash, edits, List.of(model.dir()));
         }
         long bytes = bytesWritten();
         context.progress(1, "wrote " + destination);
@@ -117,8 +118,7 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
                 files = list.filter(Files::isRegularFile).toList();
             }
         } else {
-            // head groups name their tensor file as edits files do: NAME.json → NAME.safetensors
-            files = List.of(destination, EditsFile.tensorFile(destination));
+            files = TensorPairFile.files(destination);
         }
         long total = 0;
         for (Path f : files) {

@@ -3,20 +3,16 @@ package dev.scalpel.app.ui.export;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.api.HeadSet;
-import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.LoraEdit;
-import dev.scalpel.engine.export.ExportTargets;
+import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.views.heatmap.HeadMark;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
-import java.util.stream.Stream;
 import javafx.beans.InvalidationListener;
 import javafx.beans.WeakInvalidationListener;
 import javafx.beans.binding.Bindings;
@@ -177,36 +173,11 @@ public final class ExportViewModel {
         if (!path.isAbsolute()) {
             return "Give the destination as a full path (or choose it with Browse…), not '" + text + "'.";
         }
-        try {
-            ExportTargets.refuseBaseFolder(session.modelDir(), path);
-        } catch (ScalpelException e) {
-            return e.getMessage();
+        if (!f.toFolder() && !path.getFileName().toString().endsWith(".json")) {
+            return "Name the file NAME.json (its tensors go beside it as a .safetensors file).";
         }
-        if (f.toFolder()) {
-            if (Files.exists(path) && !Files.isDirectory(path)) {
-                return path + " is a file; an " + f.label() + " goes into a folder.";
-            }
-            if (!isEmptyOrNew(path)) {
-                return path + " is not empty; choose a new or empty folder so that no file is overwritten.";
-            }
-            return "";
-        }
-        if (Files.isDirectory(path)) {
-            return path + " is a folder; choose a file name ending in .json.";
-        }
-        return path.getFileName().toString().endsWith(".json") ? ""
-                : "Name the file NAME.json (its tensors go beside it as NAME.safetensors).";
-    }
-
-    private static boolean isEmptyOrNew(Path folder) {
-        if (!Files.isDirectory(folder)) {
-            return true;
-        }
-        try (Stream<Path> files = Files.list(folder)) {
-            return files.findAny().isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
+        String refused = OutputGuard.problem(f.output(), path, List.of(session.modelDir()));
+        return refused == null ? "" : refused;
     }
 
     /** The stack's only edit when it is a LoRA or head-LoRA, else null. */
@@ -230,10 +201,10 @@ public final class ExportViewModel {
             case HEAD_GROUP -> {
                 HeadSet heads = session.marked(HeadMark.TRAIN);
                 yield "The weights of the heads marked for training (" + (heads.isEmpty() ? "none" : heads)
-                        + ") as they are in memory" + groups + ", with " + merged + ", as a head group (NAME.json + NAME.safetensors).";
+                        + ") as they are in memory" + groups + ", with " + merged + ", as a head group (NAME.json + NAME.<id>.safetensors).";
             }
             case EDITS_FILE -> "The " + edits.size() + " edit" + (edits.size() == 1 ? "" : "s") + " on the stack as an edits file "
-                    + "(NAME.json + NAME.safetensors) for this model; head groups are not edits and stay in their own files.";
+                    + "(NAME.json + NAME.<id>.safetensors) for this model; head groups are not edits and stay in their own files.";
         };
     }
 

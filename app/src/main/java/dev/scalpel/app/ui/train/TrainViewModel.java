@@ -63,7 +63,6 @@ public final class TrainViewModel {
     /** Live evaluation reads this many tokens of each text. */
     public static final int EVAL_TOKENS = 1024;
     private static final String GENERAL_TEXT = "en";
-    private static final String CANCELLED = "cancelled";   // FineTuner.Result#stopReason of a cancel
 
     private final Session session;
     private final JobRunner jobs;
@@ -491,7 +490,8 @@ public final class TrainViewModel {
         running.set(false);
         FineTuner.Result r = outcome.result();
         String reason = r.stopReason();
-        boolean keep = reason == null || (CANCELLED.equals(reason) && r.steps() > 0);
+        // a cancelled run keeps its completed steps; a diverged one adds nothing (its status says why)
+        boolean keep = r.stop() == FineTuner.Stop.COMPLETED || (r.stop() == FineTuner.Stop.CANCELLED && r.steps() > 0);
         if (keep) {
             session.addEdit(outcome.edit());
         } else {

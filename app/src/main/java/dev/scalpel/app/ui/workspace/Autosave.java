@@ -1,14 +1,15 @@
 package dev.scalpel.app.ui.workspace;
 
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.model.TensorPairFile;
+import java.util.ArrayList;
+import java.util.List;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.engine.api.ScalpelException;
-import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -64,7 +65,7 @@ public final class Autosave {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("A map of a number and a string always maps to JSON", e);
         }
-        AtomicFiles.write(lockFile(), channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(bytes)));
+        OutputGuard.files(OutputKind.APP_STATE, List.of(), lockFile()).writeBytes(lockFile(), bytes);
         running = true;
     }
 
@@ -121,7 +122,9 @@ public final class Autosave {
         Path autosave = autosaveFile();
         Path edits = Workspace.editsFileOf(autosave);
         try {
-            for (Path f : new Path[] {lockFile(), autosave, edits, EditsFile.tensorFile(edits)}) {
+            List<Path> files = new ArrayList<>(List.of(lockFile(), autosave));
+            files.addAll(TensorPairFile.files(edits));
+            for (Path f : files) {
                 Files.deleteIfExists(f);
             }
         } catch (IOException e) {

@@ -10,14 +10,14 @@ import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.export.ExportTargets;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.groups.HeadGroupRegistry;
 import dev.scalpel.engine.model.ModelHash;
-import dev.scalpel.engine.model.safetensors.AtomicFiles;
-import dev.scalpel.engine.model.safetensors.TensorSource;
 import dev.scalpel.views.heatmap.HeadMark;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -105,10 +105,10 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
             throw new IllegalStateException("A workspace read from a file is restored into a session, not written again; "
                     + "capture the session to save it.");
         }
-        ExportTargets.refuseBaseFolder(modelPath, json);
+        Output out = OutputGuard.files(OutputKind.WORKSPACE, List.of(modelPath), json);
         Path editsJson = editsFileOf(json);
         if (!edits.isEmpty()) {
-            EditsFile.write(editsJson, modelHash, edits);
+            EditsFile.write(editsJson, modelHash, edits, List.of(modelPath));
         }
         byte[] bytes;
         try {
@@ -116,10 +116,9 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("A workspace always maps to JSON", e);
         }
-        AtomicFiles.write(json, channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(bytes)));
+        out.writeBytes(json, bytes);
         if (edits.isEmpty()) {
-            deleteStale(editsJson);
-            deleteStale(EditsFile.tensorFile(editsJson));
+            TensorPairFile.files(editsJson).forEach(Workspace::deleteStale);
         }
     }
 

@@ -75,7 +75,11 @@ class ExportViewModelTest {
                 assertTrue(Logits.maxAbsDiff(edited, reloaded) < 1e-4, "max diff " + Logits.maxAbsDiff(edited, reloaded));
                 assertTrue(Logits.maxAbsDiff(base, reloaded) > 1e-3, "the export is not the base model");
             }
-            assertEquals(out + " is not empty; choose a new or empty folder so that no file is overwritten.", vm.problemProperty().get());
+            assertEquals("", vm.problemProperty().get(), "an earlier export of the same kind may be written again");
+            Path users = Files.createDirectories(out.resolveSibling("mine"));
+            Files.writeString(users.resolve("notes.txt"), "keep");
+            vm.destinationProperty().set(users.toString());
+            assertTrue(vm.problemProperty().get().contains("is not empty and was not written by Scalpel"), vm.problemProperty().get());
         }
     }
 
@@ -118,8 +122,8 @@ class ExportViewModelTest {
                 Path inside = s.modelDir().resolve(f.toFolder() ? "merged" : "edits.json");
                 vm.formatProperty().set(f);
                 vm.destinationProperty().set(inside.toString());
-                assertTrue(vm.problemProperty().get().startsWith("Refusing to write into the base model's folder "
-                        + s.modelDir()), vm.problemProperty().get());
+                assertTrue(vm.problemProperty().get().startsWith("Refusing to write " + inside)
+                        && vm.problemProperty().get().contains("inside the model folder"), vm.problemProperty().get());
                 vm.export();
                 assertFalse(Files.exists(inside), f + " wrote nothing");
                 assertEquals("", vm.statusProperty().get());
@@ -138,7 +142,7 @@ class ExportViewModelTest {
             s.addEdit(SessionFixtures.headLora(s, HeadSet.of(L1H2, new HeadId(4, 7))));
             s.addEdit(finetune(s, HeadSet.of(new HeadId(0, 3))));
             vm.destinationProperty().set(tmp.resolve("stack.txt").toString());
-            assertEquals("Name the file NAME.json (its tensors go beside it as NAME.safetensors).", vm.problemProperty().get());
+            assertEquals("Name the file NAME.json (its tensors go beside it as a .safetensors file).", vm.problemProperty().get());
             vm.destinationProperty().set(file.toString());
             vm.export();
             assertTrue(vm.statusProperty().get().matches("exported edits file \\(\\d+\\.\\d kB\\) to " + Pattern.quote(file.toString())),
@@ -168,7 +172,7 @@ class ExportViewModelTest {
             Edit tuned = finetune(s, HeadSet.of(L1H2));
             s.addEdit(tuned);
             assertEquals("The weights of the heads marked for training (L1H2) as they are in memory, with the edit on the stack "
-                    + "merged, as a head group (NAME.json + NAME.safetensors).", vm.summaryProperty().get());
+                    + "merged, as a head group (NAME.json + NAME.<id>.safetensors).", vm.summaryProperty().get());
             float[] base = Logits.of(s.model().model(), IDS, null);
             float[] edited = Logits.of(s.model().model(), IDS, s.overlay());
 

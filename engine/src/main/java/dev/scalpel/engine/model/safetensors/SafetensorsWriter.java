@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.safetensors;
 
+import dev.scalpel.engine.files.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

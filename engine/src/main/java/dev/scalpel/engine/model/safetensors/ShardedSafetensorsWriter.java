@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.safetensors;
 
+import dev.scalpel.engine.files.Output;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,13 +39,13 @@ public final class ShardedSafetensorsWriter {
     private ShardedSafetensorsWriter() {}
 
     /**
-     * Writes the checkpoint into {@code dir} (created if missing).
+     * Writes the checkpoint into {@code dir} of the folder output {@code out}.
      *
      * @param metadata      stored in every shard's {@code __metadata__}
      * @param maxShardBytes most tensor bytes per shard (headers not counted, as in transformers)
      * @return the files written, shards first, then the index if there is one
      */
-    public static List<Path> write(Path dir, Map<String, TensorSource> tensors, Map<String, String> metadata, long maxShardBytes) {
+    public static List<Path> write(Output out, Path dir, Map<String, TensorSource> tensors, Map<String, String> metadata, long maxShardBytes) {
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be positive, got " + maxShardBytes);
         }
@@ -52,7 +53,7 @@ public final class ShardedSafetensorsWriter {
         List<Path> written = new ArrayList<>();
         if (shards.size() == 1) {
             Path file = dir.resolve(SafetensorsCheckpoint.SINGLE_FILE);
-            SafetensorsWriter.write(file, shards.get(0), metadata);
+            out.writeSafetensors(file, shards.get(0), metadata);
             written.add(file);
         } else {
             ObjectNode index = JSON.createObjectNode();
@@ -61,15 +62,15 @@ public final class ShardedSafetensorsWriter {
             for (int i = 0; i < shards.size(); i++) {
                 String shardName = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
                 Path file = dir.resolve(shardName);
-                SafetensorsWriter.write(file, shards.get(i), metadata);
+                out.writeSafetensors(file, shards.get(i), metadata);
                 written.add(file);
                 shards.get(i).keySet().forEach(name -> weightMap.put(name, shardName));
             }
             Path indexFile = dir.resolve(SafetensorsCheckpoint.INDEX_FILE);
-            AtomicFiles.write(indexFile, channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(JSON.writeValueAsBytes(index))));
+            out.write(indexFile, channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(JSON.writeValueAsBytes(index))));
             written.add(indexFile);
         }
-        deleteStaleCheckpointFiles(dir, written);
+        deleteStaleCheckpointFiles(out, dir, written);
         return List.copyOf(written);
     }
 
@@ -96,7 +97,7 @@ public final class ShardedSafetensorsWriter {
         return tensors.values().stream().mapToLong(TensorSource::byteLength).sum();
     }
 
-    private static void deleteStaleCheckpointFiles(Path dir, List<Path> written) {
+    private static void deleteStaleCheckpointFiles(Output out, Path dir, List<Path> written) {
         Set<Path> keep = new HashSet<>(written);
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
@@ -104,7 +105,7 @@ public final class ShardedSafetensorsWriter {
                 boolean checkpointFile = name.equals(SafetensorsCheckpoint.SINGLE_FILE)
                         || name.equals(SafetensorsCheckpoint.INDEX_FILE) || name.matches(SHARD_PATTERN);
                 if (checkpointFile && !keep.contains(entry)) {
-                    Files.delete(entry);
+                    out.delete(entry);
                     LOG.info("Deleted {}, left over from an earlier save into {}.", name, dir);
                 }
             }

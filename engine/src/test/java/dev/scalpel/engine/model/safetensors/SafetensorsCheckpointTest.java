@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.safetensors;
 
+import dev.scalpel.engine.files.TestOutputs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,7 +53,7 @@ class SafetensorsCheckpointTest {
     @Test
     void shardedRoundTripThroughTheIndex() throws IOException {
         // 150 bytes a shard: two 64-byte tensors fit, a third would not, so 5 tensors make 3 shards.
-        List<Path> written = ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of("format", "pt"), 150);
+        List<Path> written = ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of("format", "pt"), 150);
 
         assertEquals(List.of("model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
                 "model-00003-of-00003.safetensors", "model.safetensors.index.json"),
@@ -97,7 +98,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void oneShardIsWrittenAsModelSafetensorsWithoutAnIndex() throws IOException {
-        List<Path> written = ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 10_000);
+        List<Path> written = ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 10_000);
 
         assertEquals(List.of(dir.resolve("model.safetensors")), written);
         assertEquals(List.of("model.safetensors"), folder());
@@ -111,19 +112,19 @@ class SafetensorsCheckpointTest {
     void savingAgainReplacesTheEarlierCheckpointFilesOnly() throws IOException {
         Files.writeString(dir.resolve("config.json"), "{}");
         Files.write(dir.resolve("adapter_model.safetensors"), new byte[8]);
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
 
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 10_000);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 10_000);
         assertEquals(List.of("adapter_model.safetensors", "config.json", "model.safetensors"), folder());
 
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 200);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 200);
         assertEquals(List.of("adapter_model.safetensors", "config.json", "model-00001-of-00002.safetensors",
                 "model-00002-of-00002.safetensors", "model.safetensors.index.json"), folder());
     }
 
     @Test
     void missingShardIsNamed() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
         Files.delete(dir.resolve("model-00002-of-00003.safetensors"));
 
         var e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(dir));
@@ -133,7 +134,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void aTensorTheIndexPutsInTheWrongShardIsReported() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
         Path index = dir.resolve("model.safetensors.index.json");
         Files.writeString(index, Files.readString(index).replace(
                 "\"t4\" : \"model-00003-of-00003.safetensors\"", "\"t4\" : \"model-00001-of-00003.safetensors\""));
@@ -166,7 +167,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void aBrokenShardIsReportedWithItsOwnName() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
         Path shard = dir.resolve("model-00003-of-00003.safetensors");
         byte[] bytes = Files.readAllBytes(shard);
         Files.write(shard, java.util.Arrays.copyOf(bytes, bytes.length - 1));
@@ -197,7 +198,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void missingTensorNamesTheFolderAndTheNearestNames() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
 
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir)) {
             var e = assertThrows(SafetensorsException.class, () -> checkpoint.data("t9"));
@@ -207,7 +208,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void modelSafetensorsWinsOverAnIndexLikeInTransformers() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
         SafetensorsWriter.write(dir.resolve("model.safetensors"),
                 Map.of("single", TensorSource.ofFloats(DType.BF16, new long[] {1}, new float[] {1f})));
 
@@ -218,7 +219,7 @@ class SafetensorsCheckpointTest {
 
     @Test
     void closingTheCheckpointClosesItsFiles() throws IOException {
-        ShardedSafetensorsWriter.write(dir, fiveTensors(), Map.of(), 150);
+        ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, fiveTensors(), Map.of(), 150);
         SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
         float[] before = TensorFloats.toFloatArray(checkpoint.info("t1"), checkpoint.data("t1"));
 

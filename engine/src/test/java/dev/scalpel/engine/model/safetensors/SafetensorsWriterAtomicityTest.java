@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.safetensors;
 
+import dev.scalpel.engine.files.TestOutputs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -120,7 +121,7 @@ class SafetensorsWriterAtomicityTest {
     void aShardedWriteThatFailsLeavesNoIndexAndNoTempFile() throws IOException {
         Map<String, TensorSource> tensors = failingHalfway(new IllegalStateException("second shard broke"));
 
-        assertThrows(IllegalStateException.class, () -> ShardedSafetensorsWriter.write(dir, tensors, Map.of(), 4096));
+        assertThrows(IllegalStateException.class, () -> ShardedSafetensorsWriter.write(TestOutputs.scratch(dir), dir, tensors, Map.of(), 4096));
 
         // The first shard is complete (each file is atomic); the index, which makes the shards a checkpoint, was never written.
         assertEquals(List.of("model-00001-of-00002.safetensors"), folder());

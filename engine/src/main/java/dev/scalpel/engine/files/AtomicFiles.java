@@ -1,4 +1,6 @@
-package dev.scalpel.engine.model.safetensors;
+package dev.scalpel.engine.files;
+
+import dev.scalpel.engine.model.safetensors.SafetensorsException;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
