@@ -3,6 +3,7 @@ package dev.scalpel.app;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -29,12 +30,24 @@ class ModuleBoundariesTest {
     static final ArchRule ENGINE_DOES_NOT_SEE_UPPER_MODULES = noClasses().that().resideInAPackage("dev.scalpel.engine..")
             .should().dependOnClassesThat().resideInAnyPackage("dev.scalpel.app..", "dev.scalpel.views..");
 
+    static final ArchRule NO_LIBTORCH_ABOVE_THE_ENGINE = noClasses().that().resideInAnyPackage("dev.scalpel.app..", "dev.scalpel.views..")
+            .should().dependOnClassesThat().resideInAPackage("org.bytedeco..")
+            .because("tensor math and native memory belong to the engine; the app and views use its plain-Java API");
+
+    static final ArchRule ENGINE_API_IS_PLAIN_JAVA = noClasses().that().resideInAPackage("dev.scalpel.engine.api..")
+            .should().dependOnClassesThat().resideOutsideOfPackages("java..", "dev.scalpel.engine.api..")
+            .because("engine-api is the module views may depend on without libtorch, Jackson or JavaFX");
+
+    static final ArchRule UI_AND_CLI_ARE_FREE_OF_CYCLES = slices().matching("dev.scalpel.app.(*)..").should().beFreeOfCycles()
+            .because("the workbench (ui) and the command line (cli) are two front ends over the engine");
+
     private static JavaClasses production;
 
     @BeforeAll
     static void importProductionClasses() {
         production = new ClassFileImporter()
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(location -> !location.contains("-tests.jar"))   // the engine's test fixtures jar
                 .importPackages("dev.scalpel");
     }
 
@@ -51,6 +64,21 @@ class ModuleBoundariesTest {
     @Test
     void engineDoesNotDependOnUpperModules() {
         ENGINE_DOES_NOT_SEE_UPPER_MODULES.check(production);
+    }
+
+    @Test
+    void appAndViewsDoNoTensorMath() {
+        NO_LIBTORCH_ABOVE_THE_ENGINE.check(production);
+    }
+
+    @Test
+    void engineApiIsPlainJava() {
+        ENGINE_API_IS_PLAIN_JAVA.check(production);
+    }
+
+    @Test
+    void uiAndCliDoNotDependOnEachOtherInACycle() {
+        UI_AND_CLI_ARE_FREE_OF_CYCLES.check(production);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.app.ScalpelHome;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scalpel.app.ui.HeatmapBenchmark;
@@ -8,6 +9,7 @@ import dev.scalpel.engine.bench.ForwardBenchmark;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ModelLoader;
+import dev.scalpel.engine.model.NativeRuntime;
 import dev.scalpel.engine.model.RandomLlamaCheckpoint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -82,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
         Path dir = model != null ? model : RandomLlamaCheckpoint.benchmarkSize().write(Files.createTempDirectory("scalpel-bench"), 1);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("model", dir.toString());
-        r.put("threads", torch.get_num_threads());
+        r.put("threads", NativeRuntime.threads());
         r.put("device", device.toString());
         r.put("shape", batch + "x" + seq);
         r.put("matmul_2048_gflops", ForwardBenchmark.matmulGflops(2048, 5, device));
@@ -139,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
             return null;
         }
         List<String> cmd = new ArrayList<>(List.of(exe, script.toString(), "--model", dir.toString(), "--batch",
-                String.valueOf(batch), "--seq", String.valueOf(seq), "--threads", String.valueOf(torch.get_num_threads()),
+                String.valueOf(batch), "--seq", String.valueOf(seq), "--threads", String.valueOf(NativeRuntime.threads()),
                 "--reps", String.valueOf(reps)));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();

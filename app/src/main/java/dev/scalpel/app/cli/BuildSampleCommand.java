@@ -1,5 +1,6 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.app.ScalpelHome;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.sample.SampleModelRecipe;

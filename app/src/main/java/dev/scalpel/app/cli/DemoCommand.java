@@ -1,5 +1,6 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.files.Output;

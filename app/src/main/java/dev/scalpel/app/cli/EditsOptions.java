@@ -20,18 +20,6 @@ public final class EditsOptions {
         return edits == null ? List.of() : EditsFile.read(edits, m.model(), ModelHash.of(m.dir()));
     }
 
-    /**
-     * Adds the edits' dense deltas to this process's in-memory weights (the files are never written): for commands
-     * that read weights directly, like head-group extraction.
-     */
-    public static void mergeInMemory(LoadedModel m, List<Edit> edits) {
-        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
-            for (Edit e : edits) {
-                e.denseDeltas(m.model().weights().asMap()).forEach((w, d) -> m.model().weights().get(w).add_(d));
-            }
-        }
-    }
-
     /** An overlay applying {@code loaded}, or null for none. */
     public static LinearOverlay overlay(List<Edit> loaded) {
         return loaded.isEmpty() ? null : new EditOverlay(loaded);

@@ -79,10 +79,9 @@ final class ExportCommand implements Callable<Integer> {
                         if (heads == null) {
                             throw new ScalpelException("--format group needs --heads, e.g. --heads L1H1,L2H*.");
                         }
-                        EditsOptions.mergeInMemory(m, loaded);
                         String groupName = name != null ? name : edits.getFileName().toString().replaceFirst("\\.json$", "");
                         HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), groupName,
-                                HeadSet.parse(heads, m.config().numHeads()), Map.of("edits", edits.toString()));
+                                HeadSet.parse(heads, m.config().numHeads()), loaded, Map.of("edits", edits.toString()));
                         group.write(out.resolve("group.json"), List.of(dir));
                         group.close();
                     }

@@ -57,15 +57,15 @@ final class HeadsCommand implements Runnable {
             Path dir = modelOptions.modelDir();
             OutputGuard.files(OutputKind.HEAD_GROUP, List.of(dir), out);   // refuse a bad --out before loading
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+                HeadSet set = HeadSet.parse(heads, m.config().numHeads());
                 List<Edit> edits = editsOptions.load(m);
+                HeadGroup group;
                 try {
-                    EditsOptions.mergeInMemory(m, edits);
+                    group = HeadGroup.extract(m.model(), ModelHash.of(dir), name, set, edits,
+                            Map.of("model", dir.toString(), "edits", editsOptions.edits == null ? "none" : editsOptions.edits.toString()));
                 } finally {
                     edits.forEach(Edit::close);
                 }
-                HeadSet set = HeadSet.parse(heads, m.config().numHeads());
-                HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), name, set,
-                        Map.of("model", dir.toString(), "edits", editsOptions.edits == null ? "none" : editsOptions.edits.toString()));
                 group.write(out, List.of(dir));
                 group.close();
                 spec.commandLine().getOut().println("wrote head group '" + name + "' (" + set + ") to " + out);

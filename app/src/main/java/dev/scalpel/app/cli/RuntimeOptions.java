@@ -1,8 +1,7 @@
 package dev.scalpel.app.cli;
 
-import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.ComputeDevice;
-import org.bytedeco.pytorch.global.torch;
+import dev.scalpel.engine.model.NativeRuntime;
 import picocli.CommandLine.Option;
 
 /** --device and --threads, shared by every command that computes. */
@@ -17,10 +16,7 @@ public final class RuntimeOptions {
     /** Applies --threads and parses --device. */
     public ComputeDevice computeDevice() {
         if (threads != null) {
-            if (threads < 1) {
-                throw new ScalpelException("--threads must be at least 1, got " + threads + ".");
-            }
-            torch.set_num_threads(threads);
+            NativeRuntime.setThreads(threads);
         }
         return ComputeDevice.parse(device);
     }

@@ -1,5 +1,6 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
@@ -7,6 +8,7 @@ import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.FineTuner;
 import java.nio.file.Path;

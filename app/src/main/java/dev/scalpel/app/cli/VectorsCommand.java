@@ -1,12 +1,10 @@
 package dev.scalpel.app.cli;
 
-import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.edit.HeadLayout;
-import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.edit.TaskVector;
 import dev.scalpel.engine.edit.TaskVectorEdit;
 import dev.scalpel.engine.eval.CrossEntropyEvaluator;
@@ -17,13 +15,10 @@ import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.ModelLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,12 +41,8 @@ final class VectorsCommand implements Runnable {
     /** The combined dense deltas of an edits file, as a task vector. */
     static TaskVector ofEdits(Path file, LoadedModel m) {
         List<Edit> edits = EditsFile.read(file, m.model(), ModelHash.of(m.dir()));
-        try (NoGradGuard g = new NoGradGuard()) {
-            Map<String, Tensor> deltas = new LinkedHashMap<>();
-            for (Edit e : edits) {
-                e.denseDeltas(m.model().weights().asMap()).forEach((name, d) -> deltas.merge(name, d.clone(), Tensor::add));
-            }
-            return new TaskVector(deltas);
+        try {
+            return TaskVector.ofEdits(edits, m.model());
         } finally {
             edits.forEach(Edit::close);
         }
@@ -233,35 +224,9 @@ final class VectorsCommand implements Runnable {
                                 evaluator.evaluate(name, ids, bos, gates).ce());
                     });
                 }
-                write(pruning(m, set), "pruning of " + set, dir, out, spec);
+                write(TaskVector.pruning(m.model(), set), "pruning of " + set, dir, out, spec);
             }
             return 0;
-        }
-
-        /**
-         * −W on the heads' slices: W + τ is zero there, everything else unchanged. q rows and o columns always; k/v rows
-         * only when every query head sharing that kv head (GQA) is pruned too.
-         */
-        private static TaskVector pruning(LoadedModel m, HeadSet set) {
-            HeadLayout layout = new HeadLayout(m.config());
-            int perKv = m.config().queriesPerKvHead();
-            Map<String, Tensor> deltas = new LinkedHashMap<>();
-            try (NoGradGuard g = new NoGradGuard()) {
-                for (HeadId h : set.heads()) {
-                    int first = h.head() / perKv * perKv;
-                    boolean wholeGroup = java.util.stream.IntStream.range(first, first + perKv)
-                            .allMatch(q -> set.contains(new HeadId(h.layer(), q)));
-                    List<HeadLayout.Projection> projections = wholeGroup ? List.of(HeadLayout.Projection.values())
-                            : List.of(HeadLayout.Projection.Q, HeadLayout.Projection.O);
-                    for (HeadLayout.Projection p : projections) {
-                        Slice s = layout.slice(h, p);
-                        Tensor w = m.model().weights().get(s.weightName());
-                        Tensor d = deltas.computeIfAbsent(s.weightName(), n -> org.bytedeco.pytorch.global.torch.zeros_like(w));
-                        d.narrow(s.dim(), s.indices().get(0), s.size()).copy_(w.narrow(s.dim(), s.indices().get(0), s.size()).neg());
-                    }
-                }
-            }
-            return new TaskVector(deltas);
         }
     }
 }

@@ -9,7 +9,7 @@ import javafx.scene.control.Label;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.util.Duration;
-import org.bytedeco.javacpp.Pointer;
+import dev.scalpel.engine.model.NativeRuntime;
 
 /**
  * The bottom line: the latest status message, the head marks, and the machine: device, torch threads, resident memory
@@ -54,7 +54,7 @@ final class StatusBar extends HBox {
     private void refreshMachine() {
         Runtime rt = Runtime.getRuntime();
         machine.setText(String.format(Locale.ROOT, "%s · %d threads · RSS %,d MiB · heap %,d / %,d MiB", device,
-                org.bytedeco.pytorch.global.torch.get_num_threads(), Pointer.physicalBytes() >> 20,
+                NativeRuntime.threads(), NativeRuntime.residentBytes() >> 20,
                 (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20));
     }
 

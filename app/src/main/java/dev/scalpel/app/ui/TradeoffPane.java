@@ -1,6 +1,6 @@
 package dev.scalpel.app.ui;
 
-import dev.scalpel.app.cli.ScalpelHome;
+import dev.scalpel.app.ScalpelHome;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.icons.Glyph;
 import dev.scalpel.views.charts.TradeoffChart;

@@ -1,6 +1,8 @@
 package dev.scalpel.engine.components;
 
 import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.model.CausalLM;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringViewOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -22,6 +24,20 @@ public record RankOneDecomposition(String module, Tensor u, Tensor sigma, Tensor
         u.retainReference();
         sigma.retainReference();
         v.retainReference();
+    }
+
+    /**
+     * The top-{@code k} SVD components of the weight of {@code module} (e.g. {@code model.layers.1.self_attn.v_proj})
+     * in {@code model}; the SVD's temporaries are freed here, the components live until {@link #close}.
+     */
+    public static RankOneDecomposition svd(CausalLM model, String module, int k) {
+        Tensor weight = model.weights().get(module + ".weight");
+        if (weight == null) {
+            throw new ScalpelException("The model has no module '" + module + "' with a weight; pick one of its linear layers.");
+        }
+        try (PointerScope scope = new PointerScope()) {
+            return svd(module, weight, k);
+        }
     }
 
     /** The top-{@code k} SVD components of {@code weight} [out, in]. */

@@ -40,13 +40,50 @@ public record TaskVector(Map<String, Tensor> deltas) {
                 }
                 if (keep.test(e.getKey())) {
                     Tensor d = other.sub(e.getValue());
-                    if (d.abs().sum().item_double() > 0) {
+                    if (d.abs().sum().item_double() != 0) {   // NaN differences are kept (and refused when written)
                         out.put(e.getKey(), d);
                     }
                 }
             }
         }
         return new TaskVector(out);
+    }
+
+    /** The combined update of {@code edits} on {@code model}: per weight, the sum of their dense deltas. */
+    public static TaskVector ofEdits(List<Edit> edits, CausalLM model) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            Map<String, Tensor> deltas = new LinkedHashMap<>();
+            for (Edit e : edits) {
+                e.denseDeltas(model.weights().asMap()).forEach((name, d) -> deltas.merge(name, d.clone(), Tensor::add));
+            }
+            return new TaskVector(deltas);
+        }
+    }
+
+    /**
+     * Head pruning as a task vector: −W on the heads' slices, so W + τ is zero there and unchanged elsewhere. q rows and
+     * o columns always; k/v rows only when every query head sharing that kv head (GQA) is pruned too.
+     */
+    public static TaskVector pruning(CausalLM model, HeadSet heads) {
+        HeadLayout layout = new HeadLayout(model.config());
+        int perKv = model.config().queriesPerKvHead();
+        Map<String, Tensor> deltas = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (HeadId h : heads.heads()) {
+                int first = h.head() / perKv * perKv;
+                boolean wholeGroup = java.util.stream.IntStream.range(first, first + perKv)
+                        .allMatch(q -> heads.contains(new HeadId(h.layer(), q)));
+                List<HeadLayout.Projection> projections = wholeGroup ? List.of(HeadLayout.Projection.values())
+                        : List.of(HeadLayout.Projection.Q, HeadLayout.Projection.O);
+                for (HeadLayout.Projection p : projections) {
+                    Slice s = layout.slice(h, p);
+                    Tensor w = model.weights().get(s.weightName());                                  // [out, in]
+                    Tensor d = deltas.computeIfAbsent(s.weightName(), n -> torch.zeros_like(w));
+                    d.narrow(s.dim(), s.indices().get(0), s.size()).copy_(w.narrow(s.dim(), s.indices().get(0), s.size()).neg());
+                }
+            }
+        }
+        return new TaskVector(deltas);
     }
 
     /** Zero outside the chosen heads' q/k/v rows and o_proj columns (a head-restricted task vector). */

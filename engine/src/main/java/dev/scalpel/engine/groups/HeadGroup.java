@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
@@ -17,9 +18,11 @@ import dev.scalpel.engine.model.safetensors.TensorFloats;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -49,18 +52,39 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
 
     /** The current weights of {@code heads} in {@code model} (with whatever is applied to it in memory). */
     public static HeadGroup extract(CausalLM model, String modelHash, String name, HeadSet heads, Map<String, Object> provenance) {
+        return extract(model, modelHash, name, heads, List.of(), provenance);
+    }
+
+    /**
+     * The weights of {@code heads} as the model has them in memory (head groups swapped in included) plus the dense
+     * deltas of {@code edits}: the edited heads as a group, without changing the model's weights.
+     */
+    public static HeadGroup extract(CausalLM model, String modelHash, String name, HeadSet heads, List<Edit> edits,
+                                    Map<String, Object> provenance) {
         HeadLayout layout = new HeadLayout(model.config());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        try (NoGradGuard g = new NoGradGuard()) {
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> deltas = new HashMap<>();   // weight name → Σ of the edits' deltas, [out, in]
+            for (Edit e : edits) {
+                e.denseDeltas(model.weights().asMap()).forEach((weight, d) -> deltas.merge(weight, d, Tensor::add));
+            }
             for (HeadId h : heads.heads()) {
                 for (HeadLayout.Projection p : HeadLayout.Projection.values()) {
                     Slice s = layout.slice(h, p);
                     Tensor w = model.weights().get(s.weightName());
+                    // "L1H2.q" → [D, in] rows of q/k/v, "L1H2.o" → [out, D] columns of o_proj (a clone, not a view)
                     Tensor part = w.narrow(s.dim(), s.indices().get(0), s.size()).clone();
+                    Tensor delta = deltas.get(s.weightName());
+                    if (delta != null) {
+                        part.add_(delta.narrow(s.dim(), s.indices().get(0), s.size()));
+                    }
                     part.retainReference();
                     tensors.put(key(h, p), part);
                 }
             }
+        } catch (RuntimeException e) {
+            tensors.values().forEach(Tensor::releaseReference);
+            throw e;
         }
         return new HeadGroup(name, modelHash, Shape.of(model.config()), heads, tensors, provenance);
     }

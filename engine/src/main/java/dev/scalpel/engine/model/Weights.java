@@ -27,6 +27,12 @@ public final class Weights implements AutoCloseable {
         return byName.get(name);
     }
 
+    /** The shape of weight {@code name}, outermost first, or null when the model has no such weight. */
+    public long[] shape(String name) {
+        Tensor t = byName.get(name);
+        return t == null ? null : Tensors.shape(t);
+    }
+
     /** Read-only view, HF name → tensor. */
     public Map<String, Tensor> asMap() {
         return Collections.unmodifiableMap(byName);

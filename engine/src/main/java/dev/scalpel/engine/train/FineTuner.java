@@ -49,14 +49,21 @@ public final class FineTuner {
     public enum Objective {
         LEARN, UNLEARN, UNLEARN_UNIFORM, MATCH_TEACHER;
 
+        /** "learn", "unlearn", "unlearn-uniform" or "match-teacher" (the spec's JSON names). */
+        @com.fasterxml.jackson.annotation.JsonCreator
         public static Objective parse(String name) {
-            return switch (name) {
-                case "learn" -> LEARN;
-                case "unlearn" -> UNLEARN;
-                case "unlearn-uniform" -> UNLEARN_UNIFORM;
-                case "match-teacher" -> MATCH_TEACHER;
-                default -> throw new ScalpelException("Unknown objective '" + name + "'; use learn, unlearn or unlearn-uniform.");
-            };
+            for (Objective o : values()) {
+                if (o.jsonName().equals(name)) {
+                    return o;
+                }
+            }
+            throw new ScalpelException("Unknown objective '" + name + "'; use learn, unlearn, unlearn-uniform or match-teacher.");
+        }
+
+        /** The name in a spec file. */
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String jsonName() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         }
     }
 

@@ -3,6 +3,7 @@ package dev.scalpel.app.ui.compare;
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
 import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.eval.ReferenceLosses;
 import dev.scalpel.engine.infer.Generator;
 import dev.scalpel.engine.infer.SamplingOptions;
 import dev.scalpel.engine.model.LinearOverlay;
@@ -116,7 +117,7 @@ final class CompareJob implements Job<CompareJob.Result> {
 
     private Side scored(JobContext context, int index, String label, LinearOverlay overlay) {
         context.progress(index / 2.0, "scoring the reference with " + label);
-        double[] losses = TokenLosses.of(model.model(), overlay, prompt, reference);
+        double[] losses = ReferenceLosses.of(model.model(), overlay, prompt, reference);
         List<String> texts = IncrementalDecoder.texts(model.tokenizer(), reference);
         List<ScoredToken> tokens = new ArrayList<>(texts.size());
         double sum = 0;

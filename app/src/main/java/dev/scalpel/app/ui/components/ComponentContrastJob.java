@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
  * The job behind the Components view: the top-{@code rank} SVD components of one weight, each scored by
@@ -47,8 +46,7 @@ final class ComponentContrastJob implements Job<List<ComponentRow>> {
     public List<ComponentRow> run(JobContext context) {
         context.progress(0, "SVD of " + module + ", top " + rank);
         Integer bos = model.tokenizer().bosForPrompts();
-        try (PointerScope scope = new PointerScope();
-             RankOneDecomposition d = RankOneDecomposition.svd(module, model.model().weights().get(module + ".weight"), rank)) {
+        try (RankOneDecomposition d = RankOneDecomposition.svd(model.model(), module, rank)) {
             var scorer = new ComponentImportance(model.model(), options);
             stopIfCancelled(context);
             List<ComponentScore> onTarget = scorer.compute(List.of(d), target.name(), target.tokens(), bos,

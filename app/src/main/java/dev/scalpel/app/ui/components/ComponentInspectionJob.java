@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
  * What makes one component fire: for each given text, the tokens where component {@code index} of the rank-{@code rank}
@@ -48,8 +47,7 @@ final class ComponentInspectionJob implements Job<List<String>> {
     public List<String> run(JobContext context) {
         TextTokenizer tokenizer = model.tokenizer();
         List<String> lines = new ArrayList<>();
-        try (PointerScope scope = new PointerScope();
-             RankOneDecomposition d = RankOneDecomposition.svd(module, model.model().weights().get(module + ".weight"), rank)) {
+        try (RankOneDecomposition d = RankOneDecomposition.svd(model.model(), module, rank)) {
             for (int i = 0; i < texts.size(); i++) {
                 if (context.cancelled()) {
                     throw new CancellationException("inspection cancelled");

@@ -21,7 +21,6 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * State and actions of the Components view, without UI: pick a weight matrix inside a block, a rank, a target text
@@ -236,8 +235,8 @@ public final class ComponentsViewModel {
         if (m == null || !modules.contains(m)) {
             return 0;
         }
-        Tensor w = session.model().model().weights().get(m + ".weight");                        // [out, in]
-        return (int) Math.min(w.size(0), w.size(1));
+        long[] shape = session.model().model().weights().shape(m + ".weight");                   // [out, in]
+        return (int) Math.min(shape[0], shape[1]);
     }
 
     /** A session text, cut to {@value #TEXT_TOKENS} tokens. */

@@ -2,32 +2,24 @@ package dev.scalpel.app.ui.export;
 
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
-import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.LoraEdit;
-import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.export.MergedCheckpointExporter;
 import dev.scalpel.engine.export.PeftAdapterExporter;
 import dev.scalpel.engine.groups.HeadGroup;
-import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.safetensors.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.stream.Stream;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * One export, with everything it needs taken from the session on the UI thread; runs on a worker and returns the
@@ -59,7 +51,7 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
             case HF_CHECKPOINT -> MergedCheckpointExporter.write(model, edits, destination, dtype);
             case PEFT_ADAPTER -> PeftAdapterExporter.write(model, (LoraEdit) edits.get(0), destination);
             case HEAD_GROUP -> {
-                HeadGroup group = extractWithEdits(model.model(), modelHash, groupName, heads, edits, provenance());
+                HeadGroup group = HeadGroup.extract(model.model(), modelHash, groupName, heads, edits, provenance());
                 try {
                     group.write(destination, List.of(model.dir()));
                 } finally {
@@ -78,36 +70,6 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
         out.put("model", model.dir().toAbsolutePath().toString());
         out.put("edits", edits.isEmpty() ? "none" : edits.stream().map(Edit::describe).toList());
         return out;
-    }
-
-    /**
-     * The weights of {@code heads} as the model has them in memory (head groups swapped in included) plus the dense
-     * deltas of {@code edits}: what {@code scalpel heads extract --edits} saves, without changing the model's weights.
-     */
-    static HeadGroup extractWithEdits(CausalLM model, String modelHash, String name, HeadSet heads, List<Edit> edits,
-                                      Map<String, Object> provenance) {
-        // "L1H2.q" → [D, in] rows of q/k/v, "L1H2.o" → [out, D] columns of o_proj (clones, not views)
-        HeadGroup group = HeadGroup.extract(model, modelHash, name, heads, provenance);
-        HeadLayout layout = new HeadLayout(model.config());
-        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
-            Map<String, Tensor> deltas = new HashMap<>();   // weight name → Σ of the edits' deltas, [out, in]
-            for (Edit e : edits) {
-                e.denseDeltas(model.weights().asMap()).forEach((weight, d) -> deltas.merge(weight, d, Tensor::add));
-            }
-            for (var part : group.tensors().entrySet()) {
-                int dot = part.getKey().lastIndexOf('.');
-                Slice s = layout.slice(HeadId.parse(part.getKey().substring(0, dot)),
-                        HeadLayout.Projection.parse(part.getKey().substring(dot + 1)));
-                Tensor delta = deltas.get(s.weightName());
-                if (delta != null) {
-                    part.getValue().add_(delta.narrow(s.dim(), s.indices().get(0), s.size()));
-                }
-            }
-        } catch (RuntimeException e) {
-            group.close();
-            throw e;
-        }
-        return group;
     }
 
     /** The size of what was written: the folder's files, or the JSON and the safetensors beside it. */

@@ -117,7 +117,7 @@ public final class TrainDialog extends Dialog<ButtonType> {
         objective.setConverter(new StringConverter<>() {
             @Override
             public String toString(FineTuner.Objective o) {
-                return o == null ? "" : o.name().toLowerCase(Locale.ROOT).replace('_', '-');
+                return o == null ? "" : o.jsonName();
             }
 
             @Override

@@ -6,12 +6,12 @@ import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.LiveEdit;
 import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.train.FineTuner;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
  * One training run as a job: builds the edit from its recipe, trains it with {@link FineTuner} on a frozen model,
@@ -38,7 +38,9 @@ final class TrainJob implements Job<TrainJob.Outcome> {
     record Outcome(Edit edit, FineTuner.Result result, double seconds) {}
 
     private final CausalLM model;
-    private final EditRecipe recipe;
+    private final EditSpec recipe;
+    private final long seed;
+    private final EditSpec.MapSource maps;
     private final FineTuner.Spec spec;
     private final FineTuner.Data data;
     private final int evalEvery;
@@ -48,10 +50,12 @@ final class TrainJob implements Job<TrainJob.Outcome> {
     /**
      * @param evalEvery evaluate {@code evalTexts} (name → ids, no BOS) every this many steps; 0 = never
      */
-    TrainJob(CausalLM model, EditRecipe recipe, FineTuner.Spec spec, FineTuner.Data data, int evalEvery,
+    TrainJob(CausalLM model, EditSpec recipe, long seed, EditSpec.MapSource maps, FineTuner.Spec spec, FineTuner.Data data, int evalEvery,
              Map<String, long[]> evalTexts, Listener listener) {
         this.model = model;
         this.recipe = recipe;
+        this.seed = seed;
+        this.maps = maps;
         this.spec = spec;
         this.data = data;
         this.evalEvery = evalEvery;
@@ -67,10 +71,7 @@ final class TrainJob implements Job<TrainJob.Outcome> {
     @Override
     public Outcome run(JobContext context) {
         long start = System.nanoTime();
-        Edit edit;
-        try (PointerScope scope = new PointerScope()) {
-            edit = recipe.build(model);      // the edit keeps its own tensors; the scope frees the temporaries (e.g. an SVD)
-        }
+        Edit edit = recipe.build(model, seed, maps);
         FineTuner tuner = new FineTuner(model, edit, spec);
         listener.started(tuner.live());
         try {

@@ -1,6 +1,6 @@
 package dev.scalpel.app.ui.train;
 
-import dev.scalpel.app.cli.TextFiles;
+import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobHandle;
 import dev.scalpel.app.ui.jobs.JobRunner;
@@ -11,6 +11,7 @@ import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.LiveEdit;
 import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.train.FineTuner;
 import dev.scalpel.engine.train.PerHeadRates;
 import dev.scalpel.views.heatmap.HeadMark;
@@ -310,12 +311,13 @@ public final class TrainViewModel {
             status.set(problem.get());
             return null;
         }
-        EditRecipe recipe = recipe();
+        EditSpec recipe = recipe();
         Map<String, long[]> evalTexts = new LinkedHashMap<>();
         if (evalEvery.get() > 0) {
             session.texts().forEach((name, ids) -> evalTexts.put(name, Arrays.copyOf(ids, Math.min(ids.length, EVAL_TOKENS))));
         }
-        TrainJob job = new TrainJob(session.model().model(), recipe, spec(), data(), evalEvery.get(), evalTexts, new ToUi());
+        TrainJob job = new TrainJob(session.model().model(), recipe, seed.get(), shownMap(), spec(), data(), evalEvery.get(),
+                evalTexts, new ToUi());
         lossHistory.clear();
         evalHistory.clear();
         running.set(true);
@@ -344,7 +346,7 @@ public final class TrainViewModel {
     }
 
     /** The edit as set up now. @throws ScalpelException naming what is missing */
-    private EditRecipe recipe() {
+    private EditSpec recipe() {
         TrainMethod m = method.get();
         if (m == null) {
             throw new ScalpelException("Choose a training method.");
@@ -353,16 +355,16 @@ public final class TrainViewModel {
             throw new ScalpelException("The LoRA rank must be at least 1.");
         }
         return switch (m) {
-            case HEAD_LORA -> new EditRecipe.HeadLora(markedHeads(), rank.get(), seed.get());
-            case MODULE_LORA -> new EditRecipe.ModuleLora(moduleNames(), layerNumbers(), rank.get(), seed.get());
-            case HEAD_FINETUNE -> new EditRecipe.HeadFinetune(markedHeads(), h -> 1.0, null);
+            case HEAD_LORA -> new EditSpec.HeadLora(markedHeads().toString(), null, rank.get(), null, null);
+            case MODULE_LORA -> new EditSpec.ModuleLora(moduleNames(), layerNumbers(), rank.get(), null, null, null);
+            case HEAD_FINETUNE -> new EditSpec.HeadFinetune(markedHeads().toString(), null, null);
             case HEAD_FINETUNE_PER_HEAD_LR -> perHeadRateRecipe();
             case PREFACTOR -> {
                 Session.ComponentChoice c = session.componentProperty().get();
                 if (c == null) {
                     throw new ScalpelException("Choose a component in the Components view first.");
                 }
-                yield new EditRecipe.Prefactor(c.module(), c.index(), c.rank());
+                yield new EditSpec.Prefactor(c.module(), c.index(), c.rank());
             }
         };
     }
@@ -380,7 +382,7 @@ public final class TrainViewModel {
      * rank-normalised (1 = most important), heads above the freeze threshold frozen, the others at
      * lr × ((1 − rank) + floor). Frozen heads are left out of the edit, so the count shows what really trains.
      */
-    private EditRecipe perHeadRateRecipe() {
+    private EditSpec perHeadRateRecipe() {
         HeadSet marked = markedHeads();
         ImportanceMap map = session.mapProperty().get();
         if (map == null) {
@@ -393,7 +395,24 @@ public final class TrainViewModel {
             throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
                     + "mark weaker heads or raise 'freeze above'.", freeze));
         }
-        return new EditRecipe.HeadFinetune(trained, scale, map.domain() + " · " + map.method());
+        return new EditSpec.HeadFinetune(trained.toString(), null,
+                new EditSpec.PerHeadLr(mapName(map), freeze, lrFloor.get()));
+    }
+
+    /** The name the spec gives the shown map, e.g. "de · gradient". */
+    private static String mapName(ImportanceMap map) {
+        return map.domain() + " · " + map.method();
+    }
+
+    /** Resolves a spec's map reference to the map the heatmap shows (the only one the dialog offers). */
+    private EditSpec.MapSource shownMap() {
+        ImportanceMap map = session.mapProperty().get();
+        return reference -> {
+            if (map == null || !mapName(map).equals(reference)) {
+                throw new ScalpelException("The importance map '" + reference + "' is no longer shown; launch the run again.");
+            }
+            return map;
+        };
     }
 
     private List<String> moduleNames() {
@@ -486,7 +505,7 @@ public final class TrainViewModel {
         return ids;
     }
 
-    private void finished(EditRecipe recipe, long totalSteps, TrainJob.Outcome outcome) {
+    private void finished(EditSpec recipe, long totalSteps, TrainJob.Outcome outcome) {
         running.set(false);
         FineTuner.Result r = outcome.result();
         String reason = r.stopReason();

@@ -1,6 +1,5 @@
-package dev.scalpel.app.ui.compare;
+package dev.scalpel.engine.eval;
 
-import dev.scalpel.engine.eval.TokenLoss;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.LinearOverlay;
@@ -13,8 +12,8 @@ import org.bytedeco.pytorch.Tensor;
  * Per-token cross-entropy of a text given what comes before it, from one teacher-forced forward pass (the same loss
  * {@link TokenLoss} gives training and importance): how surprised the model is by each token of a reference.
  */
-final class TokenLosses {
-    private TokenLosses() {}
+public final class ReferenceLosses {
+    private ReferenceLosses() {}
 
     /**
      * @param context ids before the text (BOS and/or a prompt); may be empty
@@ -22,7 +21,7 @@ final class TokenLosses {
      * @return one loss in nats per id of {@code text}; NaN for the first when {@code context} is empty (nothing
      *         predicts it)
      */
-    static double[] of(CausalLM model, LinearOverlay overlay, long[] context, long[] text) {
+    public static double[] of(CausalLM model, LinearOverlay overlay, long[] context, long[] text) {
         long[] seq = new long[context.length + text.length];
         System.arraycopy(context, 0, seq, 0, context.length);
         System.arraycopy(text, 0, seq, context.length, text.length);

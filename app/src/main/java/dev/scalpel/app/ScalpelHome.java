@@ -1,4 +1,4 @@
-package dev.scalpel.app.cli;
+package dev.scalpel.app;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

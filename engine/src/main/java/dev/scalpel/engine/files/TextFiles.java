@@ -1,4 +1,4 @@
-package dev.scalpel.app.cli;
+package dev.scalpel.engine.files;
 
 import dev.scalpel.engine.api.ScalpelException;
 import java.io.IOException;
@@ -13,7 +13,16 @@ import java.nio.file.Path;
 public final class TextFiles {
     private TextFiles() {}
 
+    /**
+     * The text of {@code file}, decoded strictly.
+     *
+     * @throws ScalpelException when the file is missing, not a regular file (a named pipe or device would block or
+     *                          never end), unreadable, or not valid UTF-8
+     */
     public static String readUtf8(Path file) {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new ScalpelException("Text file " + file + " is not a regular file (a folder, pipe or device); give a text file.");
+        }
         try {
             // A strict decoder: malformed input is an error, not silently replaced characters.
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();

@@ -1,0 +1,268 @@
+package dev.scalpel.engine.spec;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.components.ModuleNames;
+import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.HeadFinetuneEdit;
+import dev.scalpel.engine.edit.LoraEdit;
+import dev.scalpel.engine.edit.PrefactorEdit;
+import dev.scalpel.engine.edit.Slice;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.train.PerHeadRates;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What a training run trains, as plain values: the one description of an edit that both {@code scalpel train --spec}
+ * (JSON, snake_case, {@code "method"} naming the kind) and the workbench's Train dialog build. Defaults are filled in
+ * by each record's constructor, so both get the same ones. {@link #parameterCount} is computed from the weight shapes
+ * alone (cheap enough for every keystroke) and equals {@link Edit#parameterCount()} of {@link #build}.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "method")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = EditSpec.HeadLora.class, name = "head-lora"),
+        @JsonSubTypes.Type(value = EditSpec.ModuleLora.class, name = "lora"),
+        @JsonSubTypes.Type(value = EditSpec.HeadFinetune.class, name = "head-finetune"),
+        @JsonSubTypes.Type(value = EditSpec.Prefactor.class, name = "prefactor")})
+@JsonIgnoreProperties(ignoreUnknown = false)
+public sealed interface EditSpec {
+    /** Every projection of a head: the default of the head methods. */
+    List<String> ALL_PROJECTIONS = List.of("q", "k", "v", "o");
+
+    /** What is trained, for job titles and status lines, e.g. "head-LoRA on L1H1,L2H1". */
+    String title();
+
+    /** Scalar parameters the edit will train, from the weight shapes. */
+    long parameterCount(CausalLM model);
+
+    /**
+     * The fresh edit (it leaves the model unchanged until trained); the caller owns it.
+     *
+     * @param seed initialises LoRA's A matrices
+     * @param maps resolves {@code per_head_lr.map} references (a file next to the spec, or a map the workbench shows)
+     */
+    Edit build(CausalLM model, long seed, MapSource maps);
+
+    /** Where importance maps named in a spec come from. */
+    @FunctionalInterface
+    interface MapSource {
+        /** The map {@code reference} names. */
+        ImportanceMap map(String reference);
+
+        /** For specs that name no map. */
+        MapSource NONE = reference -> {
+            throw new ScalpelException("No importance map '" + reference + "' is available here.");
+        };
+    }
+
+    /**
+     * Head-LoRA: rank-r adapters on the chosen heads' q/k/v rows and o_proj columns only.
+     *
+     * @param heads "L1H1,L2H*" or "all"
+     * @param alpha scaling numerator (default 2 · rank)
+     */
+    record HeadLora(@JsonProperty("heads") String heads, @JsonProperty("projections") List<String> projections,
+                    @JsonProperty("rank") Integer rank, @JsonProperty("alpha") Double alpha,
+                    @JsonProperty("dropout") Double dropout) implements EditSpec {
+        public HeadLora {
+            SpecChecks.require(heads, "heads");
+            projections = projections != null ? List.copyOf(projections) : ALL_PROJECTIONS;
+            rank = rank != null ? rank : 4;
+            alpha = alpha != null ? alpha : 2.0 * rank;
+            dropout = dropout != null ? dropout : 0.0;
+            SpecChecks.checkLora(rank, alpha, dropout);
+        }
+
+        @Override
+        public String title() {
+            return "head-LoRA on " + heads;
+        }
+
+        /** Per weight and side, one adapter over the union of the heads' slices: A [r, in'] + B [out', r]. */
+        @Override
+        public long parameterCount(CausalLM model) {
+            Map<String, List<Slice>> byWeight = new LinkedHashMap<>();
+            for (Slice s : SpecChecks.slices(model, SpecChecks.heads(heads, model), projections)) {
+                byWeight.computeIfAbsent(s.weightName() + "#" + s.dim(), k -> new ArrayList<>()).add(s);
+            }
+            long count = 0;
+            for (List<Slice> slices : byWeight.values()) {
+                Slice union = Slice.union(slices);     // grouped k/v heads share rows: counted once
+                long[] shape = SpecChecks.shape(model, union.weightName());                         // [out, in]
+                long rows = union.dim() == 0 ? union.size() : shape[0];
+                long columns = union.dim() == 1 ? union.size() : shape[1];
+                count += rank * (rows + columns);
+            }
+            return count;
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, MapSource maps) {
+            return LoraEdit.heads(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), rank, alpha, dropout, seed);
+        }
+    }
+
+    /**
+     * LoRA on every matrix named like one of {@code modules} (e.g. q_proj) in {@code layers} (null: every layer), as
+     * PEFT's target_modules / layers_to_transform / rank_pattern.
+     */
+    record ModuleLora(@JsonProperty("modules") List<String> modules, @JsonProperty("layers") List<Integer> layers,
+                      @JsonProperty("rank") Integer rank, @JsonProperty("rank_pattern") Map<String, Integer> rankPattern,
+                      @JsonProperty("alpha") Double alpha, @JsonProperty("dropout") Double dropout) implements EditSpec {
+        public ModuleLora {
+            modules = modules != null ? List.copyOf(modules) : List.of("q_proj", "v_proj");
+            layers = layers != null ? List.copyOf(layers) : null;
+            rank = rank != null ? rank : 4;
+            rankPattern = rankPattern != null ? Map.copyOf(rankPattern) : Map.of();
+            alpha = alpha != null ? alpha : 2.0 * rank;
+            dropout = dropout != null ? dropout : 0.0;
+            SpecChecks.checkLora(rank, alpha, dropout);
+            rankPattern.forEach((module, r) -> {
+                if (r == null || r < 1) {
+                    throw new ScalpelException("rank_pattern gives " + module + " rank " + r + "; a LoRA rank is at least 1.");
+                }
+            });
+            if (modules.isEmpty()) {
+                throw new ScalpelException("\"modules\" is empty; name the matrices to adapt, e.g. [\"q_proj\", \"v_proj\"].");
+            }
+        }
+
+        @Override
+        public String title() {
+            return "LoRA on " + String.join(",", modules) + (layers == null ? "" : " in layers " + layers);
+        }
+
+        /** A [r, in] + B [out, r] per matched matrix, r from rank_pattern where a key is part of the name. */
+        @Override
+        public long parameterCount(CausalLM model) {
+            long count = 0;
+            int matched = 0;
+            for (Map.Entry<String, Tensor> e : model.weights().asMap().entrySet()) {
+                String name = e.getKey();
+                int layer = ModuleNames.layerOf(name).orElse(-1);
+                if (e.getValue().dim() == 2 && modules.stream().anyMatch(m -> name.contains("." + m + ".weight"))
+                        && (layers == null || layers.contains(layer))) {
+                    int r = rankPattern.entrySet().stream().filter(p -> name.contains(p.getKey())).map(Map.Entry::getValue)
+                            .findFirst().orElse(rank);
+                    count += r * (e.getValue().size(0) + e.getValue().size(1));
+                    matched++;
+                }
+            }
+            if (matched == 0) {
+                throw new ScalpelException("No matrix matches the modules " + String.join(",", modules)
+                        + (layers == null ? "" : " in layers " + layers) + "; use names like q_proj, v_proj, down_proj.");
+            }
+            return count;
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, MapSource maps) {
+            return LoraEdit.modules(model, modules, layers, rank, rankPattern, alpha, dropout, seed);
+        }
+    }
+
+    /**
+     * An isolated fine-tune of the heads' own q/k/v rows and o columns; with {@code per_head_lr}, each head at
+     * lr × its scale from an importance map.
+     */
+    record HeadFinetune(@JsonProperty("heads") String heads, @JsonProperty("projections") List<String> projections,
+                        @JsonProperty("per_head_lr") PerHeadLr perHeadLr) implements EditSpec {
+        public HeadFinetune {
+            SpecChecks.require(heads, "heads");
+            projections = projections != null ? List.copyOf(projections) : ALL_PROJECTIONS;
+        }
+
+        @Override
+        public String title() {
+            return "head fine-tune of " + heads + (perHeadLr == null ? "" : " (per-head LR from " + perHeadLr.map() + ")");
+        }
+
+        /** One delta per head and projection, shaped like its slice ([D, in] rows or [out, D] columns). */
+        @Override
+        public long parameterCount(CausalLM model) {
+            long count = 0;
+            for (Slice s : SpecChecks.slices(model, SpecChecks.heads(heads, model), projections)) {
+                long[] shape = SpecChecks.shape(model, s.weightName());                             // [out, in]
+                count += s.size() * (s.dim() == 0 ? shape[1] : shape[0]);
+            }
+            return count;
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, MapSource maps) {
+            ToDoubleFunction<HeadId> scale = perHeadLr == null ? h -> 1.0
+                    : PerHeadRates.fromMap(maps.map(perHeadLr.map()), model.config(), perHeadLr.freezeAbove(), perHeadLr.floor());
+            return HeadFinetuneEdit.of(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), scale);
+        }
+    }
+
+    /**
+     * Per-head learning rates from an importance map: after rank-normalising the map (1 = most important), heads above
+     * {@code freeze_above} are frozen and the others train at lr × (1 − rank) + {@code floor}: weak heads fastest.
+     */
+    record PerHeadLr(@JsonProperty("map") String map, @JsonProperty("freeze_above") Double freezeAbove,
+                     @JsonProperty("floor") Double floor) {
+        public PerHeadLr {
+            SpecChecks.require(map, "per_head_lr.map");
+            freezeAbove = freezeAbove != null ? freezeAbove : 0.8;
+            floor = floor != null ? floor : 0.05;
+            if (!(freezeAbove >= 0 && freezeAbove <= 1) || !(floor >= 0 && floor <= 1)) {
+                throw new ScalpelException("per_head_lr.freeze_above and floor must be in [0, 1], got " + freezeAbove + " and "
+                        + floor + ".");
+            }
+        }
+    }
+
+    /** One trainable scalar on component {@code component} of the top-{@code components} SVD of {@code module}'s weight. */
+    record Prefactor(@JsonProperty("module") String module, @JsonProperty("component") Integer component,
+                     @JsonProperty("components") Integer components) implements EditSpec {
+        public Prefactor {
+            SpecChecks.require(module, "module");
+            component = component != null ? component : 0;
+            components = components != null ? components : Math.max(16, component + 1);
+            if (component < 0 || component >= components) {
+                throw new ScalpelException("Component " + component + " of a rank-" + components + " SVD does not exist (they are "
+                        + "numbered 0 … " + (components - 1) + "); choose the component again.");
+            }
+        }
+
+        @Override
+        public String title() {
+            return "scalar prefactor on component " + component + " of " + module;
+        }
+
+        /** One scalar, once the choice is checked against the weight. */
+        @Override
+        public long parameterCount(CausalLM model) {
+            long[] shape = SpecChecks.shape(model, module + ".weight");                             // [out, in]
+            if (shape.length != 2) {
+                throw new ScalpelException("Module " + module + " is not a matrix; choose a matrix component.");
+            }
+            long rank = Math.min(shape[0], shape[1]);
+            if (components > rank) {
+                throw new ScalpelException(module + " has at most " + rank + " rank-1 components, not " + components
+                        + "; choose fewer \"components\".");
+            }
+            return 1;
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, MapSource maps) {
+            parameterCount(model);
+            try (RankOneDecomposition svd = RankOneDecomposition.svd(model, module, components)) {
+                return PrefactorEdit.of(svd, List.of(component), "svd");
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.scalpel.engine.spec;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.HeadLayout;
+import dev.scalpel.engine.edit.Slice;
+import dev.scalpel.engine.model.CausalLM;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Checks and lookups the spec records share: required fields, LoRA settings, heads and weight shapes of a model. */
+final class SpecChecks {
+    private SpecChecks() {}
+
+    static void require(String value, String field) {
+        if (value == null || value.isBlank()) {
+            throw new ScalpelException("The training spec needs \"" + field + "\"; see the README for the schema.");
+        }
+    }
+
+    static void checkLora(int rank, double alpha, double dropout) {
+        if (rank < 1) {
+            throw new ScalpelException("\"rank\" must be at least 1, got " + rank + ".");
+        }
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            throw new ScalpelException("\"alpha\" must be a positive number, got " + alpha + ".");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new ScalpelException("\"dropout\" must be in [0, 1), got " + dropout + ".");
+        }
+    }
+
+    static HeadSet heads(String heads, CausalLM model) {
+        int perLayer = model.config().numHeads();
+        if (heads.equals("all")) {
+            StringBuilder b = new StringBuilder();
+            for (int l = 0; l < model.config().numLayers(); l++) {
+                b.append(l == 0 ? "" : ",").append("L").append(l).append("H*");
+            }
+            return HeadSet.parse(b.toString(), perLayer);
+        }
+        HeadSet set = HeadSet.parse(heads, perLayer);
+        for (HeadId h : set.heads()) {
+            if (h.layer() >= model.config().numLayers()) {
+                throw new ScalpelException("Head " + h + " does not exist: the model has " + model.config().numLayers()
+                        + " layers (L0 … L" + (model.config().numLayers() - 1) + ").");
+            }
+        }
+        return set;
+    }
+
+    static List<HeadLayout.Projection> projections(List<String> names) {
+        return names.stream().map(HeadLayout.Projection::parse).toList();
+    }
+
+    static List<Slice> slices(CausalLM model, HeadSet heads, List<String> projections) {
+        HeadLayout layout = new HeadLayout(model.config());
+        List<Slice> slices = new ArrayList<>();
+        for (HeadId h : heads.heads()) {
+            for (HeadLayout.Projection p : projections(projections)) {
+                slices.add(layout.slice(h, p));
+            }
+        }
+        return slices;
+    }
+
+    static long[] shape(CausalLM model, String weight) {
+        long[] shape = model.weights().shape(weight);
+        if (shape == null) {
+            throw new ScalpelException("This model has no weight " + weight + ".");
+        }
+        return shape;
+    }
+}

@@ -1,0 +1,162 @@
+package dev.scalpel.engine.spec;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.importance.ImportanceMapFile;
+import dev.scalpel.engine.model.CausalLM;
+import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.steer.GgufControlVector;
+import dev.scalpel.engine.train.FineTuner;
+import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The training spec of {@code scalpel train --spec} (JSON, snake_case; text paths relative to the spec file): one flat
+ * object holding the {@link EditSpec} (its {@code "method"} and that method's fields) and how to train it. The README
+ * documents the schema with one example per method. Defaults are filled in by the constructors.
+ */
+public record TrainSpec(
+        @JsonIgnore EditSpec edit,
+        @JsonProperty("objective") FineTuner.Objective objective,
+        @JsonProperty("target") String target,
+        @JsonProperty("general") String general,
+        @JsonProperty("retain") String retain,
+        @JsonProperty("general_ratio") Double generalRatio,
+        @JsonProperty("retain_weight") Double retainWeight,
+        @JsonProperty("token_budget") Integer tokenBudget,
+        @JsonProperty("steps") Integer steps,
+        @JsonProperty("batch_size") Integer batchSize,
+        @JsonProperty("context") Integer context,
+        @JsonProperty("optimizer") String optimizer,
+        @JsonProperty("lr") Double lr,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("frozen_context") Integer frozenContext,
+        @JsonProperty("teacher_steer") TeacherSteer teacherSteer) {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    public TrainSpec {
+        objective = objective != null ? objective : FineTuner.Objective.LEARN;
+        generalRatio = generalRatio != null ? generalRatio : 0.25;
+        retainWeight = retainWeight != null ? retainWeight : 0.0;
+        tokenBudget = tokenBudget != null ? tokenBudget : Integer.MAX_VALUE;
+        steps = steps != null ? steps : 100;
+        batchSize = batchSize != null ? batchSize : 4;
+        context = context != null ? context : 128;
+        optimizer = optimizer != null ? optimizer : "adamw";
+        lr = lr != null ? lr : 1e-3;
+        seed = seed != null ? seed : 0L;
+        frozenContext = frozenContext != null ? frozenContext : 0;
+    }
+
+    /** The teacher of the match-teacher objective: the base model steered by a control vector (to train it in). */
+    public record TeacherSteer(@JsonProperty("vector") String vector, @JsonProperty("coefficient") Double coefficient) {
+        public TeacherSteer {
+            SpecChecks.require(vector, "teacher_steer.vector");
+            coefficient = coefficient != null ? coefficient : 1.0;
+        }
+    }
+
+    /** Reads a spec file: the method's fields go to its {@link EditSpec}, the rest to the training settings. */
+    public static TrainSpec read(Path file) {
+        try {
+            JsonNode root = JSON.readTree(file.toFile());
+            if (root == null || !root.isObject()) {
+                throw new ScalpelException("The training spec " + file + " is not a JSON object; see the README for the schema.");
+            }
+            String method = root.path("method").asText("");
+            Class<?> kind = editClass(method);
+            Set<String> editFields = jsonFields(kind);
+            ObjectNode editNode = JSON.createObjectNode();
+            ObjectNode trainNode = JSON.createObjectNode();
+            List<String> unknown = new ArrayList<>();
+            Set<String> trainFields = jsonFields(TrainSpec.class);
+            root.properties().forEach(e -> {
+                if (e.getKey().equals("method") || editFields.contains(e.getKey())) {
+                    editNode.set(e.getKey(), e.getValue());
+                } else if (trainFields.contains(e.getKey())) {
+                    trainNode.set(e.getKey(), e.getValue());
+                } else {
+                    unknown.add(e.getKey());
+                }
+            });
+            if (!unknown.isEmpty()) {
+                throw new ScalpelException("The training spec " + file + " has field(s) " + unknown + " that method '" + method
+                        + "' does not take (its fields: " + editFields + "; training: " + trainFields + ").");
+            }
+            EditSpec edit = JSON.treeToValue(editNode, EditSpec.class);
+            return JSON.treeToValue(trainNode, TrainSpec.class).withEdit(edit);
+        } catch (IOException e) {
+            Throwable cause = e.getCause() instanceof ScalpelException se ? se : e;
+            throw new ScalpelException("Cannot read the training spec " + file + ": "
+                    + cause.getMessage().lines().findFirst().orElse("") + ". See the README for the schema.", e);
+        }
+    }
+
+    /** This spec training {@code edit}. */
+    public TrainSpec withEdit(EditSpec edit) {
+        return new TrainSpec(edit, objective, target, general, retain, generalRatio, retainWeight, tokenBudget, steps,
+                batchSize, context, optimizer, lr, seed, frozenContext, teacherSteer);
+    }
+
+    /** The fine-tuner settings. */
+    public FineTuner.Spec fineTunerSpec() {
+        return new FineTuner.Spec(objective, retainWeight, generalRatio, tokenBudget, steps, batchSize, context, lr,
+                optimizer, seed, frozenContext);
+    }
+
+    /** The edit, fresh; importance maps named by the spec are read relative to {@code specDir}. */
+    public dev.scalpel.engine.edit.Edit newEdit(CausalLM model, Path specDir) {
+        if (edit == null) {
+            throw new IllegalStateException("a TrainSpec read from JSON always has its edit");
+        }
+        return edit.build(model, seed, reference -> ImportanceMapFile.read(specDir.resolve(reference)));
+    }
+
+    /** The teacher hooks of match-teacher, or null. */
+    public Hooks teacherHooks(CausalLM model, Path specDir) {
+        if (teacherSteer == null) {
+            return null;
+        }
+        return GgufControlVector.read(specDir.resolve(teacherSteer.vector())).hooks(teacherSteer.coefficient(), model);
+    }
+
+    /** The kinds of edit, by the name {@code "method"} gives them. */
+    private static Class<?> editClass(String method) {
+        return Arrays.stream(EditSpec.class.getAnnotation(com.fasterxml.jackson.annotation.JsonSubTypes.class).value())
+                .filter(t -> t.name().equals(method)).findFirst()
+                .<Class<?>>map(com.fasterxml.jackson.annotation.JsonSubTypes.Type::value)
+                .orElseThrow(() -> new ScalpelException("The training spec needs \"method\": one of " + methods()
+                        + (method.isEmpty() ? "" : ", not '" + method + "'") + "."));
+    }
+
+    /** Every "method" name. */
+    public static List<String> methods() {
+        return Arrays.stream(EditSpec.class.getAnnotation(com.fasterxml.jackson.annotation.JsonSubTypes.class).value())
+                .map(com.fasterxml.jackson.annotation.JsonSubTypes.Type::name).toList();
+    }
+
+    /** The JSON names of a spec record's components (those bound with {@link JsonProperty}). */
+    public static Set<String> jsonFields(Class<?> record) {
+        Set<String> out = new LinkedHashSet<>();
+        for (RecordComponent c : record.getRecordComponents()) {
+            JsonProperty p = c.getAccessor().getAnnotation(JsonProperty.class);   // propagated from the component
+            if (p != null) {
+                out.add(p.value());
+            }
+        }
+        return out;
+    }
+}

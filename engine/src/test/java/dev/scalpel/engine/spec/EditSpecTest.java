@@ -1,0 +1,102 @@
+package dev.scalpel.engine.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The parameter count a spec predicts from weight shapes is exactly what the edit it builds trains; JSON binds to it. */
+class EditSpecTest {
+    private static final String TWO_HEADS_OF_ONE_KV_GROUP = "L0H0,L0H1";
+    private static final String THREE_HEADS = "L0H0,L0H1,L1H3";
+
+    @Test
+    void countsMatchTheBuiltEditsOnLlamaGqaAndGpt2AndTheSampleModel() {
+        check(Fixtures.model("llama-gqa"), List.of("q_proj", "v_proj"), "model.layers.1.self_attn.o_proj");
+        check(Fixtures.model("gpt2"), List.of("c_attn"), "transformer.h.0.mlp.c_fc");
+        check(Fixtures.sampleModel(), List.of("q_proj", "down_proj"), "model.layers.2.mlp.down_proj");
+    }
+
+    private static void check(Path dir, List<String> modules, String component) {
+        try (LoadedModel m = LoadedModel.open(dir, ComputeDevice.CPU)) {
+            for (EditSpec spec : List.of(new EditSpec.HeadLora(THREE_HEADS, null, 3, null, null),
+                    new EditSpec.HeadLora(THREE_HEADS, List.of("q", "o"), 2, 1.0, 0.1),
+                    new EditSpec.HeadFinetune(THREE_HEADS, null, null),
+                    new EditSpec.ModuleLora(modules, null, 2, null, null, null),
+                    new EditSpec.ModuleLora(modules, List.of(1), 5, java.util.Map.of(modules.get(0), 3), null, null),
+                    new EditSpec.Prefactor(component, 2, 4))) {
+                try (Edit edit = spec.build(m.model(), 7, EditSpec.MapSource.NONE)) {
+                    assertEquals(edit.parameterCount(), spec.parameterCount(m.model()), dir.getFileName() + ": " + spec.title());
+                    assertTrue(edit.parameterCount() > 0);
+                }
+            }
+        }
+    }
+
+    @Test
+    void groupedKeyValueRowsCountOnceForHeadLoraAndPerHeadForAFineTune() {
+        // llama-gqa: hidden 64, 4 query heads of width 16 sharing 2 kv heads; L0H0 and L0H1 share kv head 0.
+        try (LoadedModel m = LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+            // rank 2: q rows 32 → 2·64 + 32·2; k and v rows 16 (shared) → 2·64 + 16·2 each; o columns 32 → 2·32 + 64·2
+            assertEquals(192 + 160 + 160 + 192, new EditSpec.HeadLora(TWO_HEADS_OF_ONE_KV_GROUP, null, 2, null, null).parameterCount(m.model()));
+            // one [16, 64] delta per head for q, k, v and a [64, 16] one for o
+            assertEquals(2 * 4 * 16 * 64, new EditSpec.HeadFinetune(TWO_HEADS_OF_ONE_KV_GROUP, null, null).parameterCount(m.model()));
+        }
+    }
+
+    @Test
+    void impossibleChoicesAreNamed() {
+        try (LoadedModel m = LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+            ScalpelException noModule = assertThrows(ScalpelException.class,
+                    () -> new EditSpec.ModuleLora(List.of("gate_projj"), null, 4, null, null, null).parameterCount(m.model()));
+            assertEquals("No matrix matches the modules gate_projj; use names like q_proj, v_proj, down_proj.", noModule.getMessage());
+            ScalpelException beyondRank = assertThrows(ScalpelException.class,
+                    () -> new EditSpec.Prefactor("model.layers.0.self_attn.k_proj", 4, 4));
+            assertTrue(beyondRank.getMessage().startsWith("Component 4 of a rank-4 SVD does not exist"), beyondRank.getMessage());
+            ScalpelException tooMany = assertThrows(ScalpelException.class,
+                    () -> new EditSpec.Prefactor("model.layers.0.self_attn.k_proj", 0, 100).parameterCount(m.model()));
+            assertTrue(tooMany.getMessage().contains("has at most 32 rank-1 components"), tooMany.getMessage());
+            ScalpelException noWeight = assertThrows(ScalpelException.class,
+                    () -> new EditSpec.Prefactor("model.layers.9.mlp.up_proj", 0, 4).parameterCount(m.model()));
+            assertEquals("This model has no weight model.layers.9.mlp.up_proj.weight.", noWeight.getMessage());
+            ScalpelException noLayer = assertThrows(ScalpelException.class,
+                    () -> new EditSpec.HeadLora("L7H0", null, 2, null, null).parameterCount(m.model()));
+            assertTrue(noLayer.getMessage().contains("the model has 2 layers"), noLayer.getMessage());
+            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 0, null, null));
+            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 2, null, 1.5));
+        }
+    }
+
+    @Test
+    void aSpecFileBindsTheMethodsFieldsAndTheTrainingSettingsWithTheSameDefaults(@TempDir Path tmp) throws IOException {
+        Path file = tmp.resolve("spec.json");
+        Files.writeString(file, """
+                {"method": "prefactor", "module": "model.layers.1.self_attn.v_proj", "component": 3,
+                 "objective": "unlearn-uniform", "target": "de.txt", "steps": 5}
+                """);
+        TrainSpec spec = TrainSpec.read(file);
+        assertEquals(new EditSpec.Prefactor("model.layers.1.self_attn.v_proj", 3, null), spec.edit());
+        assertEquals(16, ((EditSpec.Prefactor) spec.edit()).components());
+        assertEquals(dev.scalpel.engine.train.FineTuner.Objective.UNLEARN_UNIFORM, spec.objective());
+        assertEquals(5, spec.steps());
+        assertEquals(4, spec.batchSize(), "the default, as the workbench's");
+
+        Files.writeString(file, "{\"method\": \"head-finetune\", \"heads\": \"L0H0\", \"rank\": 4, \"target\": \"t\"}");
+        ScalpelException wrongField = assertThrows(ScalpelException.class, () -> TrainSpec.read(file));
+        assertTrue(wrongField.getMessage().contains("[rank] that method 'head-finetune' does not take"), wrongField.getMessage());
+        Files.writeString(file, "{\"method\": \"dora\", \"target\": \"t\"}");
+        ScalpelException unknown = assertThrows(ScalpelException.class, () -> TrainSpec.read(file));
+        assertTrue(unknown.getMessage().contains("one of [head-lora, lora, head-finetune, prefactor], not 'dora'"), unknown.getMessage());
+    }
+}
