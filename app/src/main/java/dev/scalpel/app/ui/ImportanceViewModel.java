@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.engine.session.Snapshot;
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
 import dev.scalpel.app.ui.jobs.JobRunner;
@@ -39,8 +40,8 @@ public final class ImportanceViewModel {
     private final StringProperty status = new SimpleStringProperty(this, "status", "ready");
 
     /**
-     * @param cache where computed maps are kept between runs, or null for none; it is skipped while head groups are
-     *              swapped in (the weights then differ from the checkpoint the cache key names)
+     * @param cache where computed maps are kept between runs, or null for none; keyed by the weights a job reads (the
+     *              checkpoint's hash, or with head groups swapped in a hash of it and the groups)
      */
     public ImportanceViewModel(Session session, JobRunner jobs, ImportanceCache cache) {
         this.session = session;
@@ -84,8 +85,7 @@ public final class ImportanceViewModel {
         }
         busy.set(true);
         status.set("computing " + method.cliName() + " importance on " + domain + " …");
-        boolean useCache = cache != null && session.loadedGroups().isEmpty();
-        jobs.submit(new MapJob(domain, parts, method, useCache), result -> {
+        jobs.submit(new MapJob(domain, parts, method), result -> {
             busy.set(false);
             session.showMap(result.map());
             status.set(String.format(Locale.ROOT, "%s importance on %s (%,d tokens) %s; top heads %s", method.cliName(), domain,
@@ -135,13 +135,10 @@ public final class ImportanceViewModel {
         private final String domain;
         private final List<String> parts;
         private final HeadImportance.Method method;
-        private final boolean useCache;
-
-        MapJob(String domain, List<String> parts, HeadImportance.Method method, boolean useCache) {
+        MapJob(String domain, List<String> parts, HeadImportance.Method method) {
             this.domain = domain;
             this.parts = parts;
             this.method = method;
-            this.useCache = useCache;
         }
 
         @Override
@@ -149,18 +146,26 @@ public final class ImportanceViewModel {
             return "Importance (" + method.cliName() + ") on " + domain;
         }
 
+        /** Runs on the snapshot's weights and keys the cache (and the maps) on them, head groups included. */
         @Override
         public Computed run(JobContext context) {
-            var model = session.model();
+            try (Snapshot snapshot = session.snapshot()) {
+                return compute(snapshot, context);
+            }
+        }
+
+        private Computed compute(Snapshot snapshot, JobContext context) {
+            var model = snapshot.model();
             var importance = new HeadImportance(model.model(), new HeadImportance.Options(Math.min(CONTEXT, session.summary().maxPositions()), 4));
             String cacheKey = "workbench:context=" + CONTEXT + ",tokens=" + Session.TEXT_TOKENS;
             List<ImportanceMap> maps = new ArrayList<>();
             double seconds = -1;
             for (int i = 0; i < parts.size(); i++) {
                 String name = parts.get(i);
-                long[] tokens = session.texts().get(name);
+                long[] tokens = snapshot.texts().get(name);
                 String dataHash = ModelHash.ofText(name + "\n" + Arrays.toString(tokens));
-                Optional<ImportanceMap> cached = useCache ? cache.get(session.modelHash(), dataHash, method.cliName(), cacheKey) : Optional.empty();
+                Optional<ImportanceMap> cached = cache != null
+                        ? cache.get(snapshot.weightsKey(), dataHash, method.cliName(), cacheKey) : Optional.empty();
                 if (cached.isPresent()) {
                     maps.add(cached.get());
                     continue;
@@ -172,9 +177,10 @@ public final class ImportanceViewModel {
                     }
                     context.progress((part + fraction) / parts.size(), name + ": " + message);
                 };
-                ImportanceMap map = importance.compute(method, name, tokens, model.tokenizer().bosForPrompts(), session.modelHash(), dataHash, listener);
+                ImportanceMap map = importance.compute(method, name, tokens, model.tokenizer().bosForPrompts(), snapshot.weightsKey(),
+                        dataHash, listener);
                 seconds = Math.max(0, seconds) + importance.lastCost().seconds();
-                if (useCache) {
+                if (cache != null) {
                     cache.put(map, cacheKey);
                 }
                 maps.add(map);

@@ -1,5 +1,7 @@
 package dev.scalpel.app.ui;
 
+import dev.scalpel.engine.session.ModelSession;
+import dev.scalpel.engine.session.Snapshot;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ImportanceMap;
@@ -28,14 +30,17 @@ import java.util.Optional;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
+import javafx.collections.ListChangeListener;
 import javafx.collections.ObservableList;
 import javafx.collections.ObservableMap;
 
 /**
- * Everything the workbench knows about the model it has open: the model, its bundled texts, the head marks, importance
- * maps, the stack of active edits, the head-group library and the groups swapped in, the component chosen for a
- * prefactor run, and the undo stack over all of it. Mutated on the UI thread only; jobs read what they need up front.
- * The base checkpoint on disk is never written; head groups change the weights in memory and undo restores them.
+ * The workbench's observable view of the model it has open, over the engine's {@link ModelSession}, which owns the model
+ * and its state (edit stack, head groups swapped in, texts): this adds what only the UI needs (head marks, importance
+ * maps, the head-group library, the component chosen for a prefactor run, the undo stack) and observable lists and maps
+ * that mirror the engine's state. Mutated on the UI thread; jobs never read it, they read a {@link Snapshot} taken with
+ * {@link #snapshot()}. A head-group swap is refused while jobs hold snapshots (the UI never waits for them).
+ * The base checkpoint on disk is never written.
  */
 public final class Session implements AutoCloseable {
     /** Bundled texts are cut to this many tokens: enough for maps and evals that take seconds, not minutes. */
@@ -51,10 +56,8 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private final LoadedModel model;
-    private final String modelHash;
+    private final ModelSession core;
     private final ModelSummary summary;
-    private final Map<String, long[]> texts = new LinkedHashMap<>();
     private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
     private final ObservableMap<String, ImportanceMap> maps = FXCollections.observableMap(new LinkedHashMap<>());
     private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
@@ -64,18 +67,18 @@ public final class Session implements AutoCloseable {
     private final List<Edit> everyEdit = new ArrayList<>();
     private final ObjectProperty<LiveEdit> live = new SimpleObjectProperty<>(this, "live");
     private final ObjectProperty<ComponentChoice> component = new SimpleObjectProperty<>(this, "component");
-    private final HeadGroupRegistry registry;
     private final ObservableList<LibraryGroup> library = FXCollections.observableArrayList();
     private final ObservableMap<String, HeadSet> loadedGroups = FXCollections.observableMap(new LinkedHashMap<>());
     private final ObservableMap<String, HeadSet> loadedGroupsView = FXCollections.unmodifiableObservableMap(loadedGroups);
     private final UndoStack undo = new UndoStack();
+    private final ObservableList<String> textNames = FXCollections.observableArrayList();
+    private final ObservableList<String> textNamesView = FXCollections.unmodifiableObservableList(textNames);
 
     /** Opens a session on {@code model}, reading its bundled {@code eval/*.txt} texts if it has them. */
     public Session(LoadedModel model) {
-        this.model = model;
-        this.modelHash = ModelHash.of(model.dir());
+        this.core = new ModelSession(model);
         this.summary = ModelSummaries.of(model.dir());
-        this.registry = new HeadGroupRegistry(model.model());
+        edits.addListener((ListChangeListener<Edit>) c -> core.setEdits(edits));
         Path evalDir = model.dir().resolve("eval");
         if (Files.isDirectory(evalDir)) {
             try (var files = Files.list(evalDir)) {
@@ -92,15 +95,23 @@ public final class Session implements AutoCloseable {
     }
 
     public LoadedModel model() {
-        return model;
+        return core.model();
     }
 
     public Path modelDir() {
-        return model.dir();
+        return core.model().dir();
     }
 
     public String modelHash() {
-        return modelHash;
+        return core.modelHash();
+    }
+
+    /**
+     * The state now for a job, with a lease on the weights; take it on the job's thread and close it when the job ends
+     * (head-group swaps are refused until then).
+     */
+    public Snapshot snapshot() {
+        return core.snapshot();
     }
 
     public ModelSummary summary() {
@@ -109,13 +120,20 @@ public final class Session implements AutoCloseable {
 
     /** Named texts (bundled languages and any the user added) as token ids, at most {@link #TEXT_TOKENS} each. */
     public Map<String, long[]> texts() {
-        return Collections.unmodifiableMap(texts);
+        return core.texts();
     }
 
     /** Adds (or replaces) a named text, e.g. a user's file. */
     public void addText(String name, String text) {
-        long[] ids = model.tokenizer().encode(text);
-        texts.put(name, Arrays.copyOf(ids, Math.min(ids.length, TEXT_TOKENS)));
+        long[] ids = core.model().tokenizer().encode(text);
+        core.putText(name, Arrays.copyOf(ids, Math.min(ids.length, TEXT_TOKENS)));
+        textNames.remove(name);
+        textNames.add(name);
+    }
+
+    /** The names of {@link #texts()}, observable: views that offer texts (components, train, compare) follow it. */
+    public ObservableList<String> textNames() {
+        return textNamesView;
     }
 
     /** ln V: the cross-entropy of a uniform guess over the vocabulary, in nats. */
@@ -193,8 +211,8 @@ public final class Session implements AutoCloseable {
 
     /** Reads a head-group file into the library (checked against this model) and returns its entry. */
     public LibraryGroup addToLibrary(Path file) {
-        HeadGroup group = HeadGroup.read(file, model.model().device());
-        group.checkCompatible(model.config());
+        HeadGroup group = HeadGroup.read(file, core.model().model().device());
+        group.checkCompatible(core.model().config());
         Optional<LibraryGroup> same = library.stream().filter(g -> g.name().equals(group.name())).findFirst();
         if (same.isPresent()) {
             group.close();
@@ -212,42 +230,43 @@ public final class Session implements AutoCloseable {
 
     /** Heads {@code group} would take that loaded groups own, with their owner (empty: no conflict). */
     public Map<HeadId, String> conflicts(LibraryGroup group) {
-        return registry.conflicts(group.group());
+        return core.conflicts(group.group());
     }
 
     /**
      * Swaps {@code group} into the model (undoable: undo swaps it out and restores any group it replaced).
      *
      * @throws HeadGroupRegistry.ConflictException with {@link HeadGroupRegistry.OnConflict#CANCEL} and a conflict
+     * @throws ScalpelException while jobs read the weights (nothing is changed)
      */
     public HeadSet applyGroup(LibraryGroup group, HeadGroupRegistry.OnConflict onConflict) {
         List<String> replaced = onConflict == HeadGroupRegistry.OnConflict.REPLACE
-                ? registry.conflicts(group.group()).values().stream().distinct().toList() : List.of();
-        HeadSet taken = registry.apply(group.group(), onConflict);
-        syncLoaded();
+                ? core.conflicts(group.group()).values().stream().distinct().toList() : List.of();
+        HeadSet taken = swapIn(group, onConflict);
         undo.done(new UndoStack.Action("apply head group " + group.name(), () -> {
-            registry.swapOut(group.name());
-            replaced.forEach(name -> registry.apply(libraryGroup(name).group(), HeadGroupRegistry.OnConflict.CANCEL));
-            syncLoaded();
-        }, () -> {
-            registry.apply(group.group(), onConflict);
-            syncLoaded();
-        }));
+            swapOut(group.name());
+            replaced.forEach(name -> swapIn(libraryGroup(name), HeadGroupRegistry.OnConflict.CANCEL));
+        }, () -> swapIn(group, onConflict)));
         return taken;
     }
 
-    /** Swaps a loaded group out, restoring the weights it displaced (undoable). */
+    /** Swaps a loaded group out, restoring the weights it displaced (undoable). @throws ScalpelException while jobs run */
     public void swapOutGroup(String name) {
         LibraryGroup group = libraryGroup(name);
-        registry.swapOut(name);
+        swapOut(name);
+        undo.done(new UndoStack.Action("swap out head group " + name,
+                () -> swapIn(group, HeadGroupRegistry.OnConflict.CANCEL), () -> swapOut(name)));
+    }
+
+    private HeadSet swapIn(LibraryGroup group, HeadGroupRegistry.OnConflict onConflict) {
+        HeadSet taken = core.applyGroup(group.group(), onConflict, ModelSession.Busy.REFUSE);
         syncLoaded();
-        undo.done(new UndoStack.Action("swap out head group " + name, () -> {
-            registry.apply(group.group(), HeadGroupRegistry.OnConflict.CANCEL);
-            syncLoaded();
-        }, () -> {
-            registry.swapOut(name);
-            syncLoaded();
-        }));
+        return taken;
+    }
+
+    private void swapOut(String name) {
+        core.swapOutGroup(name, ModelSession.Busy.REFUSE);
+        syncLoaded();
     }
 
     private LibraryGroup libraryGroup(String name) {
@@ -257,7 +276,7 @@ public final class Session implements AutoCloseable {
 
     private void syncLoaded() {
         loadedGroups.clear();
-        loadedGroups.putAll(registry.loaded());
+        loadedGroups.putAll(core.loadedGroups());
     }
 
     /** Edit ▸ Undo / Redo. */
@@ -267,9 +286,8 @@ public final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        core.close();
         everyEdit.forEach(Edit::close);
-        registry.close();
         library.forEach(g -> g.group().close());
-        model.close();
     }
 }

@@ -39,8 +39,9 @@ public final class UndoStack {
     /** Undoes the last action; nothing when there is none. */
     public void undo() {
         if (!done.isEmpty()) {
-            Action a = done.pop();
-            a.undo().run();
+            Action a = done.peek();
+            a.undo().run();              // if it refuses (throws), the action stays where it was
+            done.pop();
             undone.push(a);
             refresh();
         }
@@ -49,8 +50,9 @@ public final class UndoStack {
     /** Redoes the last undone action; nothing when there is none. */
     public void redo() {
         if (!undone.isEmpty()) {
-            Action a = undone.pop();
+            Action a = undone.peek();
             a.redo().run();
+            undone.pop();
             done.push(a);
             refresh();
         }

@@ -299,9 +299,9 @@ public final class WorkbenchWindow {
                 item("Quit", "Shortcut+Q", stage::close));
         refreshRecentMenu();
         undo.setAccelerator(KeyCombination.keyCombination("Shortcut+Z"));
-        undo.setOnAction(e -> withSession(s -> s.undo().undo()));
+        undo.setOnAction(e -> undoOrRedo(true));
         redo.setAccelerator(KeyCombination.keyCombination("Shortcut+Shift+Z"));
-        redo.setOnAction(e -> withSession(s -> s.undo().redo()));
+        redo.setOnAction(e -> undoOrRedo(false));
         undo.setDisable(true);
         redo.setDisable(true);
         Menu edit = new Menu("_Edit", null, undo, redo, new SeparatorMenuItem(),
@@ -316,9 +316,9 @@ public final class WorkbenchWindow {
 
     private ToolBar toolBar() {
         Button open = toolButton(Glyph.OPEN, "Open a model folder (Ctrl+O)", this::chooseModel);
-        Button undoButton = toolButton(Glyph.UNDO, "Undo (Ctrl+Z)", () -> withSession(s -> s.undo().undo()));
+        Button undoButton = toolButton(Glyph.UNDO, "Undo (Ctrl+Z)", () -> undoOrRedo(true));
         undoButton.disableProperty().bind(undo.disableProperty());
-        Button redoButton = toolButton(Glyph.REDO, "Redo (Ctrl+Shift+Z)", () -> withSession(s -> s.undo().redo()));
+        Button redoButton = toolButton(Glyph.REDO, "Redo (Ctrl+Shift+Z)", () -> undoOrRedo(false));
         redoButton.disableProperty().bind(redo.disableProperty());
         Button save = toolButton(Glyph.SAVE, "Save the workspace (Ctrl+S)", () -> {
             if (workspaceFile != null) {
@@ -355,6 +355,21 @@ public final class WorkbenchWindow {
         if (view.get() != null) {
             action.accept(view.get());
         }
+    }
+
+    /** Edit ▸ Undo / Redo; a step that cannot be taken now (a head-group swap while jobs run) says why and stays. */
+    private void undoOrRedo(boolean undo) {
+        withSession(s -> {
+            try {
+                if (undo) {
+                    s.undo().undo();
+                } else {
+                    s.undo().redo();
+                }
+            } catch (ScalpelException e) {
+                Alerts.error(stage, undo ? "Cannot undo now" : "Cannot redo now", e.getMessage());
+            }
+        });
     }
 
     private void withSession(java.util.function.Consumer<Session> action) {

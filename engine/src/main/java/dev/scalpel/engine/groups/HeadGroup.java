@@ -10,13 +10,19 @@ import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
 import dev.scalpel.engine.model.safetensors.TensorFloats;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -91,6 +97,19 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
 
     static String key(HeadId h, HeadLayout.Projection p) {
         return h + "." + p.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** SHA-256 of the group's tensors (names, shapes and values), to tell two groups of the same name apart. */
+    public String contentHash() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (var t : tensors.entrySet()) {
+            float[] values = Tensors.toFloats(t.getValue());
+            ByteBuffer data = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(values);
+            bytes.writeBytes((t.getKey() + Arrays.toString(Tensors.shape(t.getValue())) + "\n").getBytes(StandardCharsets.UTF_8));
+            bytes.writeBytes(data.array());
+        }
+        return ModelHash.ofBytes(bytes.toByteArray());
     }
 
     /** Checks that this group fits {@code config}'s model, with one sentence naming the mismatch. */

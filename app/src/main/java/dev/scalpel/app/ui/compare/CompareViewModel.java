@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.compare;
 
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.jobs.JobStatus;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
@@ -142,8 +143,8 @@ public final class CompareViewModel {
         edited.clear();
         baseSubtitle.set("base");
         editedSubtitle.set(editedModel.label());
-        job.submit(jobs, new CompareJob(session.model(), promptIds, referenceIds, sampling, editedModel,
-                t -> ui.execute(() -> base.add(t)), t -> ui.execute(() -> edited.add(t))), this::show);
+        job.submit(jobs, new LeasedJob<>(session::snapshot, new CompareJob(session.model(), promptIds, referenceIds, sampling,
+                editedModel, t -> ui.execute(() -> base.add(t)), t -> ui.execute(() -> edited.add(t)))), this::show);
     }
 
     /** The session's edits, or the live training edit when following it and one runs. */

@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.compare;
 
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.jobs.JobStatus;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
@@ -88,8 +89,8 @@ public final class LanguageEvalViewModel {
         Map<String, long[]> texts = new LinkedHashMap<>();
         session.texts().forEach((name, ids) -> texts.put(name, Arrays.copyOf(ids, Math.min(ids.length, n))));
         int edits = session.edits().size();
-        job.submit(jobs, new LanguageEvalJob(session.model(), texts, session.overlay(),
-                Math.min(CONTEXT, session.summary().maxPositions())), result -> {
+        job.submit(jobs, new LeasedJob<>(session::snapshot, new LanguageEvalJob(session.model(), texts, session.overlay(),
+                Math.min(CONTEXT, session.summary().maxPositions()))), result -> {
             base.setAll(result.base());
             edited.setAll(result.edited());
             job.status(edits == 0

@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.components;
 
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.Session.ComponentChoice;
 import dev.scalpel.app.ui.jobs.JobStatus;
@@ -163,7 +164,8 @@ public final class ComponentsViewModel {
         var options = new HeadImportance.Options(Math.min(CONTEXT, session.summary().maxPositions()), BATCH);
         Computed request = new Computed(m, k, target.get(), retain.get());
         long started = System.nanoTime();
-        job.submit(jobs, new ComponentContrastJob(session.model(), m, k, text(target.get()), text(retain.get()), options), result -> {
+        job.submit(jobs, new LeasedJob<>(session::snapshot,
+                new ComponentContrastJob(session.model(), m, k, text(target.get()), text(retain.get()), options)), result -> {
             rows.setAll(result);
             inspection.clear();
             computed = request;
@@ -192,8 +194,8 @@ public final class ComponentsViewModel {
             return;
         }
         Computed of = computed;
-        job.submit(jobs, new ComponentInspectionJob(session.model(), of.module(), of.rank(), row.index(),
-                List.of(text(of.target()), text(of.retain())), Math.min(CONTEXT, session.summary().maxPositions())), lines -> {
+        job.submit(jobs, new LeasedJob<>(session::snapshot, new ComponentInspectionJob(session.model(), of.module(), of.rank(), row.index(),
+                List.of(text(of.target()), text(of.retain())), Math.min(CONTEXT, session.summary().maxPositions()))), lines -> {
             inspection.setAll(lines);
             job.status("Top activations of component #" + row.index() + " of " + of.module() + " on " + of.target()
                     + " and " + of.retain() + ".");

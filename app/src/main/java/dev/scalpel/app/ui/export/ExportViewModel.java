@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.export;
 
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.api.HeadSet;
@@ -129,7 +130,7 @@ public final class ExportViewModel {
                 dtype.get(), session.marked(HeadMark.TRAIN), groupName.get().trim());
         busy.set(true);
         status.set("exporting " + f.label() + " …");
-        jobs.submit(job, bytes -> {
+        jobs.submit(new LeasedJob<>(session::snapshot, job), bytes -> {
             busy.set(false);
             status.set("exported " + f.label() + " (" + size(bytes) + ") to " + job.destination());
         }, error -> {

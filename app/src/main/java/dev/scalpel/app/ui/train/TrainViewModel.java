@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.train;
 
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobHandle;
@@ -323,7 +324,7 @@ public final class TrainViewModel {
         running.set(true);
         status.set("training " + recipe.title() + " …");
         long totalSteps = steps.get();
-        return jobs.submit(job, outcome -> finished(recipe, totalSteps, outcome), this::failed);
+        return jobs.submit(new LeasedJob<>(session::snapshot, job), outcome -> finished(recipe, totalSteps, outcome), this::failed);
     }
 
     /** Recomputes the heads, the trainable-parameter count and the problem line from the inputs. */
