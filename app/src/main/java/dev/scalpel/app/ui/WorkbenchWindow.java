@@ -7,6 +7,8 @@ import dev.scalpel.app.ui.workspace.Autosave;
 import dev.scalpel.app.ui.workspace.Workspace;
 import dev.scalpel.engine.api.ScalpelException;
 import java.util.function.Consumer;
+import javafx.scene.control.ToggleGroup;
+import javafx.scene.control.RadioMenuItem;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
 import javafx.scene.control.Separator;
@@ -81,6 +83,8 @@ public final class WorkbenchWindow {
     private final Timeline autosaveTimer;
     /** The workspace file opened or last saved, for File ▸ Save; null before either. */
     private Path workspaceFile;
+    /** Where models are opened: the CPU unless chosen otherwise (--device, or Model ▸ Device). */
+    private ComputeDevice device = ComputeDevice.CPU;
 
     /**
      * @param cache importance maps kept between runs, or null for none
@@ -219,7 +223,7 @@ public final class WorkbenchWindow {
             @Override
             public Session run(JobContext context) {
                 context.progress(-1, "loading weights and tokenizer");
-                return new Session(LoadedModel.open(dir, ComputeDevice.CPU));
+                return new Session(LoadedModel.open(dir, device));
             }
         }, session -> {
             install(session);
@@ -309,7 +313,7 @@ public final class WorkbenchWindow {
         Menu heads = new Menu("_Heads", null, item("Compute importance map", "Shortcut+I", () -> withView(SessionView::computeMap)));
         Menu train = new Menu("_Train", null, item("Train…", "Shortcut+T", () -> withView(SessionView::showTrainDialog)),
                 item("Evaluate languages", "Shortcut+L", () -> withView(SessionView::evaluateLanguages)));
-        MenuBar bar = new MenuBar(file, edit, heads, train);
+        MenuBar bar = new MenuBar(file, edit, heads, train, deviceMenu());
         bar.setId("menu");
         return bar;
     }
@@ -370,6 +374,45 @@ public final class WorkbenchWindow {
                 Alerts.error(stage, undo ? "Cannot undo now" : "Cannot redo now", e.getMessage());
             }
         });
+    }
+
+    /** The Device menu: CPU or CUDA; choosing one reopens the open model there. */
+    private Menu deviceMenu() {
+        ToggleGroup choice = new ToggleGroup();
+        Menu menu = new Menu("_Device");
+        for (String spec : List.of("cpu", "cuda")) {
+            RadioMenuItem item = new RadioMenuItem(spec.equals("cpu") ? "CPU" : "CUDA (GPU)");
+            item.setId("device-" + spec);
+            item.setToggleGroup(choice);
+            item.setSelected(device.spec().startsWith(spec));
+            item.setOnAction(e -> {
+                try {
+                    useDevice(ComputeDevice.parse(spec));
+                } catch (ScalpelException ex) {
+                    Alerts.error(stage, "Cannot use " + item.getText(), ex.getMessage());
+                    choice.getToggles().stream().filter(t -> ((RadioMenuItem) t).getId().equals("device-" + device.spec().replaceFirst(":.*", "")))
+                            .findFirst().ifPresent(t -> t.setSelected(true));
+                }
+            });
+            menu.getItems().add(item);
+        }
+        return menu;
+    }
+
+    /** Opens models on {@code chosen} from now on, and reopens the open model there. */
+    public void useDevice(ComputeDevice chosen) {
+        if (chosen.equals(device)) {
+            return;
+        }
+        device = chosen;
+        if (session() != null) {
+            openModel(session().modelDir());
+        }
+    }
+
+    /** Where models are opened. */
+    public ComputeDevice device() {
+        return device;
     }
 
     private void withSession(java.util.function.Consumer<Session> action) {

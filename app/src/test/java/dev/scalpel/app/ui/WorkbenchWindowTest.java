@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.scalpel.app.ui.jobs.FxJobRunner;
+import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.views.heatmap.HeadHeatmap;
@@ -89,6 +90,8 @@ class WorkbenchWindowTest {
         robot.clickOn(centreOf(heatmap, new HeadId(2, 1)));
         assertEquals(HeadMark.TRAIN, window.session().marks().get(new HeadId(1, 1)), "heatmap clicks reach the session");
         assertEquals(HeadMark.FREEZE, window.session().marks().get(new HeadId(2, 1)));
+        assertEquals(ComputeDevice.CPU, window.device(), "models open on the chosen device (CPU unless --device or the Device menu)");
+        assertEquals(ComputeDevice.CPU, window.session().model().model().device());
         String machine = robot.lookup("#machine").queryLabeled().getText();
         assertTrue(machine.matches("cpu · \\d+ threads · RSS [\\d,]+ MiB · heap [\\d,]+ / [\\d,]+ MiB"), machine);
         assertNotNull(new RecentModels(new UserFolders(userDir).recentModels()).list().stream()

@@ -43,7 +43,7 @@ public final class HeadLayout {
         int kvHead = head.head() / config.queriesPerKvHead();
         int l = head.layer();
         if (config.architecture() == Architecture.GPT2) {
-            String attn = "transformer.h." + l + ".attn.";
+            String attn = dev.scalpel.engine.model.arch.gpt2.Gpt2Model.ROOT + "h." + l + ".attn.";
             int width = config.hiddenSize();
             return switch (p) {
                 case Q -> Slice.block(attn + "c_attn.weight", 0, head.head() * d, d);

@@ -31,11 +31,6 @@ public enum Architecture {
         return hfClass;
     }
 
-    /** True for the Llama family (RMSNorm, RoPE, SwiGLU): Llama, Mistral, Qwen2, Qwen3. */
-    public boolean isLlamaFamily() {
-        return this != GPT2;
-    }
-
     /** Finds the architecture by {@code model_type}, falling back to the {@code architectures} class names. */
     public static Optional<Architecture> find(String modelType, Iterable<String> architectures) {
         if (modelType != null) {

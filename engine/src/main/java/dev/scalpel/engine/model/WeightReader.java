@@ -6,6 +6,7 @@ import dev.scalpel.engine.model.safetensors.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -21,6 +22,7 @@ public final class WeightReader implements AutoCloseable {
     private final Path dir;
     private final ComputeDevice device;
     private final Weights into;
+    private UnaryOperator<String> storedName = UnaryOperator.identity();
 
     public WeightReader(Path dir, ComputeDevice device, Weights into) {
         this.checkpoint = SafetensorsCheckpoint.open(dir);
@@ -29,11 +31,20 @@ public final class WeightReader implements AutoCloseable {
         this.into = into;
     }
 
+    /**
+     * Stores what {@link #read} reads under {@code rename(name)} instead of the checkpoint's name: an architecture that
+     * accepts several key spellings keeps one set of names for edits, hooks and head operations.
+     */
+    public WeightReader storingAs(UnaryOperator<String> rename) {
+        this.storedName = rename;
+        return this;
+    }
+
     public boolean has(String name) {
         return checkpoint.contains(name);
     }
 
-    /** Reads {@code name}, requires {@code expectedShape}, and adds it to the weight store under the same name. */
+    /** Reads {@code name}, requires {@code expectedShape}, and adds it to the weight store (under its stored name). */
     public Tensor read(String name, long... expectedShape) {
         if (!checkpoint.contains(name)) {
             throw new ScalpelException("Tensor '" + name + "' is missing from the checkpoint in " + dir
@@ -45,7 +56,7 @@ public final class WeightReader implements AutoCloseable {
                     + " but config.json implies " + Arrays.toString(expectedShape)
                     + "; the weights do not match the config (wrong config.json, or a different model's shards).");
         }
-        return into.put(name, toTensor(info, checkpoint.data(name), device));
+        return into.put(storedName.apply(name), toTensor(info, checkpoint.data(name), device));
     }
 
     /** Copies safetensors bytes into a new float32 tensor on {@code device}. */

@@ -59,7 +59,7 @@ public final class ComponentsViewModel {
         this.session = session;
         this.jobs = jobs;
         this.modules = FXCollections.unmodifiableObservableList(FXCollections.observableArrayList(decomposableModules(session)));
-        this.texts = FXCollections.unmodifiableObservableList(FXCollections.observableArrayList(session.texts().keySet()));
+        this.texts = session.textNames();   // texts added later (e.g. a user's file in the Train dialog) appear here too
         module.addListener((obs, old, now) -> maxRank.set(maxRank(now)));
         module.set(modules.isEmpty() ? null : modules.get(0));
         target.set(defaultText("de", 0));

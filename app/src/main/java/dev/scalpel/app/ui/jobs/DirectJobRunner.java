@@ -45,7 +45,7 @@ public final class DirectJobRunner implements JobRunner {
         try {
             result = job.run(context);
         } catch (Exception | Error e) {
-            onFailure.accept(e);
+            onFailure.accept(JobFailures.reported(job.title(), e));
             return done();
         }
         onSuccess.accept(result);

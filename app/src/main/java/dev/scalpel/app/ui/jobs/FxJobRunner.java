@@ -88,7 +88,8 @@ public final class FxJobRunner implements JobRunner, AutoCloseable {
             try {
                 result = job.run(context);
             } catch (Exception | Error e) {
-                Platform.runLater(() -> onFailure.accept(e));
+                Throwable reported = JobFailures.reported(job.title(), e);
+                Platform.runLater(() -> onFailure.accept(reported));
                 throw e;
             }
             Platform.runLater(() -> onSuccess.accept(result));

@@ -97,9 +97,7 @@ public final class TrainViewModel {
     private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper(this, "problem", "");
     private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper(this, "status", "");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
-    private final ObservableList<String> textNames = FXCollections.observableArrayList();
     /** Read-only views made once: a listener on a view lives only as long as the view. */
-    private final ObservableList<String> textNamesView = FXCollections.unmodifiableObservableList(textNames);
     private final ObservableList<TrainingProgress> lossHistory = FXCollections.observableArrayList();
     private final ObservableList<TrainingProgress> lossHistoryView = FXCollections.unmodifiableObservableList(lossHistory);
     private final ObservableList<EvalPoint> evalHistory = FXCollections.observableArrayList();
@@ -114,7 +112,7 @@ public final class TrainViewModel {
         this.jobs = jobs;
         this.ui = ui;
         this.config = session.model().config();
-        textNames.setAll(session.texts().keySet());
+        List<String> textNames = session.textNames();
         general.set(textNames.contains(GENERAL_TEXT) ? GENERAL_TEXT : null);
         retain.set(general.get());
         target.set(textNames.stream().filter(name -> !name.equals(general.get())).findFirst().orElse(null));
@@ -261,7 +259,7 @@ public final class TrainViewModel {
 
     /** Names of the session's texts, for the target / retain / general choosers. */
     public ObservableList<String> textNames() {
-        return textNamesView;
+        return session.textNames();
     }
 
     /** The running (or last) run's training loss, one point per completed step. */
@@ -291,7 +289,6 @@ public final class TrainViewModel {
             name = base + " (" + n + ")";
         }
         session.addText(name, text);
-        textNames.add(name);
         refresh();
         return name;
     }

@@ -49,6 +49,13 @@ class ComponentsViewModelTest {
     }
 
     @Test
+    void aTextAddedLaterIsOfferedToo() {
+        assertFalse(vm.texts().contains("late"));
+        session.addText("late", "Ein Text, der erst später dazukommt. ".repeat(5));
+        assertTrue(vm.texts().contains("late"), "a view made before the text sees it: " + vm.texts());
+    }
+
+    @Test
     void offersTheBlockMatricesInModelOrderAndDefaultsToDeVersusEn() {
         List<String> modules = vm.modules();
         assertEquals(6 * 7, modules.size(), "q, k, v, o, gate, up, down in each of 6 layers: " + modules);

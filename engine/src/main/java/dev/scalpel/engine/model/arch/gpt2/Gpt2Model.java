@@ -21,6 +21,9 @@ import org.bytedeco.pytorch.global.torch;
  * ([in, out]), gelu_new (tanh) MLP, unembedding tied to the token embedding.
  */
 public final class Gpt2Model implements CausalLM {
+    /** HF's key prefix of GPT-2 weights; the store always uses it. */
+    public static final String ROOT = "transformer.";
+
     private final ModelConfig config;
     private final ComputeDevice device;
     private final Weights weights;
@@ -33,7 +36,7 @@ public final class Gpt2Model implements CausalLM {
     private final Gpt2Layer.Names[] weightNames;
 
     private Gpt2Model(ModelConfig config, ComputeDevice device, Weights weights, Tensor wte, Tensor wpe,
-                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias, String root) {
+                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias) {
         this.config = config;
         this.device = device;
         this.weights = weights;
@@ -46,37 +49,42 @@ public final class Gpt2Model implements CausalLM {
         this.weightNames = new Gpt2Layer.Names[layers.length];
         for (int l = 0; l < layers.length; l++) {
             hookNames[l] = HookPoints.Layer.of(l);
-            weightNames[l] = Gpt2Layer.Names.of(root, l);
+            weightNames[l] = Gpt2Layer.Names.of(ROOT, l);
         }
     }
 
-    /** Loads {@code dir}; keys may carry HF's {@code transformer.} prefix or not (the original OpenAI export). */
+    /**
+     * Loads {@code dir}; keys may carry HF's {@code transformer.} prefix or not (the original OpenAI export). Either way
+     * the weights are stored under HF's prefixed names, so head operations, edits and exports see one naming.
+     */
     public static Gpt2Model load(Path dir, ModelConfig config, ComputeDevice device) {
         Weights weights = new Weights();
         try (WeightReader r = new WeightReader(dir, device, weights)) {
-            String root = r.has("transformer.wte.weight") ? "transformer." : "";
+            String root = r.has(ROOT + "wte.weight") ? ROOT : "";
+            r.storingAs(name -> name.startsWith(ROOT) ? name : ROOT + name);
             long d = config.hiddenSize(), inner = config.intermediateSize();
             Tensor wte = r.read(root + "wte.weight", config.vocabSize(), d);
             Tensor wpe = r.read(root + "wpe.weight", config.maxPositions(), d);
             Gpt2Layer[] layers = new Gpt2Layer[config.numLayers()];
             for (int l = 0; l < layers.length; l++) {
-                String p = root + "h." + l + ".";
-                Tensor qkv = transposed(weights, p + "attn.c_attn.weight", r.read(p + "attn.c_attn.weight", d, 3 * d)); // [3d, d]
+                String p = root + "h." + l + ".";              // as the checkpoint names them
+                String stored = ROOT + "h." + l + ".";         // as the store names them
+                Tensor qkv = transposed(weights, stored + "attn.c_attn.weight", r.read(p + "attn.c_attn.weight", d, 3 * d)); // [3d, d]
                 Tensor qkvBias = r.read(p + "attn.c_attn.bias", 3 * d);                                                // [3d]
                 layers[l] = new Gpt2Layer(
                         r.read(p + "ln_1.weight", d), r.read(p + "ln_1.bias", d),
                         qkv, qkvBias,
-                        transposed(weights, p + "attn.c_proj.weight", r.read(p + "attn.c_proj.weight", d, d)),
+                        transposed(weights, stored + "attn.c_proj.weight", r.read(p + "attn.c_proj.weight", d, d)),
                         r.read(p + "attn.c_proj.bias", d),
                         r.read(p + "ln_2.weight", d), r.read(p + "ln_2.bias", d),
-                        transposed(weights, p + "mlp.c_fc.weight", r.read(p + "mlp.c_fc.weight", d, inner)),
+                        transposed(weights, stored + "mlp.c_fc.weight", r.read(p + "mlp.c_fc.weight", d, inner)),
                         r.read(p + "mlp.c_fc.bias", inner),
-                        transposed(weights, p + "mlp.c_proj.weight", r.read(p + "mlp.c_proj.weight", inner, d)),
+                        transposed(weights, stored + "mlp.c_proj.weight", r.read(p + "mlp.c_proj.weight", inner, d)),
                         r.read(p + "mlp.c_proj.bias", d));
             }
             Tensor lnF = r.read(root + "ln_f.weight", d);
             Tensor lnFBias = r.read(root + "ln_f.bias", d);
-            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias, root);
+            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
