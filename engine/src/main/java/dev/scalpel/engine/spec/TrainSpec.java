@@ -59,7 +59,38 @@ public record TrainSpec(
         lr = lr != null ? lr : 1e-3;
         seed = seed != null ? seed : 0L;
         frozenContext = frozenContext != null ? frozenContext : 0;
+        if (!(lr > 0 && lr <= Float.MAX_VALUE)) {           // the optimizers step in float32
+            throw new ScalpelException("The learning rate must be a positive number, e.g. 0.001.");
+        }
+        if (steps < 1 || batchSize < 1) {
+            throw new ScalpelException("Steps and batch size must be at least 1.");
+        }
+        if (context < 2) {
+            throw new ScalpelException("The context must be at least 2 tokens.");
+        }
+        if (tokenBudget < 1) {
+            throw new ScalpelException("The token budget must be at least 1 target token.");
+        }
+        if (!(generalRatio >= 0 && generalRatio < 1)) {
+            throw new ScalpelException("The general-text ratio must be at least 0 and below 1, e.g. 0.25.");
+        }
+        if (!(retainWeight >= 0) || Double.isInfinite(retainWeight)) {
+            throw new ScalpelException("The retain weight must be 0 (off) or more.");
+        }
+        if (!OPTIMIZERS.contains(optimizer)) {
+            throw new ScalpelException("Unknown optimizer '" + optimizer + "'; use adamw, apollo or apollo-mini.");
+        }
+        if (frozenContext < 0 || frozenContext >= context - 1) {
+            throw new ScalpelException("The frozen context must be at least 0 and below the context − 1 (" + (context - 1)
+                    + "), got " + frozenContext + ".");
+        }
+        if (objective == FineTuner.Objective.MATCH_TEACHER && teacherSteer == null) {
+            throw new ScalpelException("The match-teacher objective needs a teacher: \"teacher_steer\": {\"vector\": \"v.gguf\"}.");
+        }
     }
+
+    /** The optimizers the engine has ({@code Optimizers.create}). */
+    public static final List<String> OPTIMIZERS = List.of("adamw", "apollo", "apollo-mini");
 
     /** The teacher of the match-teacher objective: the base model steered by a control vector (to train it in). */
     public record TeacherSteer(@JsonProperty("vector") String vector, @JsonProperty("coefficient") Double coefficient) {

@@ -78,6 +78,20 @@ class EditSpecTest {
         }
     }
 
+    /** The CLI side of "every field is exposed": each spec record component is bound to a JSON name (but the edit itself). */
+    @Test
+    void everySpecFieldIsBoundToJson() {
+        List<Class<?>> records = new java.util.ArrayList<>(List.of(TrainSpec.class, TrainSpec.TeacherSteer.class, EditSpec.PerHeadLr.class));
+        records.addAll(List.of(EditSpec.class.getPermittedSubclasses()));
+        for (Class<?> record : records) {
+            for (var c : record.getRecordComponents()) {
+                boolean bound = c.getAccessor().isAnnotationPresent(com.fasterxml.jackson.annotation.JsonProperty.class);
+                assertTrue(bound || c.getName().equals("edit"), record.getSimpleName() + "." + c.getName() + " has no JSON name");
+            }
+            assertEquals(record.getRecordComponents().length - (record == TrainSpec.class ? 1 : 0), TrainSpec.jsonFields(record).size());
+        }
+    }
+
     @Test
     void aSpecFileBindsTheMethodsFieldsAndTheTrainingSettingsWithTheSameDefaults(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("spec.json");

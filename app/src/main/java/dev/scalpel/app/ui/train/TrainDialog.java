@@ -88,9 +88,22 @@ public final class TrainDialog extends Dialog<ButtonType> {
         Label heads = new Label();
         heads.setId("heads");
         heads.textProperty().bind(Bindings.createStringBinding(() -> headsText(vm.heads().get()), vm.heads()));
-        Label component = new Label();
-        component.setId("component");
-        component.textProperty().bind(Bindings.createStringBinding(() -> componentText(vm.component().get()), vm.component()));
+        Label module = new Label();
+        module.setId("module");
+        module.textProperty().bind(Bindings.createStringBinding(() -> componentText(vm.component().get()), vm.component()));
+        Label component = boundLabel("component", () -> vm.component().get() == null ? "" : "#" + vm.component().get().index(), vm.component());
+        Label components = boundLabel("components", () -> vm.component().get() == null ? ""
+                : "of a rank-" + vm.component().get().rank() + " SVD", vm.component());
+        TextField projections = new TextField();
+        projections.setId("projections");
+        projections.setPrefColumnCount(8);
+        projections.textProperty().bindBidirectional(vm.projections());
+        TextField rankPattern = new TextField();
+        rankPattern.setId("rankPattern");
+        rankPattern.setPromptText("e.g. v_proj=8");
+        rankPattern.textProperty().bindBidirectional(vm.rankPattern());
+        Label perHeadMap = boundLabel("perHeadLrMap", () -> vm.perHeadLrMap().get().isEmpty() ? "none shown: compute a map first"
+                : vm.perHeadLrMap().get(), vm.perHeadLrMap());
         TextField modules = new TextField();
         modules.setId("modules");
         modules.textProperty().bindBidirectional(vm.modules());
@@ -99,11 +112,12 @@ public final class TrainDialog extends Dialog<ButtonType> {
         layers.setPromptText("all");
         layers.textProperty().bindBidirectional(vm.layers());
 
-        Node headsRow = grid(row("Heads", heads));
-        Node moduleRows = grid(row("Modules", modules, "Layers", layers));
-        Node componentRow = grid(row("Component", component));
-        Node perHeadRow = grid(row("Freeze above", decimal("freezeAbove", "Freeze above", vm.freezeAbove()),
-                "LR floor", decimal("lrFloor", "LR floor", vm.lrFloor())));
+        Node headsRow = grid(row("Heads", heads, "Projections", projections));
+        Node moduleRows = grid(row("Modules", modules, "Layers", layers), row("Rank pattern", rankPattern));
+        Node componentRow = grid(row("Component", new HBox(6, module, component, components)));
+        Node perHeadRow = grid(row("Rates from map", perHeadMap),
+                row("Freeze above", decimal("perHeadLrFreezeAbove", "Freeze above", vm.freezeAbove()),
+                        "LR floor", decimal("perHeadLrFloor", "LR floor", vm.lrFloor())));
         showFor(headsRow, TrainMethod.HEAD_LORA, TrainMethod.HEAD_FINETUNE, TrainMethod.HEAD_FINETUNE_PER_HEAD_LR);
         showFor(moduleRows, TrainMethod.MODULE_LORA);
         showFor(componentRow, TrainMethod.PREFACTOR);
@@ -141,10 +155,22 @@ public final class TrainDialog extends Dialog<ButtonType> {
         addText.setId("addText");
         addText.setOnAction(e -> chooseTextFile());
         fileStatus.setId("fileStatus");
+        TextField teacher = new TextField();
+        teacher.setId("teacherSteerVector");
+        teacher.setPromptText("control vector .gguf (match-teacher)");
+        teacher.textProperty().bindBidirectional(vm.teacherSteerVector());
+        Button chooseTeacher = new Button("Browse…");
+        chooseTeacher.setOnAction(e -> chooseTeacherVector());
+        TextField coefficient = decimal("teacherSteerCoefficient", "Teacher coefficient", vm.teacherSteerCoefficient());
+        BooleanBinding noTeacher = vm.objective().isNotEqualTo(FineTuner.Objective.MATCH_TEACHER);
+        teacher.disableProperty().bind(noTeacher);
+        chooseTeacher.disableProperty().bind(noTeacher);
+        coefficient.disableProperty().bind(noTeacher);
         return grid(
                 row("Objective", objective, "Retain weight", decimal("retainWeight", "Retain weight", vm.retainWeight())),
                 row("Target text", target, "Retain text", retain),
                 row("General text", general, "General ratio", generalRatio),
+                row("Teacher", new HBox(6, teacher, chooseTeacher), "Coefficient", coefficient),
                 row("", new HBox(8, addText, fileStatus)));
     }
 
@@ -153,8 +179,13 @@ public final class TrainDialog extends Dialog<ButtonType> {
         ComboBox<String> optimizer = combo("optimizer", FXCollections.observableArrayList(TrainViewModel.OPTIMIZERS));
         optimizer.valueProperty().bindBidirectional(vm.optimizer());
         TextField rank = whole("rank", "LoRA rank", vm.rank());
-        rank.disableProperty().bind(Bindings.createBooleanBinding(
-                () -> vm.method().get() == null || !vm.method().get().usesLoraRank(), vm.method()));
+        TextField alpha = decimal("alpha", "LoRA alpha", vm.alpha());
+        TextField dropout = decimal("dropout", "LoRA dropout", vm.dropout());
+        BooleanBinding notLora = Bindings.createBooleanBinding(
+                () -> vm.method().get() == null || !vm.method().get().usesLoraRank(), vm.method());
+        rank.disableProperty().bind(notLora);
+        alpha.disableProperty().bind(notLora);
+        dropout.disableProperty().bind(notLora);
         return grid(
                 row("Optimizer", optimizer, "Learning rate", decimal("lr", "Learning rate", vm.lr())),
                 row("Steps", whole("steps", "Steps", vm.steps()), "Batch size", whole("batchSize", "Batch size", vm.batchSize())),
@@ -162,6 +193,8 @@ public final class TrainDialog extends Dialog<ButtonType> {
                         "Token budget", whole("tokenBudget", "Token budget", vm.tokenBudget())),
                 row("LoRA rank", rank,
                         "Seed", NumberField.of("seed", "Seed", "a whole number", vm.seed(), Long::valueOf, fieldErrors)),
+                row("LoRA alpha", alpha, "LoRA dropout", dropout),
+                row("Frozen context", whole("frozenContext", "Frozen context", vm.frozenContext()), "", new Label("leading tokens")),
                 row("Evaluate every", new HBox(8, whole("evalEvery", "Evaluate every", vm.evalEvery()), new Label("steps (0 = off)"))));
     }
 
@@ -200,8 +233,24 @@ public final class TrainDialog extends Dialog<ButtonType> {
     }
 
     private static String componentText(Session.ComponentChoice c) {
-        return c == null ? "none chosen: pick one in the Components view"
-                : "component " + c.index() + " of " + c.module() + " (rank-" + c.rank() + " SVD)";
+        return c == null ? "none chosen: pick one in the Components view" : c.module();
+    }
+
+    private void chooseTeacherVector() {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("The teacher's steering vector (llama.cpp control vector)");
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Control vectors", "*.gguf"));
+        File file = chooser.showOpenDialog(getDialogPane().getScene().getWindow());
+        if (file != null) {
+            vm.teacherSteerVector().set(file.getAbsolutePath());
+        }
+    }
+
+    private static Label boundLabel(String id, java.util.concurrent.Callable<String> text, javafx.beans.Observable... on) {
+        Label label = new Label();
+        label.setId(id);
+        label.textProperty().bind(Bindings.createStringBinding(text, on));
+        return label;
     }
 
     private void chooseTextFile() {

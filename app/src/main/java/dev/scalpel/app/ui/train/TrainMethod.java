@@ -2,18 +2,25 @@ package dev.scalpel.app.ui.train;
 
 /** What the Train dialog trains: which kind of edit, on which part of the model. */
 public enum TrainMethod {
-    HEAD_LORA("head-LoRA on the marked heads", true),
-    MODULE_LORA("module LoRA", false),
-    HEAD_FINETUNE("isolated head fine-tune on the marked heads", true),
-    HEAD_FINETUNE_PER_HEAD_LR("head fine-tune, per-head LR from the map", true),
-    PREFACTOR("scalar prefactor on the chosen component", false);
+    HEAD_LORA("head-LoRA on the marked heads", true, "head-lora"),
+    MODULE_LORA("module LoRA", false, "lora"),
+    HEAD_FINETUNE("isolated head fine-tune on the marked heads", true, "head-finetune"),
+    HEAD_FINETUNE_PER_HEAD_LR("head fine-tune, per-head LR from the map", true, "head-finetune"),
+    PREFACTOR("scalar prefactor on the chosen component", false, "prefactor");
 
     private final String label;
     private final boolean onMarkedHeads;
+    private final String specMethod;
 
-    TrainMethod(String label, boolean onMarkedHeads) {
+    TrainMethod(String label, boolean onMarkedHeads, String specMethod) {
         this.label = label;
         this.onMarkedHeads = onMarkedHeads;
+        this.specMethod = specMethod;
+    }
+
+    /** The {@code "method"} of the engine's EditSpec this builds (a training spec file's name for it). */
+    public String specMethod() {
+        return specMethod;
     }
 
     /** Whether the edit trains the heads marked for training on the heatmap. */

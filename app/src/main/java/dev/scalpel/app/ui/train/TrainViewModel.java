@@ -13,9 +13,11 @@ import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.LiveEdit;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.spec.EditSpec;
+import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.FineTuner;
 import dev.scalpel.engine.train.PerHeadRates;
 import dev.scalpel.views.heatmap.HeadMark;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,10 +60,9 @@ import javafx.collections.ObservableList;
  */
 public final class TrainViewModel {
     /** Optimizers the engine knows ({@code Optimizers.create}). */
-    public static final List<String> OPTIMIZERS = List.of("adamw", "apollo", "apollo-mini");
-    /** Objectives the dialog offers (match-teacher needs a steering vector, which the dialog does not take). */
-    public static final List<FineTuner.Objective> OBJECTIVES =
-            List.of(FineTuner.Objective.LEARN, FineTuner.Objective.UNLEARN, FineTuner.Objective.UNLEARN_UNIFORM);
+    public static final List<String> OPTIMIZERS = TrainSpec.OPTIMIZERS;
+    /** Every objective; match-teacher takes the teacher's steering vector. */
+    public static final List<FineTuner.Objective> OBJECTIVES = List.of(FineTuner.Objective.values());
     /** Live evaluation reads this many tokens of each text. */
     public static final int EVAL_TOKENS = 1024;
     private static final String GENERAL_TEXT = "en";
@@ -91,6 +92,14 @@ public final class TrainViewModel {
     private final StringProperty layers = new SimpleStringProperty(this, "layers", "");
     private final DoubleProperty freezeAbove = new SimpleDoubleProperty(this, "freezeAbove", 0.8);
     private final DoubleProperty lrFloor = new SimpleDoubleProperty(this, "lrFloor", 0.05);
+    private final ReadOnlyStringWrapper perHeadLrMap = new ReadOnlyStringWrapper(this, "perHeadLrMap", "");
+    private final DoubleProperty alpha = new SimpleDoubleProperty(this, "alpha", 8.0);
+    private final DoubleProperty dropout = new SimpleDoubleProperty(this, "dropout", 0.0);
+    private final StringProperty projections = new SimpleStringProperty(this, "projections", String.join(",", EditSpec.ALL_PROJECTIONS));
+    private final StringProperty rankPattern = new SimpleStringProperty(this, "rankPattern", "");
+    private final IntegerProperty frozenContext = new SimpleIntegerProperty(this, "frozenContext", 0);
+    private final StringProperty teacherSteerVector = new SimpleStringProperty(this, "teacherSteerVector", "");
+    private final DoubleProperty teacherSteerCoefficient = new SimpleDoubleProperty(this, "teacherSteerCoefficient", 1.0);
 
     private final ReadOnlyObjectWrapper<HeadSet> heads = new ReadOnlyObjectWrapper<>(this, "heads", HeadSet.empty());
     private final ReadOnlyLongWrapper trainableParameters = new ReadOnlyLongWrapper(this, "trainableParameters");
@@ -120,9 +129,15 @@ public final class TrainViewModel {
         InvalidationListener inputsChanged = o -> refresh();
         for (Observable input : List.of(method, objective, retainWeight, target, retain, general, generalRatio, tokenBudget,
                 optimizer, lr, steps, rank, batchSize, context, seed, evalEvery, modules, layers, freezeAbove, lrFloor,
+                alpha, dropout, projections, rankPattern, frozenContext, teacherSteerVector, teacherSteerCoefficient,
                 session.marks(), session.mapProperty(), session.componentProperty())) {
             input.addListener(inputsChanged);
         }
+        rank.addListener((o, was, now) -> {
+            if (alpha.get() == 2.0 * was.intValue()) {        // α still at its default follows the rank
+                alpha.set(2.0 * now.intValue());
+            }
+        });
         refresh();
     }
 
@@ -222,6 +237,46 @@ public final class TrainViewModel {
         return lrFloor;
     }
 
+    /** LoRA's α; it follows 2 × rank (the CLI's default) until set to something else. */
+    public DoubleProperty alpha() {
+        return alpha;
+    }
+
+    /** LoRA dropout on the adapter's input, in [0, 1). */
+    public DoubleProperty dropout() {
+        return dropout;
+    }
+
+    /** The projections head methods train, e.g. "q,k,v,o" or "q,o". */
+    public StringProperty projections() {
+        return projections;
+    }
+
+    /** Per-module ranks of module LoRA, PEFT's rank_pattern, e.g. "v_proj=8,o_proj=2" (blank: the rank everywhere). */
+    public StringProperty rankPattern() {
+        return rankPattern;
+    }
+
+    /** Leading positions of each target row run once as fixed context, not trained through (0 = off). */
+    public IntegerProperty frozenContext() {
+        return frozenContext;
+    }
+
+    /** The teacher of match-teacher: a llama.cpp control vector (GGUF) the base model is steered with. */
+    public StringProperty teacherSteerVector() {
+        return teacherSteerVector;
+    }
+
+    /** The teacher's steering coefficient. */
+    public DoubleProperty teacherSteerCoefficient() {
+        return teacherSteerCoefficient;
+    }
+
+    /** The name of the importance map per-head rates come from: the one the heatmap shows ("" when none). */
+    public ReadOnlyStringProperty perHeadLrMap() {
+        return perHeadLrMap.getReadOnlyProperty();
+    }
+
     /** The heads marked for training on the heatmap, which the head methods train. */
     public ReadOnlyObjectProperty<HeadSet> heads() {
         return heads.getReadOnlyProperty();
@@ -314,8 +369,19 @@ public final class TrainViewModel {
         if (evalEvery.get() > 0) {
             session.texts().forEach((name, ids) -> evalTexts.put(name, Arrays.copyOf(ids, Math.min(ids.length, EVAL_TOKENS))));
         }
-        TrainJob job = new TrainJob(session.model().model(), recipe, seed.get(), shownMap(), spec(), data(), evalEvery.get(),
-                evalTexts, new ToUi());
+        TrainSpec run = trainSpec();
+        FineTuner.Data data = data();
+        if (run.teacherSteer() != null) {
+            try {
+                data = new FineTuner.Data(data.target(), data.general(), data.retain(), data.bos(),
+                        run.teacherHooks(session.model().model(), Path.of("")));
+            } catch (ScalpelException e) {
+                status.set(e.getMessage());
+                return null;
+            }
+        }
+        TrainJob job = new TrainJob(session.model().model(), recipe, seed.get(), shownMap(), run.fineTunerSpec(), data,
+                evalEvery.get(), evalTexts, new ToUi());
         lossHistory.clear();
         evalHistory.clear();
         running.set(true);
@@ -327,6 +393,7 @@ public final class TrainViewModel {
     /** Recomputes the heads, the trainable-parameter count and the problem line from the inputs. */
     private void refresh() {
         heads.set(session.marked(HeadMark.TRAIN));
+        perHeadLrMap.set(session.mapProperty().get() == null ? "" : mapName(session.mapProperty().get()));
         try {
             trainableParameters.set(recipe().parameterCount(session.model().model()));
         } catch (ScalpelException e) {
@@ -336,6 +403,7 @@ public final class TrainViewModel {
         }
         try {
             checkSettings();
+            trainSpec();
             data();
             problem.set("");
         } catch (ScalpelException e) {
@@ -353,9 +421,10 @@ public final class TrainViewModel {
             throw new ScalpelException("The LoRA rank must be at least 1.");
         }
         return switch (m) {
-            case HEAD_LORA -> new EditSpec.HeadLora(markedHeads().toString(), null, rank.get(), null, null);
-            case MODULE_LORA -> new EditSpec.ModuleLora(moduleNames(), layerNumbers(), rank.get(), null, null, null);
-            case HEAD_FINETUNE -> new EditSpec.HeadFinetune(markedHeads().toString(), null, null);
+            case HEAD_LORA -> new EditSpec.HeadLora(markedHeads().toString(), projectionNames(), rank.get(), alpha.get(), dropout.get());
+            case MODULE_LORA -> new EditSpec.ModuleLora(moduleNames(), layerNumbers(), rank.get(), ranksByModule(), alpha.get(),
+                    dropout.get());
+            case HEAD_FINETUNE -> new EditSpec.HeadFinetune(markedHeads().toString(), projectionNames(), null);
             case HEAD_FINETUNE_PER_HEAD_LR -> perHeadRateRecipe();
             case PREFACTOR -> {
                 Session.ComponentChoice c = session.componentProperty().get();
@@ -393,7 +462,7 @@ public final class TrainViewModel {
             throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
                     + "mark weaker heads or raise 'freeze above'.", freeze));
         }
-        return new EditSpec.HeadFinetune(trained.toString(), null,
+        return new EditSpec.HeadFinetune(trained.toString(), projectionNames(),
                 new EditSpec.PerHeadLr(mapName(map), freeze, lrFloor.get()));
     }
 
@@ -411,6 +480,56 @@ public final class TrainViewModel {
             }
             return map;
         };
+    }
+
+    /**
+     * The run as set up now, as the engine's {@link TrainSpec}: the same record {@code scalpel train --spec} reads, with
+     * the same defaults and checks (texts are named by their session names).
+     *
+     * @throws ScalpelException naming what is missing or wrong
+     */
+    public TrainSpec trainSpec() {
+        FineTuner.Objective o = objective.get();
+        TrainSpec.TeacherSteer teacher = null;
+        if (o == FineTuner.Objective.MATCH_TEACHER) {
+            String vector = teacherSteerVector.get() == null ? "" : teacherSteerVector.get().trim();
+            if (vector.isEmpty() || !Files.isRegularFile(Path.of(vector))) {
+                throw new ScalpelException("match-teacher needs the teacher's steering vector: choose a .gguf control vector file.");
+            }
+            teacher = new TrainSpec.TeacherSteer(vector, teacherSteerCoefficient.get());
+        }
+        return new TrainSpec(recipe(), o, target.get(), general.get(), retain.get(), generalRatio.get(), retainWeight.get(),
+                tokenBudget.get(), steps.get(), batchSize.get(), context.get(), optimizer.get(), lr.get(), seed.get(),
+                frozenContext.get(), teacher);
+    }
+
+    private List<String> projectionNames() {
+        List<String> names = Arrays.stream(projections.get() == null ? new String[0] : projections.get().split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        for (String name : names) {
+            if (!EditSpec.ALL_PROJECTIONS.contains(name)) {
+                throw new ScalpelException("Projections are some of q,k,v,o; '" + name + "' is not one.");
+            }
+        }
+        if (names.isEmpty()) {
+            throw new ScalpelException("Choose the projections to train, e.g. q,k,v,o.");
+        }
+        return names;
+    }
+
+    /** "v_proj=8,o_proj=2" → {v_proj: 8, o_proj: 2}; blank → none. */
+    private Map<String, Integer> ranksByModule() {
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        String text = rankPattern.get() == null ? "" : rankPattern.get().trim();
+        for (String item : text.isEmpty() ? new String[0] : text.split(",")) {
+            String[] parts = item.split("=");
+            try {
+                ranks.put(parts[0].trim(), Integer.parseInt(parts[1].trim()));
+            } catch (RuntimeException e) {
+                throw new ScalpelException("Rank pattern entries are module=rank, e.g. v_proj=8; '" + item.trim() + "' is not.");
+            }
+        }
+        return ranks;
     }
 
     private List<String> moduleNames() {
@@ -445,39 +564,17 @@ public final class TrainViewModel {
         return numbers;
     }
 
+    /** What only the workbench checks; the rest is the engine spec's ({@link #trainSpec()}). */
     private void checkSettings() {
-        if (!(lr.get() > 0 && lr.get() <= Float.MAX_VALUE)) {           // the optimizers step in float32
-            throw new ScalpelException("The learning rate must be a positive number, e.g. 0.001.");
-        }
-        if (steps.get() < 1 || batchSize.get() < 1) {
-            throw new ScalpelException("Steps and batch size must be at least 1.");
-        }
         if (context.get() < 2 || context.get() > config.maxPositions()) {
             throw new ScalpelException("The context must be between 2 and the model's " + config.maxPositions() + " positions.");
-        }
-        if (tokenBudget.get() < 1) {
-            throw new ScalpelException("The token budget must be at least 1 target token.");
-        }
-        if (!(generalRatio.get() >= 0 && generalRatio.get() < 1)) {
-            throw new ScalpelException("The general-text ratio must be at least 0 and below 1, e.g. 0.25.");
-        }
-        if (!(retainWeight.get() >= 0)) {
-            throw new ScalpelException("The retain weight must be 0 (off) or more.");
         }
         if (evalEvery.get() < 0) {
             throw new ScalpelException("'Evaluate every' must be 0 (off) or a number of steps.");
         }
-        if (objective.get() == null || !OBJECTIVES.contains(objective.get())) {
-            throw new ScalpelException("Choose an objective: learn, unlearn or unlearn-uniform.");
+        if (objective.get() == null) {
+            throw new ScalpelException("Choose an objective: learn, unlearn, unlearn-uniform or match-teacher.");
         }
-        if (!OPTIMIZERS.contains(optimizer.get())) {
-            throw new ScalpelException("Unknown optimizer '" + optimizer.get() + "'; use adamw, apollo or apollo-mini.");
-        }
-    }
-
-    private FineTuner.Spec spec() {
-        return new FineTuner.Spec(objective.get(), retainWeight.get(), generalRatio.get(), tokenBudget.get(), steps.get(),
-                batchSize.get(), context.get(), lr.get(), optimizer.get(), seed.get());
     }
 
     /** The session texts training reads. @throws ScalpelException when a needed one is missing */

@@ -11,7 +11,17 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.views.heatmap.HeadMark;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.scalpel.engine.spec.EditSpec;
+import dev.scalpel.engine.spec.TrainSpec;
+import dev.scalpel.engine.train.FineTuner;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import javafx.scene.Node;
 import javafx.scene.Scene;
 import javafx.scene.control.Button;
@@ -59,6 +69,62 @@ class TrainDialogTest {
         dialog = new TrainDialog(vm);
         dialog.initOwner(stage);
         dialog.show();
+    }
+
+    /**
+     * Issue 13: every field of every spec record (the engine's TrainSpec and each EditSpec kind, nested records
+     * included) has a control in the dialog, found by reflection over the records, not a hand list: the control's id is
+     * the field's JSON path in camel case (per_head_lr.freeze_above → #perHeadLrFreezeAbove). The CLI binds the same
+     * fields by their JSON names, and every "method" is offered.
+     */
+    @Test
+    void everySpecFieldHasAControlAndEveryMethodIsOffered(FxRobot robot) {
+        List<Class<?>> records = new ArrayList<>(List.of(TrainSpec.class));
+        records.addAll(Arrays.stream(EditSpec.class.getPermittedSubclasses()).toList());
+        List<String> missing = new ArrayList<>();
+        for (Class<?> record : records) {
+            for (String id : controlIds(record, "")) {
+                if (robot.lookup("#" + id).tryQuery().isEmpty()) {
+                    missing.add(record.getSimpleName() + " → #" + id);
+                }
+            }
+        }
+        assertEquals(List.of(), missing, "spec fields without a control in the Train dialog");
+        assertEquals(new TreeSet<>(TrainSpec.methods()),
+                Arrays.stream(TrainMethod.values()).map(TrainMethod::specMethod).collect(Collectors.toCollection(TreeSet::new)));
+        assertEquals(List.of(FineTuner.Objective.values()), TrainViewModel.OBJECTIVES, "every objective is offered");
+    }
+
+    /** The control ids of a record's JSON fields: nested records contribute their own fields under the field's name. */
+    private static List<String> controlIds(Class<?> record, String prefix) {
+        List<String> ids = new ArrayList<>();
+        for (RecordComponent c : record.getRecordComponents()) {
+            JsonProperty json = c.getAccessor().getAnnotation(JsonProperty.class);
+            if (json == null) {
+                continue;                                   // TrainSpec.edit: the method chooser picks it
+            }
+            String path = prefix.isEmpty() ? json.value() : prefix + "_" + json.value();
+            if (c.getType().isRecord()) {
+                ids.addAll(controlIds(c.getType(), path));
+            } else {
+                ids.add(camel(path));
+            }
+        }
+        return ids;
+    }
+
+    private static String camel(String snake) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char ch : snake.toCharArray()) {
+            if (ch == '_') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(ch) : ch);
+                up = false;
+            }
+        }
+        return b.toString();
     }
 
     @Test

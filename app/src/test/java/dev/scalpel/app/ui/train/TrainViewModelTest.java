@@ -23,6 +23,8 @@ import dev.scalpel.engine.edit.PrefactorEdit;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.spec.EditSpec;
+import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.engine.train.FineTuner;
 import dev.scalpel.views.heatmap.HeadMark;
@@ -89,6 +91,35 @@ class TrainViewModelTest {
         for (HeadId h : heads) {
             session.marks().put(h, mark);
         }
+    }
+
+    @Test
+    void theDialogsSettingsAreTheEngineSpecsFields() {
+        mark(HeadMark.TRAIN, new HeadId(1, 1));
+        vm.rank().set(3);
+        assertEquals(6.0, vm.alpha().get(), "alpha follows 2 × rank while at its default");
+        vm.alpha().set(5);
+        vm.dropout().set(0.1);
+        vm.projections().set("q,o");
+        vm.frozenContext().set(4);
+        TrainSpec spec = vm.trainSpec();
+        assertEquals(new EditSpec.HeadLora("L1H1", List.of("q", "o"), 3, 5.0, 0.1), spec.edit());
+        assertEquals(4, spec.frozenContext());
+        assertEquals(2 * 3 * (256 + 32) , vm.trainableParameters().get(), "q rows and o columns of one head at rank 3");
+
+        vm.method().set(TrainMethod.MODULE_LORA);
+        vm.rankPattern().set("v_proj=8");
+        assertEquals(Map.of("v_proj", 8), ((EditSpec.ModuleLora) vm.trainSpec().edit()).rankPattern());
+        vm.rankPattern().set("v_proj8");
+        assertEquals("Rank pattern entries are module=rank, e.g. v_proj=8; 'v_proj8' is not.", vm.problem().get());
+        vm.rankPattern().set("");
+
+        vm.objective().set(FineTuner.Objective.MATCH_TEACHER);
+        assertEquals("match-teacher needs the teacher's steering vector: choose a .gguf control vector file.", vm.problem().get());
+        vm.objective().set(FineTuner.Objective.LEARN);
+        vm.frozenContext().set(31);
+        assertTrue(vm.problem().get().startsWith("The frozen context must be at least 0 and below the context − 1 (31)"),
+                vm.problem().get());
     }
 
     @Test
