@@ -1,16 +1,11 @@
 package dev.scalpel.app.cli;
 
-import dev.scalpel.engine.api.HeadSet;
-import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.edit.LoraEdit;
-import dev.scalpel.engine.export.MergedCheckpointExporter;
-import dev.scalpel.engine.export.PeftAdapterExporter;
-import dev.scalpel.engine.groups.HeadGroup;
+import dev.scalpel.engine.export.Exporter;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
-import dev.scalpel.engine.model.safetensors.DType;
+import dev.scalpel.engine.spec.ExportSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,17 +30,18 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--edits", required = true, paramLabel = "EDITS.json", description = "The edits file to export.")
     Path edits;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (never the base model's).")
+    @Option(names = "--out", required = true, paramLabel = "DIR|NAME.json", description = "Output folder (hf, peft) or NAME.json (group, edits); never inside a model folder.")
     Path out;
 
     @Option(names = "--format", defaultValue = "hf",
-            description = "hf (merged weights), peft (adapter) or group (the --heads of the edited model as a head group) (default: ${DEFAULT-VALUE}).")
+            description = "hf (merged weights), peft (adapter), group (the --heads of the edited model as a head group, --out NAME.json) "
+                    + "or edits (the edits file again, --out NAME.json) (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--heads", description = "For --format group: the heads to export, e.g. L1H1,L2H*.")
     String heads;
 
-    @Option(names = "--name", description = "For --format group: the group's name (default: the edits file's name).")
+    @Option(names = "--name", description = "For --format group: the group's name (default: the --out file's name).")
     String name;
 
     @Option(names = "--dtype", paramLabel = "F32|F16|BF16", description = "Weight dtype of an hf export (default: the input's).")
@@ -59,34 +55,12 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        ExportSpec exportSpec = new ExportSpec(ExportSpec.Format.parse(format), out.toString(), dtype, heads, name, allowNonFinite);
         Path dir = modelOptions.modelDir();
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
             List<Edit> loaded = EditsFile.read(edits, m.model(), ModelHash.of(dir));
             try {
-                switch (format) {
-                    case "hf" -> MergedCheckpointExporter.write(m, loaded, out, dtype == null ? null
-                            : DType.fromSafetensorsName(dtype.toUpperCase(java.util.Locale.ROOT)).orElseThrow(
-                                    () -> new ScalpelException("Unknown --dtype '" + dtype + "'; use F32, F16 or BF16.")),
-                            allowNonFinite);
-                    case "peft" -> {
-                        if (loaded.size() != 1 || !(loaded.get(0) instanceof LoraEdit lora)) {
-                            throw new ScalpelException("A PEFT adapter holds one LoRA or head-LoRA edit; " + edits + " has "
-                                    + loaded.stream().map(Edit::kind).toList() + ". Use --format hf for other edits.");
-                        }
-                        PeftAdapterExporter.write(m, lora, out, allowNonFinite);
-                    }
-                    case "group" -> {
-                        if (heads == null) {
-                            throw new ScalpelException("--format group needs --heads, e.g. --heads L1H1,L2H*.");
-                        }
-                        String groupName = name != null ? name : edits.getFileName().toString().replaceFirst("\\.json$", "");
-                        HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(dir), groupName,
-                                HeadSet.parse(heads, m.config().numHeads()), loaded, Map.of("edits", edits.toString()));
-                        group.write(out.resolve("group.json"), List.of(dir));
-                        group.close();
-                    }
-                    default -> throw new ScalpelException("Unknown --format '" + format + "'; use hf, peft or group.");
-                }
+                Exporter.export(m, ModelHash.of(dir), loaded, exportSpec, Map.of("edits", edits.toString()));
             } finally {
                 loaded.forEach(Edit::close);
             }

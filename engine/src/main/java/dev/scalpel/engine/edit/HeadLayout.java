@@ -2,7 +2,7 @@ package dev.scalpel.engine.edit;
 
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ScalpelException;
-import dev.scalpel.engine.model.Architecture;
+import dev.scalpel.engine.model.ArchitectureFamily;
 import dev.scalpel.engine.model.ModelConfig;
 import java.util.Locale;
 
@@ -41,23 +41,12 @@ public final class HeadLayout {
         }
         int d = config.headDim();
         int kvHead = head.head() / config.queriesPerKvHead();
-        int l = head.layer();
-        if (config.architecture() == Architecture.GPT2) {
-            String attn = dev.scalpel.engine.model.arch.gpt2.Gpt2Model.ROOT + "h." + l + ".attn.";
-            int width = config.hiddenSize();
-            return switch (p) {
-                case Q -> Slice.block(attn + "c_attn.weight", 0, head.head() * d, d);
-                case K -> Slice.block(attn + "c_attn.weight", 0, width + head.head() * d, d);
-                case V -> Slice.block(attn + "c_attn.weight", 0, 2 * width + head.head() * d, d);
-                case O -> Slice.block(attn + "c_proj.weight", 1, head.head() * d, d);
-            };
-        }
-        String attn = "model.layers." + l + ".self_attn.";
+        ArchitectureFamily.AttentionWeights w = config.architecture().family().attention(config, head.layer());
         return switch (p) {
-            case Q -> Slice.block(attn + "q_proj.weight", 0, head.head() * d, d);
-            case K -> Slice.block(attn + "k_proj.weight", 0, kvHead * d, d);
-            case V -> Slice.block(attn + "v_proj.weight", 0, kvHead * d, d);
-            case O -> Slice.block(attn + "o_proj.weight", 1, head.head() * d, d);
+            case Q -> Slice.block(w.q(), 0, (int) w.qRow() + head.head() * d, d);
+            case K -> Slice.block(w.k(), 0, (int) w.kRow() + kvHead * d, d);
+            case V -> Slice.block(w.v(), 0, (int) w.vRow() + kvHead * d, d);
+            case O -> Slice.block(w.o(), 1, head.head() * d, d);
         };
     }
 }

@@ -49,7 +49,13 @@ public final class MergedCheckpointExporter {
         if (target != DType.F32 && target != DType.F16 && target != DType.BF16) {
             throw new ScalpelException("Exports are written as F32, F16 or BF16, not " + target + ".");
         }
-        Output folder = OutputGuard.folder(OutputKind.HF_CHECKPOINT, out, List.of(m.dir())).allowingNonFinite(allowNonFinite);
+        try (Output folder = OutputGuard.stagedFolder(OutputKind.HF_CHECKPOINT, out, List.of(m.dir())).allowingNonFinite(allowNonFinite)) {
+            writeInto(folder, m, edits, out, target);
+            folder.commit();                        // the whole checkpoint appears at once, or the old one stays
+        }
+    }
+
+    private static void writeInto(Output folder, LoadedModel m, List<Edit> edits, Path out, DType target) throws IOException {
         Map<String, TensorSource> merged = new LinkedHashMap<>();   // checked finite before any file is written
         try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             Map<String, Tensor> deltas = new LinkedHashMap<>();

@@ -3,7 +3,6 @@ package dev.scalpel.engine.export;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.scalpel.engine.edit.LoraEdit;
-import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.files.Output;
@@ -34,7 +33,13 @@ public final class PeftAdapterExporter {
 
     /** As {@link #write(LoadedModel, LoraEdit, Path)}; with {@code allowNonFinite}, NaN or ±Inf values are written too. */
     public static void write(LoadedModel m, LoraEdit edit, Path out, boolean allowNonFinite) {
-        Output folder = OutputGuard.folder(OutputKind.PEFT_ADAPTER, out, List.of(m.dir())).allowingNonFinite(allowNonFinite);
+        try (Output folder = OutputGuard.stagedFolder(OutputKind.PEFT_ADAPTER, out, List.of(m.dir())).allowingNonFinite(allowNonFinite)) {
+            writeInto(folder, m, edit, out);
+            folder.commit();                        // config and weights appear together, or the old adapter stays
+        }
+    }
+
+    private static void writeInto(Output folder, LoadedModel m, LoraEdit edit, Path out) {
         Map<String, Integer> ranks = edit.moduleRanks();
         int r = ranks.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         Map<String, Object> rankPattern = new LinkedHashMap<>();
@@ -56,7 +61,7 @@ public final class PeftAdapterExporter {
         config.put("rank_pattern", rankPattern);
         config.put("alpha_pattern", alphaPattern);
         config.put("bias", "none");
-        config.put("fan_in_fan_out", m.config().architecture() == Architecture.GPT2);
+        config.put("fan_in_fan_out", m.config().architecture().family().storesTransposedMatrices());
         config.put("use_rslora", false);
         config.put("use_dora", false);
         config.put("init_lora_weights", true);

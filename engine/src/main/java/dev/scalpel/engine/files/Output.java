@@ -16,26 +16,49 @@ import java.util.Set;
  * the folder of a folder output. Every file is written atomically ({@link AtomicFiles}). Tensors converted through
  * {@link #floats} are refused when they hold NaN or ±Inf, unless the output was made with {@link #allowingNonFinite}.
  */
-public final class Output {
+public final class Output implements AutoCloseable {
     private final OutputKind kind;
     private final Path folder;
     private final Set<Path> files;
     private final boolean allowNonFinite;
+    /** For a staged folder output: where its files go until {@link #commit}; null otherwise. */
+    private final FolderStaging staging;
 
     Output(OutputKind kind, Path folder, Set<Path> files) {
-        this(kind, folder, files, false);
+        this(kind, folder, files, false, null);
     }
 
-    private Output(OutputKind kind, Path folder, Set<Path> files, boolean allowNonFinite) {
+    private Output(OutputKind kind, Path folder, Set<Path> files, boolean allowNonFinite, FolderStaging staging) {
         this.kind = kind;
         this.folder = folder;
         this.files = Set.copyOf(files);
         this.allowNonFinite = allowNonFinite;
+        this.staging = staging;
+    }
+
+    /** The same folder output, its files staged until {@link #commit} (see {@link FolderStaging}). */
+    Output staged() {
+        return new Output(kind, folder, files, allowNonFinite, FolderStaging.beside(folder));
     }
 
     /** The same output, writing non-finite values when asked to (e.g. {@code export --allow-non-finite}). */
     public Output allowingNonFinite(boolean allow) {
-        return new Output(kind, folder, files, allow);
+        return new Output(kind, folder, files, allow, staging);
+    }
+
+    /** A staged folder output: puts all its files in place at once. Otherwise nothing (each file already is). */
+    public void commit() {
+        if (staging != null) {
+            staging.commit();
+        }
+    }
+
+    /** A staged folder output not committed (a failure, a refusal): removes what was staged; the destination is as it was. */
+    @Override
+    public void close() {
+        if (staging != null) {
+            staging.abandon();
+        }
     }
 
     /** The resolved path this output writes for {@code file} (symbolic links followed). */
@@ -106,12 +129,15 @@ public final class Output {
     }
 
     private Path permitted(Path file) {
-        Path target = OutputGuard.realTarget(file);
+        Path target = staging != null ? file.toAbsolutePath().normalize() : OutputGuard.realTarget(file);
+        if (staging != null && !target.startsWith(folder)) {
+            target = OutputGuard.realTarget(file);      // given through a link: compare as resolved
+        }
         boolean allowed = folder != null ? target.startsWith(folder) && !target.equals(folder) : files.contains(target);
         if (!allowed) {
             throw new IllegalStateException(target + " is not part of this " + kind.description() + " output ("
                     + (folder != null ? folder : files) + "); ask OutputGuard for it first");
         }
-        return target;
+        return staging != null ? staging.redirect(target) : target;
     }
 }

@@ -82,14 +82,32 @@ public final class OutputGuard {
         }
         Path real = checkFolder(kind, dir, keysOf(models));
         Output out = new Output(kind, real, Set.of());
-        Path marker = real.resolve(MARKER);
-        if (!Files.isRegularFile(marker)) {
-            byte[] bytes = ("{\"format\": \"" + MARKER_FORMAT + "\", \"kind\": \"" + kind.markerName()
-                    + "\", \"note\": \"Scalpel wrote this folder and may write it again; it writes nothing into folders "
-                    + "without this file.\"}\n").getBytes(StandardCharsets.UTF_8);
-            out.write(marker, channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(bytes)));
+        if (!Files.isRegularFile(real.resolve(MARKER))) {
+            claim(out, kind, real);
         }
         return out;
+    }
+
+    /**
+     * As {@link #folder}, for an output that must appear all at once (a checkpoint, an adapter): its files are staged
+     * beside {@code dir} and replace it only at {@link Output#commit()}; closing the output without a commit removes
+     * them. Use it in try-with-resources.
+     */
+    public static Output stagedFolder(OutputKind kind, Path dir, Collection<Path> models) {
+        if (!kind.isFolder()) {
+            throw new IllegalArgumentException(kind + " is a file output; use OutputGuard.files");
+        }
+        Path real = checkFolder(kind, dir, keysOf(models));
+        Output out = new Output(kind, real, Set.of()).staged();
+        claim(out, kind, real);
+        return out;
+    }
+
+    private static void claim(Output out, OutputKind kind, Path folder) {
+        byte[] bytes = ("{\"format\": \"" + MARKER_FORMAT + "\", \"kind\": \"" + kind.markerName()
+                + "\", \"note\": \"Scalpel wrote this folder and may write it again; it writes nothing into folders "
+                + "without this file.\"}\n").getBytes(StandardCharsets.UTF_8);
+        out.write(folder.resolve(MARKER), channel -> TensorSource.writeAll(channel, ByteBuffer.wrap(bytes)));
     }
 
     /**

@@ -21,6 +21,14 @@ public enum Architecture {
         this.hfClass = hfClass;
     }
 
+    /** What the engine knows about this family: config, loading, head weights, checkpoint layout. */
+    public ArchitectureFamily family() {
+        return switch (this) {
+            case LLAMA, MISTRAL, QWEN2, QWEN3 -> dev.scalpel.engine.model.arch.llama.LlamaFamily.INSTANCE;
+            case GPT2 -> dev.scalpel.engine.model.arch.gpt2.Gpt2Family.INSTANCE;
+        };
+    }
+
     /** The {@code model_type} value in config.json. */
     public String modelType() {
         return modelType;

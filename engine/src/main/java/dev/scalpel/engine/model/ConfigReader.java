@@ -3,8 +3,6 @@ package dev.scalpel.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scalpel.engine.api.ScalpelException;
-import dev.scalpel.engine.model.arch.gpt2.Gpt2ConfigJson;
-import dev.scalpel.engine.model.arch.llama.LlamaConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,9 +41,7 @@ public final class ConfigReader {
                 "Unknown architecture '" + (modelType != null ? modelType : String.join(",", classes)) + "' in " + file
                         + "; Scalpel runs " + Architecture.supportedList() + "."));
         try {
-            ModelConfig config = arch == Architecture.GPT2
-                    ? JSON.treeToValue(root, Gpt2ConfigJson.class).toModelConfig()
-                    : JSON.treeToValue(root, LlamaConfigJson.class).toModelConfig(arch);
+            ModelConfig config = arch.family().readConfig(JSON, root, arch);
             validate(config, file);
             return config;
         } catch (IOException e) {

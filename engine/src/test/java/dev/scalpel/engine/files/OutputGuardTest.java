@@ -1,6 +1,7 @@
 package dev.scalpel.engine.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,6 +73,49 @@ class OutputGuardTest {
         Files.writeString(users.resolve("notes.txt"), "keep me");
         var e = assertThrows(ScalpelException.class, () -> OutputGuard.folder(OutputKind.HF_CHECKPOINT, users, List.of()));
         assertTrue(e.getMessage().contains("not empty and was not written by Scalpel"), e.getMessage());
+    }
+
+    @Test
+    void aStagedFolderAppearsAllAtOnceOrNotAtAll() throws IOException {
+        Path out = tmp.resolve("export");
+        try (Output first = OutputGuard.stagedFolder(OutputKind.HF_CHECKPOINT, out, List.of())) {
+            first.writeBytes(out.resolve("config.json"), "{\"v\": 1}".getBytes(StandardCharsets.UTF_8));
+            first.writeBytes(out.resolve("model-00001-of-00002.safetensors"), new byte[] {1});
+            first.writeBytes(out.resolve("model-00002-of-00002.safetensors"), new byte[] {2});
+            assertFalse(Files.exists(out), "nothing is visible before the commit");
+            first.commit();
+        }
+        List<String> old = names(out);
+        assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                OutputGuard.MARKER), old);
+
+        // a second export that fails half-way (an exception, a kill): the first stays exactly as it was
+        assertThrows(IllegalStateException.class, () -> {
+            try (Output second = OutputGuard.stagedFolder(OutputKind.HF_CHECKPOINT, out, List.of())) {
+                second.writeBytes(out.resolve("config.json"), "{\"v\": 2}".getBytes(StandardCharsets.UTF_8));
+                second.writeBytes(out.resolve("model.safetensors"), new byte[] {3});
+                throw new IllegalStateException("interrupted before the commit");
+            }
+        });
+        assertEquals(old, names(out));
+        assertEquals("{\"v\": 1}", Files.readString(out.resolve("config.json")));
+        assertEquals(List.of("export"), names(tmp), "no staging folder is left behind");
+
+        // a crashed run's staging folder is cleaned up; a committed export replaces every old file (no torn mix)
+        Files.createDirectories(tmp.resolve(".export.staging-crashed")).resolve("junk");
+        try (Output third = OutputGuard.stagedFolder(OutputKind.HF_CHECKPOINT, out, List.of())) {
+            third.writeBytes(out.resolve("config.json"), "{\"v\": 3}".getBytes(StandardCharsets.UTF_8));
+            third.writeBytes(out.resolve("model.safetensors"), new byte[] {4});
+            third.commit();
+        }
+        assertEquals(List.of("config.json", "model.safetensors", OutputGuard.MARKER), names(out));
+        assertEquals(List.of("export"), names(tmp));
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test

@@ -69,6 +69,7 @@ class ModelSessionTest {
             CountDownLatch started = new CountDownLatch(3);
             AtomicLong swapAsked = new AtomicLong();
             AtomicLong lastJobEnded = new AtomicLong();
+            java.util.concurrent.atomic.AtomicInteger jobsEnded = new java.util.concurrent.atomic.AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
                 List<Future<Object>> running = new ArrayList<>();
@@ -82,6 +83,7 @@ class ModelSessionTest {
                             Thread.sleep(50);                                  // the swap is now waiting on our lease
                             Object result = job.apply(s);
                             lastJobEnded.accumulateAndGet(System.nanoTime(), Math::max);
+                            jobsEnded.incrementAndGet();                    // before the snapshot (its lease) closes
                             return result;
                         }
                     }));
@@ -94,7 +96,7 @@ class ModelSessionTest {
                 swapAsked.set(System.nanoTime());
                 session.applyGroup(group, OnConflict.CANCEL, ModelSession.Busy.WAIT);
                 long swapped = System.nanoTime();
-                boolean jobsHadEnded = running.stream().allMatch(Future::isDone);
+                boolean jobsHadEnded = jobsEnded.get() == 3;
                 for (int i = 0; i < running.size(); i++) {
                     assertResultEquals(alone.get(i), running.get(i).get());
                 }

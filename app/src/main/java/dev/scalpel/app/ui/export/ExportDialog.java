@@ -11,6 +11,7 @@ import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.control.Button;
 import javafx.scene.control.ButtonType;
+import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Dialog;
 import javafx.scene.control.Label;
@@ -50,12 +51,12 @@ public final class ExportDialog extends Dialog<Void> {
         dtype.valueProperty().bindBidirectional(vm.dtypeProperty());
 
         TextField groupName = new TextField();
-        groupName.setId("groupName");
+        groupName.setId("name");
         groupName.setPromptText("e.g. code/rust");
         groupName.textProperty().bindBidirectional(vm.groupNameProperty());
 
         TextField destination = new TextField();
-        destination.setId("destination");
+        destination.setId("out");
         destination.setPromptText("a new or empty folder, or NAME.json");
         destination.textProperty().bindBidirectional(vm.destinationProperty());
         Button browse = new Button("Browse…");
@@ -94,12 +95,21 @@ public final class ExportDialog extends Dialog<Void> {
         form.addRow(row++, dtypeLabel, dtype);
         Label nameLabel = new Label("Group name");
         form.addRow(row++, nameLabel, groupName);
+        Label headsLabel = new Label("Heads");
+        Label heads = new Label();
+        heads.setId("heads");
+        heads.textProperty().bind(vm.headsProperty());
+        form.addRow(row++, headsLabel, heads);
+        CheckBox allowNonFinite = new CheckBox("write NaN / Inf values instead of refusing them (to inspect a broken model)");
+        allowNonFinite.setId("allowNonFinite");
+        allowNonFinite.selectedProperty().bindBidirectional(vm.allowNonFiniteProperty());
+        form.addRow(row++, new Label("Non-finite"), allowNonFinite);
         form.addRow(row++, new Label("Destination"), new HBox(6, destination, browse));
         form.add(summary, 0, row++, 2, 1);
         form.add(problem, 0, row++, 2, 1);
         form.addRow(row, new HBox(8, export, busy), status);
         showOnlyFor(ExportFormat.HF_CHECKPOINT, dtypeLabel, dtype);
-        showOnlyFor(ExportFormat.HEAD_GROUP, nameLabel, groupName);
+        showOnlyFor(ExportFormat.HEAD_GROUP, nameLabel, groupName, headsLabel, heads);
 
         getDialogPane().setContent(form);
         getDialogPane().setPrefWidth(620);

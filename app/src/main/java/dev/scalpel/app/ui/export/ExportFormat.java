@@ -1,24 +1,30 @@
 package dev.scalpel.app.ui.export;
 
 import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.spec.ExportSpec;
 
 /** What the Export dialog can write, and whether it goes into a folder or to a {@code NAME.json} file. */
 public enum ExportFormat {
     /** The model with the edits merged, as a Hugging Face folder. */
-    HF_CHECKPOINT("HF merged checkpoint", OutputKind.HF_CHECKPOINT),
+    HF_CHECKPOINT("HF merged checkpoint", ExportSpec.Format.HF),
     /** The one LoRA or head-LoRA edit on the stack, as a PEFT adapter folder. */
-    PEFT_ADAPTER("PEFT adapter", OutputKind.PEFT_ADAPTER),
+    PEFT_ADAPTER("PEFT adapter", ExportSpec.Format.PEFT),
     /** The heads marked for training, as a head-group file. */
-    HEAD_GROUP("head group", OutputKind.HEAD_GROUP),
+    HEAD_GROUP("head group", ExportSpec.Format.GROUP),
     /** The edit stack, as an edits file. */
-    EDITS_FILE("edits file", OutputKind.EDITS);
+    EDITS_FILE("edits file", ExportSpec.Format.EDITS);
 
     private final String label;
-    private final OutputKind output;
+    private final ExportSpec.Format spec;
 
-    ExportFormat(String label, OutputKind output) {
+    ExportFormat(String label, ExportSpec.Format spec) {
         this.label = label;
-        this.output = output;
+        this.spec = spec;
+    }
+
+    /** The engine spec's format. */
+    public ExportSpec.Format spec() {
+        return spec;
     }
 
     /** e.g. "HF merged checkpoint". */
@@ -28,12 +34,12 @@ public enum ExportFormat {
 
     /** True: the destination is a folder; false: a {@code NAME.json} file with its tensors file beside it. */
     public boolean toFolder() {
-        return output.isFolder();
+        return spec.output().isFolder();
     }
 
     /** What the engine's output guard checks the destination as. */
     public OutputKind output() {
-        return output;
+        return spec.output();
     }
 
     @Override

@@ -2,16 +2,10 @@ package dev.scalpel.app.ui.export;
 
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
-import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.edit.Edit;
-import dev.scalpel.engine.edit.EditsFile;
-import dev.scalpel.engine.edit.LoraEdit;
-import dev.scalpel.engine.export.MergedCheckpointExporter;
-import dev.scalpel.engine.export.PeftAdapterExporter;
-import dev.scalpel.engine.groups.HeadGroup;
+import dev.scalpel.engine.export.Exporter;
 import dev.scalpel.engine.model.LoadedModel;
-import dev.scalpel.engine.model.TensorPairFile;
-import dev.scalpel.engine.model.safetensors.DType;
+import dev.scalpel.engine.spec.ExportSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,18 +13,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
-import java.util.stream.Stream;
 
 /**
- * One export, with everything it needs taken from the session on the UI thread; runs on a worker and returns the
- * bytes it wrote. All writes are atomic and never go into the base model's folder (the engine's writers refuse).
+ * One export as the engine's {@link ExportSpec} (the same record {@code scalpel export} builds from its flags), with
+ * the edits taken from the session on the UI thread; runs on a worker through {@link Exporter} and returns the bytes
+ * it wrote. All writes go through the output guard: never into a model folder.
  *
- * @param heads     for {@link ExportFormat#HEAD_GROUP}: the heads to save
- * @param groupName for {@link ExportFormat#HEAD_GROUP}: the group's name
- * @param dtype     for {@link ExportFormat#HF_CHECKPOINT}: F32, F16 or BF16
+ * @param label what is exported, in words ("HF merged checkpoint")
  */
-record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path destination, List<Edit> edits,
-                 DType dtype, HeadSet heads, String groupName) implements Job<Long> {
+record ExportJob(LoadedModel model, String modelHash, String label, ExportSpec spec, List<Edit> edits) implements Job<Long> {
 
     ExportJob {
         edits = List.copyOf(edits);
@@ -38,7 +29,12 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
 
     @Override
     public String title() {
-        return "Export " + format.label() + " to " + destination;
+        return "Export " + label + " to " + spec.out();
+    }
+
+    /** Where it writes. */
+    Path destination() {
+        return Path.of(spec.out());
     }
 
     @Override
@@ -46,22 +42,12 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
         if (context.cancelled()) {
             throw new CancellationException("export cancelled before anything was written");
         }
-        context.progress(-1, "writing " + format.label() + " …");
-        switch (format) {
-            case HF_CHECKPOINT -> MergedCheckpointExporter.write(model, edits, destination, dtype);
-            case PEFT_ADAPTER -> PeftAdapterExporter.write(model, (LoraEdit) edits.get(0), destination);
-            case HEAD_GROUP -> {
-                HeadGroup group = HeadGroup.extract(model.model(), modelHash, groupName, heads, edits, provenance());
-                try {
-                    group.write(destination, List.of(model.dir()));
-                } finally {
-                    group.close();
-                }
-            }
-            case EDITS_FILE -> EditsFile.write(destination, modelHash, edits, List.of(model.dir()));
+        context.progress(-1, "writing " + label + " …");
+        long bytes = 0;
+        for (Path f : Exporter.export(model, modelHash, edits, spec, provenance())) {
+            bytes += Files.size(f);
         }
-        long bytes = bytesWritten();
-        context.progress(1, "wrote " + destination);
+        context.progress(1, "wrote " + spec.out());
         return bytes;
     }
 
@@ -70,22 +56,5 @@ record ExportJob(LoadedModel model, String modelHash, ExportFormat format, Path 
         out.put("model", model.dir().toAbsolutePath().toString());
         out.put("edits", edits.isEmpty() ? "none" : edits.stream().map(Edit::describe).toList());
         return out;
-    }
-
-    /** The size of what was written: the folder's files, or the JSON and the safetensors beside it. */
-    private long bytesWritten() throws IOException {
-        List<Path> files;
-        if (format.toFolder()) {
-            try (Stream<Path> list = Files.list(destination)) {
-                files = list.filter(Files::isRegularFile).toList();
-            }
-        } else {
-            files = TensorPairFile.files(destination);
-        }
-        long total = 0;
-        for (Path f : files) {
-            total += Files.size(f);
-        }
-        return total;
     }
 }

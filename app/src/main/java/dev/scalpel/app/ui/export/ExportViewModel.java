@@ -3,6 +3,8 @@ package dev.scalpel.app.ui.export;
 import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobRunner;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.spec.ExportSpec;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.LoraEdit;
@@ -14,6 +16,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.BooleanProperty;
 import javafx.beans.InvalidationListener;
 import javafx.beans.WeakInvalidationListener;
 import javafx.beans.binding.Bindings;
@@ -37,7 +41,7 @@ import javafx.collections.ObservableMap;
  */
 public final class ExportViewModel {
     /** The dtypes an HF export can be written in. */
-    public static final List<DType> DTYPES = List.of(DType.F32, DType.F16, DType.BF16);
+    public static final List<DType> DTYPES = ExportSpec.DTYPES;
 
     private final Session session;
     private final JobRunner jobs;
@@ -48,6 +52,8 @@ public final class ExportViewModel {
     private final StringProperty destination = new SimpleStringProperty(this, "destination", "");
     private final ObjectProperty<DType> dtype = new SimpleObjectProperty<>(this, "dtype");
     private final StringProperty groupName = new SimpleStringProperty(this, "groupName", "");
+    private final BooleanProperty allowNonFinite = new SimpleBooleanProperty(this, "allowNonFinite");
+    private final ReadOnlyStringWrapper heads = new ReadOnlyStringWrapper(this, "heads", "");
     private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper(this, "problem", "");
     private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper(this, "summary", "");
     private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper(this, "status", "");
@@ -126,8 +132,7 @@ public final class ExportViewModel {
             return;
         }
         ExportFormat f = format.get();
-        ExportJob job = new ExportJob(session.model(), session.modelHash(), f, Path.of(destination.get().trim()), edits,
-                dtype.get(), session.marked(HeadMark.TRAIN), groupName.get().trim());
+        ExportJob job = new ExportJob(session.model(), session.modelHash(), f.label(), exportSpec(), edits);
         busy.set(true);
         status.set("exporting " + f.label() + " …");
         jobs.submit(new LeasedJob<>(session::snapshot, job), bytes -> {
@@ -140,7 +145,33 @@ public final class ExportViewModel {
         });
     }
 
+    /** Write NaN or ±Inf values instead of refusing them ({@code --allow-non-finite}). */
+    public BooleanProperty allowNonFiniteProperty() {
+        return allowNonFinite;
+    }
+
+    /**
+     * The export as set up now, as the engine's {@link ExportSpec}: the same record {@code scalpel export} builds from
+     * its flags (the heads of a group are the heads marked for training).
+     *
+     * @throws dev.scalpel.engine.api.ScalpelException naming what is wrong
+     */
+    public ExportSpec exportSpec() {
+        ExportFormat f = format.get();
+        HeadSet marked = session.marked(HeadMark.TRAIN);
+        return new ExportSpec(f.spec(), destination.get().trim(), f == ExportFormat.HF_CHECKPOINT && dtype.get() != null
+                ? dtype.get().safetensorsName() : null, f == ExportFormat.HEAD_GROUP && !marked.isEmpty() ? marked.toString() : null,
+                f == ExportFormat.HEAD_GROUP ? groupName.get().trim() : null, allowNonFinite.get());
+    }
+
+    /** The heads a head group holds: those marked for training. */
+    public ReadOnlyStringProperty headsProperty() {
+        return heads.getReadOnlyProperty();
+    }
+
     private void refresh() {
+        HeadSet marked = session.marked(HeadMark.TRAIN);
+        heads.set(marked.isEmpty() ? "none marked for training" : marked.toString());
         problem.set(problem());
         summary.set(summary());
     }
@@ -178,7 +209,15 @@ public final class ExportViewModel {
             return "Name the file NAME.json (its tensors go beside it as a .safetensors file).";
         }
         String refused = OutputGuard.problem(f.output(), path, List.of(session.modelDir()));
-        return refused == null ? "" : refused;
+        if (refused != null) {
+            return refused;
+        }
+        try {
+            exportSpec();
+            return "";
+        } catch (ScalpelException e) {
+            return e.getMessage();
+        }
     }
 
     /** The stack's only edit when it is a LoRA or head-LoRA, else null. */

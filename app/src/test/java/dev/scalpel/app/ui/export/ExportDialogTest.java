@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.scalpel.engine.model.TensorPairFile;
+import dev.scalpel.app.SpecFields;
 import dev.scalpel.app.ui.Session;
+import dev.scalpel.engine.spec.ExportSpec;
 import dev.scalpel.app.ui.jobs.DirectJobRunner;
 import dev.scalpel.app.ui.workspace.SessionFixtures;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
 import java.nio.file.Path;
 import javafx.scene.Node;
 import javafx.scene.Scene;
@@ -63,13 +67,24 @@ class ExportDialogTest {
 
     /** Puts {@code folder + "/"} into #destination, then types {@code name} after it (typing a whole path is slow). */
     private static void typeDestination(FxRobot robot, Path folder, String name) {
-        TextField destination = find(robot, "#destination", TextField.class);
+        TextField destination = find(robot, "#out", TextField.class);
         robot.interact(() -> destination.setText(folder + "/"));
         robot.clickOn(destination).type(KeyCode.END).write(name);
     }
 
     private static <T extends Node> T find(FxRobot robot, String id, Class<T> type) {
         return robot.lookup(id).queryAs(type);
+    }
+
+    /** Issue 13: every field of the engine's ExportSpec has a control in the dialog (id = the field in camel case). */
+    @Test
+    void everyExportSpecFieldHasAControl(FxRobot robot) {
+        showDialog(robot);
+        List<String> missing = SpecFields.of(ExportSpec.class).stream().map(SpecFields::controlId)
+                .filter(id -> robot.lookup("#" + id).tryQuery().isEmpty()).toList();
+        assertEquals(List.of(), missing, "ExportSpec fields without a control in the Export dialog");
+        assertEquals(List.of(ExportSpec.Format.values()), Arrays.stream(ExportFormat.values()).map(ExportFormat::spec).toList(),
+                "every format is offered");
     }
 
     @Test
@@ -80,7 +95,7 @@ class ExportDialogTest {
                 find(robot, "#problem", Label.class).getText());
         assertTrue(find(robot, "#export", Button.class).isDisabled());
         assertTrue(find(robot, "#dtype", ComboBox.class).isVisible(), "an HF export asks for the dtype");
-        assertFalse(find(robot, "#groupName", TextField.class).isVisible());
+        assertFalse(find(robot, "#name", TextField.class).isVisible());
         assertFalse(Files.exists(session.modelDir().resolve("merged")));
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.scalpel.app.SpecFields;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.DirectJobRunner;
 import dev.scalpel.engine.api.HeadId;
@@ -11,11 +12,9 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.views.heatmap.HeadMark;
-import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.FineTuner;
-import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,7 +82,8 @@ class TrainDialogTest {
         records.addAll(Arrays.stream(EditSpec.class.getPermittedSubclasses()).toList());
         List<String> missing = new ArrayList<>();
         for (Class<?> record : records) {
-            for (String id : controlIds(record, "")) {
+            for (String field : SpecFields.of(record)) {
+                String id = SpecFields.controlId(field);
                 if (robot.lookup("#" + id).tryQuery().isEmpty()) {
                     missing.add(record.getSimpleName() + " → #" + id);
                 }
@@ -93,38 +93,6 @@ class TrainDialogTest {
         assertEquals(new TreeSet<>(TrainSpec.methods()),
                 Arrays.stream(TrainMethod.values()).map(TrainMethod::specMethod).collect(Collectors.toCollection(TreeSet::new)));
         assertEquals(List.of(FineTuner.Objective.values()), TrainViewModel.OBJECTIVES, "every objective is offered");
-    }
-
-    /** The control ids of a record's JSON fields: nested records contribute their own fields under the field's name. */
-    private static List<String> controlIds(Class<?> record, String prefix) {
-        List<String> ids = new ArrayList<>();
-        for (RecordComponent c : record.getRecordComponents()) {
-            JsonProperty json = c.getAccessor().getAnnotation(JsonProperty.class);
-            if (json == null) {
-                continue;                                   // TrainSpec.edit: the method chooser picks it
-            }
-            String path = prefix.isEmpty() ? json.value() : prefix + "_" + json.value();
-            if (c.getType().isRecord()) {
-                ids.addAll(controlIds(c.getType(), path));
-            } else {
-                ids.add(camel(path));
-            }
-        }
-        return ids;
-    }
-
-    private static String camel(String snake) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char ch : snake.toCharArray()) {
-            if (ch == '_') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(ch) : ch);
-                up = false;
-            }
-        }
-        return b.toString();
     }
 
     @Test

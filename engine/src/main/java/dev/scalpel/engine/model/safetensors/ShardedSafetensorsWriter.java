@@ -98,6 +98,9 @@ public final class ShardedSafetensorsWriter {
     }
 
     private static void deleteStaleCheckpointFiles(Output out, Path dir, List<Path> written) {
+        if (!Files.isDirectory(dir)) {
+            return;                       // a staged output writes a fresh folder: nothing of an earlier save is in it
+        }
         Set<Path> keep = new HashSet<>(written);
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
