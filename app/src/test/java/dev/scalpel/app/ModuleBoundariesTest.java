@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import dev.scalpel.engine.archfixture.EngineClassUsingJavaFx;
 import dev.scalpel.views.archfixture.ViewUsingEngineInternals;
@@ -45,10 +44,7 @@ class ModuleBoundariesTest {
 
     @BeforeAll
     static void importProductionClasses() {
-        production = new ClassFileImporter()
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(location -> !location.contains("-tests.jar"))   // the engine's test fixtures jar
-                .importPackages("dev.scalpel");
+        production = ProductionClasses.all();
     }
 
     @Test

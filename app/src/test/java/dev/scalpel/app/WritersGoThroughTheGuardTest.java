@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import dev.scalpel.engine.files.AtomicFiles;
 import dev.scalpel.engine.files.Output;
@@ -61,10 +60,7 @@ class WritersGoThroughTheGuardTest {
 
     @BeforeAll
     static void importProductionClasses() {
-        production = new ClassFileImporter()
-                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-                .withImportOption(location -> !location.contains("-tests.jar"))   // the engine's test fixtures jar
-                .importPackages("dev.scalpel");
+        production = ProductionClasses.all();
     }
 
     @Test

@@ -4,7 +4,7 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.views.heatmap.HeadHeatmap;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;

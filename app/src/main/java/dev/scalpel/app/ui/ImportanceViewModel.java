@@ -13,7 +13,7 @@ import dev.scalpel.engine.importance.ImportanceCache;
 import dev.scalpel.engine.importance.ImportanceMaps;
 import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.model.ModelHash;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

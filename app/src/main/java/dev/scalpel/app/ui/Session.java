@@ -16,7 +16,7 @@ import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.ModelSummaries;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +31,7 @@ import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ListChangeListener;
+import javafx.collections.MapChangeListener;
 import javafx.collections.ObservableList;
 import javafx.collections.ObservableMap;
 
@@ -79,6 +80,7 @@ public final class Session implements AutoCloseable {
         this.core = new ModelSession(model);
         this.summary = ModelSummaries.of(model.dir());
         edits.addListener((ListChangeListener<Edit>) c -> core.setEdits(edits));
+        marks.addListener((MapChangeListener<HeadId, HeadMark>) c -> core.setMarks(marks));
         Path evalDir = model.dir().resolve("eval");
         if (Files.isDirectory(evalDir)) {
             try (var files = Files.list(evalDir)) {

@@ -21,7 +21,7 @@ import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.icons.Glyph;
 import dev.scalpel.icons.Icons;
 import dev.scalpel.views.common.GlyphNodes;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -14,7 +14,7 @@ import dev.scalpel.engine.importance.ImportanceCache;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.testing.Fixtures;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -9,7 +9,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.views.heatmap.HeadHeatmap;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;

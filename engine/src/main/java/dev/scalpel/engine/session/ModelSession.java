@@ -1,6 +1,7 @@
 package dev.scalpel.engine.session;
 
 import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadMark;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
@@ -16,7 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The one owner of a loaded model and every change to it: the edit stack, the head groups swapped in, the named texts.
+ * The one owner of a loaded model and every change to it: the edit stack, the head groups swapped in, the named texts
+ * and the user's head marks.
  * Jobs do not read this object's state as it changes; each takes a {@link Snapshot} (state + a lease on the weights) and
  * reads only that. The checkpoint's weights change only when a head group is swapped in or out, in place, and only while
  * no snapshot is open: such a swap waits for running jobs ({@link Busy#WAIT}) or is refused ({@link Busy#REFUSE}, for a
@@ -34,6 +36,7 @@ public final class ModelSession implements AutoCloseable {
     private final Map<String, String> groupHashes = new TreeMap<>();
     private List<Edit> edits = List.of();
     private Map<String, long[]> texts = Map.of();
+    private Map<HeadId, HeadMark> marks = Map.of();
 
     public ModelSession(LoadedModel model) {
         this.model = model;
@@ -54,7 +57,7 @@ public final class ModelSession implements AutoCloseable {
     public Snapshot snapshot() {
         leases.acquire();
         synchronized (this) {
-            return new Snapshot(model, weightsKey(), edits, registry.loaded(), texts, leases);
+            return new Snapshot(model, weightsKey(), edits, registry.loaded(), texts, marks, leases);
         }
     }
 
@@ -83,6 +86,16 @@ public final class ModelSession implements AutoCloseable {
         Map<String, long[]> next = new LinkedHashMap<>(texts);
         next.put(name, Arrays.copyOf(ids, ids.length));
         texts = java.util.Collections.unmodifiableMap(next);
+    }
+
+    /** The user's head marks (heads absent are unmarked). */
+    public synchronized Map<HeadId, HeadMark> marks() {
+        return marks;
+    }
+
+    /** Replaces the head marks. */
+    public synchronized void setMarks(Map<HeadId, HeadMark> now) {
+        marks = Map.copyOf(now);
     }
 
     /** Loaded group name → the heads it took. */

@@ -1,5 +1,7 @@
 package dev.scalpel.engine.session;
 
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadMark;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditOverlay;
@@ -10,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A model session as it was when a job started: the edits on the stack, the head groups swapped in and the texts,
+ * A model session as it was when a job started: the edits on the stack, the head groups swapped in, the texts and marks,
  * plus a lease on the weights that keeps head groups from being swapped until {@link #close}. A job reads only through
  * its snapshot, so what it computes is what it would compute alone on that state, and it records {@link #weightsKey}.
  */
@@ -20,16 +22,18 @@ public final class Snapshot implements AutoCloseable {
     private final List<Edit> edits;
     private final Map<String, HeadSet> groups;
     private final Map<String, long[]> texts;
+    private final Map<HeadId, HeadMark> marks;
     private final WeightLeases leases;
     private final AtomicBoolean released = new AtomicBoolean();
 
     Snapshot(LoadedModel model, String weightsKey, List<Edit> edits, Map<String, HeadSet> groups, Map<String, long[]> texts,
-             WeightLeases leases) {
+             Map<HeadId, HeadMark> marks, WeightLeases leases) {
         this.model = model;
         this.weightsKey = weightsKey;
         this.edits = List.copyOf(edits);
         this.groups = Map.copyOf(groups);
         this.texts = Map.copyOf(texts);
+        this.marks = Map.copyOf(marks);
         this.leases = leases;
     }
 
@@ -64,6 +68,11 @@ public final class Snapshot implements AutoCloseable {
     /** Text name → token ids. */
     public Map<String, long[]> texts() {
         return texts;
+    }
+
+    /** The head marks. */
+    public Map<HeadId, HeadMark> marks() {
+        return marks;
     }
 
     /** Releases the lease on the weights (once; later calls do nothing). */

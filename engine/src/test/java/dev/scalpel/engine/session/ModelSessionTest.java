@@ -124,6 +124,12 @@ class ModelSessionTest {
             assertArrayEquals(withGroup.scores(), cache.get(groupKey, withGroup.dataHash(), withGroup.method(), CACHE_OPTIONS)
                     .orElseThrow().scores());
 
+            session.setMarks(Map.of(new dev.scalpel.engine.api.HeadId(1, 1), dev.scalpel.engine.api.HeadMark.TRAIN));
+            try (Snapshot s = session.snapshot()) {
+                session.setMarks(Map.of());
+                assertEquals(Map.of(new dev.scalpel.engine.api.HeadId(1, 1), dev.scalpel.engine.api.HeadMark.TRAIN), s.marks(),
+                        "a snapshot keeps the marks it was taken with");
+            }
             session.swapOutGroup("g", ModelSession.Busy.REFUSE);
             try (Snapshot s = session.snapshot()) {
                 assertEquals(session.modelHash(), s.weightsKey());

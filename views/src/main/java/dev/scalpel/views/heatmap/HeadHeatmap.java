@@ -1,5 +1,6 @@
 package dev.scalpel.views.heatmap;
 
+import dev.scalpel.engine.api.HeadMark;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import java.util.Locale;

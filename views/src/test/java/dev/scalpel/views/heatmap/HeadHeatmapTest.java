@@ -1,5 +1,6 @@
 package dev.scalpel.views.heatmap;
 
+import dev.scalpel.engine.api.HeadMark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 

@@ -10,7 +10,7 @@ import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.model.safetensors.DType;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;

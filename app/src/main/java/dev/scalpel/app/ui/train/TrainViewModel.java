@@ -16,7 +16,7 @@ import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.FineTuner;
 import dev.scalpel.engine.train.PerHeadRates;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

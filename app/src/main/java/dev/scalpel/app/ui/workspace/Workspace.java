@@ -16,7 +16,7 @@ import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.groups.HeadGroupRegistry;
 import dev.scalpel.engine.model.ModelHash;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

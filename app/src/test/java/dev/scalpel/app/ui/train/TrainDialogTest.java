@@ -11,7 +11,7 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.testing.Fixtures;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.FineTuner;

@@ -27,7 +27,7 @@ import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.engine.train.FineTuner;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

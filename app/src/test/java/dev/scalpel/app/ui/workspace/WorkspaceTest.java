@@ -22,7 +22,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.testing.Logits;
-import dev.scalpel.views.heatmap.HeadMark;
+import dev.scalpel.engine.api.HeadMark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

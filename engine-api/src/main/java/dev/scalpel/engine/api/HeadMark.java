@@ -1,4 +1,4 @@
-package dev.scalpel.views.heatmap;
+package dev.scalpel.engine.api;
 
 /** What the user marked a head for; a click cycles none → train → freeze → none. */
 public enum HeadMark {
