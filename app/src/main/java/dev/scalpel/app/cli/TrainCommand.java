@@ -62,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = modelOptions.modelDir();
         OutputGuard.files(OutputKind.EDITS, List.of(dir), out);   // refuse a bad --out before training, not after
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice());
-             Edit edit = trainSpec.newEdit(m.model(), specDir)) {
+             Edit edit = trainSpec.newEdit(m.model(), ModelHash.of(dir), specDir)) {
             FineTuner.Spec ft = trainSpec.fineTunerSpec();
             var data = new FineTuner.Data(tokens(m, specDir, trainSpec.target(), "target"),
                     trainSpec.general() != null ? tokens(m, specDir, trainSpec.general(), "general") : null,

@@ -46,6 +46,22 @@ public final class LoraEdit implements Edit {
     }
 
     /**
+     * Refuses a LoRA that cannot train: rank below 1, α not a positive finite number, dropout outside [0, 1) (from a
+     * spec, a dialog or an edits file).
+     */
+    public static void checkSettings(Integer rank, double alpha, double dropout) {
+        if (rank == null || rank < 1) {
+            throw new ScalpelException("A LoRA rank must be at least 1, got " + rank + ".");
+        }
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            throw new ScalpelException("LoRA alpha must be a positive number, got " + alpha + ".");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new ScalpelException("LoRA dropout must be in [0, 1), got " + dropout + ".");
+        }
+    }
+
+    /**
      * Module LoRA on every weight whose name matches one of {@code modules} (e.g. "q_proj", "v_proj") in
      * {@code layers} (null = all), rank from {@code rankPattern} when it has a key contained in the name, else
      * {@code rank}.
@@ -71,6 +87,8 @@ public final class LoraEdit implements Edit {
     /** Module LoRA on exactly these weights (what an edits file records), ranks as in {@link #modules}. */
     static LoraEdit onWeights(CausalLM model, List<String> weights, List<String> modules, List<Integer> layers, int rank,
                               Map<String, Integer> rankPattern, double alpha, double dropout, long seed) {
+        checkSettings(rank, alpha, dropout);
+        rankPattern.forEach((module, r) -> checkSettings(r, alpha, dropout));
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         for (String name : weights) {
@@ -114,6 +132,7 @@ public final class LoraEdit implements Edit {
     /** Head-LoRA: adapters on the chosen heads' slices of the chosen projections (q, k, v, o). */
     public static LoraEdit heads(CausalLM model, HeadSet heads, List<HeadLayout.Projection> projections, int rank,
                                  double alpha, double dropout, long seed) {
+        checkSettings(rank, alpha, dropout);
         if (heads.isEmpty()) {
             throw new ScalpelException("Head-LoRA needs at least one head; mark heads to train first.");
         }

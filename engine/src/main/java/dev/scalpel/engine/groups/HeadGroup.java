@@ -162,6 +162,12 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
                         throw new ScalpelException("Head group " + json + " lacks tensor '" + k + "'; its safetensors file is incomplete.");
                     }
                     long[] dims = f.info(k).shapeArray();
+                    long[] expected = expectedShape(shape, p);
+                    if (!Arrays.equals(dims, expected)) {
+                        throw new ScalpelException("Head group " + json + " has tensor '" + k + "' of shape " + Arrays.toString(dims)
+                                + " but a " + p.name().toLowerCase(java.util.Locale.ROOT) + " slice of this group's model is "
+                                + Arrays.toString(expected) + "; the file is damaged or not a head group.");
+                    }
                     Tensor t = Tensors.floats(TensorFloats.toFloatArray(f.info(k), f.data(k)), device).view(dims);
                     t.retainReference();
                     tensors.put(k, t);
@@ -172,6 +178,11 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         Map<String, Object> provenance = JSON.convertValue(m.path("provenance"), Map.class);
         return new HeadGroup(m.path("name").asText(), m.path("source_model_hash").asText(), shape, heads, tensors,
                 provenance == null ? Map.of() : provenance);
+    }
+
+    /** A head's slice of one projection in the engine's layout: [head_dim, hidden] rows of q/k/v, [hidden, head_dim] of o. */
+    private static long[] expectedShape(Shape shape, HeadLayout.Projection p) {
+        return p == HeadLayout.Projection.O ? new long[] {shape.hidden(), shape.headDim()} : new long[] {shape.headDim(), shape.hidden()};
     }
 
     /** The kv heads this group writes (with GQA a k/v slice belongs to a whole query group). */

@@ -71,6 +71,8 @@ public final class ConfigReader {
                 "head_dim must be a positive even number for rotary embeddings, got " + c.headDim());
         require(c.intermediateSize() > 0, file, "intermediate_size must be positive");
         require(c.maxPositions() > 0, file, "max_position_embeddings must be positive");
+        require(c.normEps() > 0 && Double.isFinite(c.normEps()), file, "the norm eps (rms_norm_eps / layer_norm_epsilon) must be a "
+                + "small positive number, got " + c.normEps());
     }
 
     private static void require(boolean ok, Path file, String what) {

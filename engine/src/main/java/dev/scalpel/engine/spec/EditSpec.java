@@ -81,7 +81,7 @@ public sealed interface EditSpec {
             rank = rank != null ? rank : 4;
             alpha = alpha != null ? alpha : 2.0 * rank;
             dropout = dropout != null ? dropout : 0.0;
-            SpecChecks.checkLora(rank, alpha, dropout);
+            LoraEdit.checkSettings(rank, alpha, dropout);
         }
 
         @Override
@@ -124,15 +124,16 @@ public sealed interface EditSpec {
             modules = modules != null ? List.copyOf(modules) : List.of("q_proj", "v_proj");
             layers = layers != null ? List.copyOf(layers) : null;
             rank = rank != null ? rank : 4;
+            if (rankPattern != null && rankPattern.values().stream().anyMatch(java.util.Objects::isNull)) {
+                throw new ScalpelException("rank_pattern " + rankPattern + " has a module without a rank; give each a number.");
+            }
             rankPattern = rankPattern != null ? Map.copyOf(rankPattern) : Map.of();
             alpha = alpha != null ? alpha : 2.0 * rank;
             dropout = dropout != null ? dropout : 0.0;
-            SpecChecks.checkLora(rank, alpha, dropout);
-            rankPattern.forEach((module, r) -> {
-                if (r == null || r < 1) {
-                    throw new ScalpelException("rank_pattern gives " + module + " rank " + r + "; a LoRA rank is at least 1.");
-                }
-            });
+            LoraEdit.checkSettings(rank, alpha, dropout);
+            for (Map.Entry<String, Integer> p : rankPattern.entrySet()) {
+                LoraEdit.checkSettings(p.getValue(), alpha, dropout);
+            }
             if (modules.isEmpty()) {
                 throw new ScalpelException("\"modules\" is empty; name the matrices to adapt, e.g. [\"q_proj\", \"v_proj\"].");
             }

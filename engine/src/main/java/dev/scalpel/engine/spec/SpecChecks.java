@@ -19,18 +19,6 @@ final class SpecChecks {
         }
     }
 
-    static void checkLora(int rank, double alpha, double dropout) {
-        if (rank < 1) {
-            throw new ScalpelException("\"rank\" must be at least 1, got " + rank + ".");
-        }
-        if (!(alpha > 0) || Double.isInfinite(alpha)) {
-            throw new ScalpelException("\"alpha\" must be a positive number, got " + alpha + ".");
-        }
-        if (!(dropout >= 0 && dropout < 1)) {
-            throw new ScalpelException("\"dropout\" must be in [0, 1), got " + dropout + ".");
-        }
-    }
-
     static HeadSet heads(String heads, CausalLM model) {
         int perLayer = model.config().numHeads();
         if (heads.equals("all")) {

@@ -148,12 +148,23 @@ public record TrainSpec(
                 optimizer, seed, frozenContext);
     }
 
-    /** The edit, fresh; importance maps named by the spec are read relative to {@code specDir}. */
-    public dev.scalpel.engine.edit.Edit newEdit(CausalLM model, Path specDir) {
+    /**
+     * The edit, fresh; importance maps named by the spec are read relative to {@code specDir} and must have been made
+     * for the model with content hash {@code modelHash}.
+     */
+    public dev.scalpel.engine.edit.Edit newEdit(CausalLM model, String modelHash, Path specDir) {
         if (edit == null) {
             throw new IllegalStateException("a TrainSpec read from JSON always has its edit");
         }
-        return edit.build(model, seed, reference -> ImportanceMapFile.read(specDir.resolve(reference)));
+        return edit.build(model, seed, reference -> {
+            var map = ImportanceMapFile.read(specDir.resolve(reference));
+            if (!map.modelHash().equals(modelHash)) {
+                throw new ScalpelException("The importance map " + reference + " was made for another model (hash "
+                        + dev.scalpel.engine.model.ModelHash.shortHash(map.modelHash()) + ", this model "
+                        + dev.scalpel.engine.model.ModelHash.shortHash(modelHash) + "); compute it on this model first.");
+            }
+            return map;
+        });
     }
 
     /** The teacher hooks of match-teacher, or null. */

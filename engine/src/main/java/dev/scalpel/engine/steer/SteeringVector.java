@@ -71,6 +71,23 @@ public record SteeringVector(int layer, float[] direction) {
 
     /** Adds {@code coefficient} × direction to the residual stream after block {@code layer} of every forward pass. */
     public Hooks hooks(double coefficient, CausalLM model) {
+        int layers = model.config().numLayers();
+        if (layer < 0 || layer >= layers) {
+            throw new ScalpelException("The steering vector is for the output of block " + layer + ", but the model has blocks 0 … "
+                    + (layers - 1) + "; it was made for another model.");
+        }
+        if (direction.length != model.config().hiddenSize()) {
+            throw new ScalpelException("The steering vector has " + direction.length + " numbers but the model's residual stream has "
+                    + model.config().hiddenSize() + "; it was made for another model.");
+        }
+        for (float v : direction) {
+            if (!Float.isFinite(v)) {
+                throw new ScalpelException("The steering vector holds a non-finite value (" + v + "); it cannot steer anything.");
+            }
+        }
+        if (!Double.isFinite(coefficient)) {
+            throw new ScalpelException("The steering coefficient must be a finite number, got " + coefficient + ".");
+        }
         Tensor add = Tensors.floats(direction, model.device()).mul(new Scalar(coefficient));  // [d]
         add.retainReference();
         return new Hooks().add(HookPoints.residPost(layer), x -> x.add(add));

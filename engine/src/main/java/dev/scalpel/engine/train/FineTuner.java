@@ -163,6 +163,9 @@ public final class FineTuner {
     }
 
     public Result run(Data data, Consumer<TrainingProgress> progress, BooleanSupplier cancelled) {
+        if (data.target() == null || data.target().length == 0) {
+            throw new ScalpelException("The target text has no tokens; give a text to train on.");
+        }
         long[] target = Arrays.copyOf(data.target(), Math.min(data.target().length, spec.tokenBudget()));
         int length = Math.min(spec.context(), target.length + 1);      // BOS + tokens per row
         int generalRows = spec.objective() == Objective.LEARN && data.general() != null
