@@ -16,10 +16,12 @@ import org.slf4j.LoggerFactory;
  * Makes a multi-file output appear all at once: its files are written into a hidden sibling folder
  * ({@code .NAME.staging-ID}), and {@link #commit} renames that over the destination (an earlier export is first renamed
  * aside, then deleted). A crash or failure before the commit leaves the destination as it was; readers never see a mix
- * of old and new files. Staging folders a crashed run left behind are removed the next time the destination is written.
+ * of old and new files. Staging folders a crashed run left behind (untouched for {@link #LEFTOVER_AGE}; a younger one
+ * may belong to another export still running) are removed the next time the destination is written.
  */
 final class FolderStaging {
     private static final Logger LOG = LoggerFactory.getLogger(FolderStaging.class);
+    static final java.time.Duration LEFTOVER_AGE = java.time.Duration.ofMinutes(10);
 
     private final Path destination;
     private final Path staging;
@@ -81,9 +83,12 @@ final class FolderStaging {
 
     private static void removeLeftovers(Path parent, String name) throws IOException {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, "." + name + ".{staging,replaced}-*")) {
+            java.time.Instant before = java.time.Instant.now().minus(LEFTOVER_AGE);
             for (Path leftover : entries) {
-                LOG.info("Removing {}, left by an interrupted write of {}.", leftover, name);
-                deleteTree(leftover);
+                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(before)) {
+                    LOG.info("Removing {}, left by an interrupted write of {}.", leftover, name);
+                    deleteTree(leftover);
+                }
             }
         }
     }

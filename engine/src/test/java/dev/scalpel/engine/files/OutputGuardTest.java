@@ -102,14 +102,18 @@ class OutputGuardTest {
         assertEquals(List.of("export"), names(tmp), "no staging folder is left behind");
 
         // a crashed run's staging folder is cleaned up; a committed export replaces every old file (no torn mix)
-        Files.createDirectories(tmp.resolve(".export.staging-crashed")).resolve("junk");
+        Path crashed = Files.createDirectories(tmp.resolve(".export.staging-crashed"));
+        Files.setLastModifiedTime(crashed, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(
+                FolderStaging.LEFTOVER_AGE.plusMinutes(1))));
+        Path running = Files.createDirectories(tmp.resolve(".export.staging-still-writing"));   // young: another export's
         try (Output third = OutputGuard.stagedFolder(OutputKind.HF_CHECKPOINT, out, List.of())) {
             third.writeBytes(out.resolve("config.json"), "{\"v\": 3}".getBytes(StandardCharsets.UTF_8));
             third.writeBytes(out.resolve("model.safetensors"), new byte[] {4});
             third.commit();
         }
         assertEquals(List.of("config.json", "model.safetensors", OutputGuard.MARKER), names(out));
-        assertEquals(List.of("export"), names(tmp));
+        assertEquals(List.of(".export.staging-still-writing", "export"), names(tmp), "the old leftover is gone, a young one stays");
+        Files.delete(running);
     }
 
     private static List<String> names(Path dir) throws IOException {
