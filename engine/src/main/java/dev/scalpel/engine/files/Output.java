@@ -129,10 +129,7 @@ public final class Output implements AutoCloseable {
     }
 
     private Path permitted(Path file) {
-        Path target = staging != null ? file.toAbsolutePath().normalize() : OutputGuard.realTarget(file);
-        if (staging != null && !target.startsWith(folder)) {
-            target = OutputGuard.realTarget(file);      // given through a link: compare as resolved
-        }
+        Path target = OutputGuard.realTarget(file);
         boolean allowed = folder != null ? target.startsWith(folder) && !target.equals(folder) : files.contains(target);
         if (!allowed) {
             throw new IllegalStateException(target + " is not part of this " + kind.description() + " output ("
