@@ -21,6 +21,7 @@ import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
@@ -75,6 +76,7 @@ public final class ExportDialog extends Dialog<Void> {
         Button export = new Button("Export");
         export.setId("export");
         export.setDefaultButton(true);
+        export.setMinWidth(Region.USE_PREF_SIZE);
         export.disableProperty().bind(vm.canExportProperty().not());
         export.setOnAction(e -> vm.export());
         ProgressIndicator busy = new ProgressIndicator();
@@ -100,7 +102,7 @@ public final class ExportDialog extends Dialog<Void> {
         heads.setId("heads");
         heads.textProperty().bind(vm.headsProperty());
         form.addRow(row++, headsLabel, heads);
-        CheckBox allowNonFinite = new CheckBox("write NaN / Inf values instead of refusing them (to inspect a broken model)");
+        CheckBox allowNonFinite = new CheckBox("write NaN / Inf values (refused otherwise)");
         allowNonFinite.setId("allowNonFinite");
         allowNonFinite.selectedProperty().bindBidirectional(vm.allowNonFiniteProperty());
         form.addRow(row++, new Label("Non-finite"), allowNonFinite);

@@ -160,6 +160,8 @@ public final class TrainDialog extends Dialog<ButtonType> {
         teacher.setPromptText("control vector .gguf (match-teacher)");
         teacher.textProperty().bindBidirectional(vm.teacherSteerVector());
         Button chooseTeacher = new Button("Browse…");
+        chooseTeacher.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);   // the path field gives way, not the button
+        teacher.setPrefColumnCount(10);
         chooseTeacher.setOnAction(e -> chooseTeacherVector());
         TextField coefficient = decimal("teacherSteerCoefficient", "Teacher coefficient", vm.teacherSteerCoefficient());
         BooleanBinding noTeacher = vm.objective().isNotEqualTo(FineTuner.Objective.MATCH_TEACHER);
