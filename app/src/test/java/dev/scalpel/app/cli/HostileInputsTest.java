@@ -72,7 +72,7 @@ class HostileInputsTest {
     @Test
     void aMapOfAnotherModelIsNotUsedForPerHeadRates() throws IOException {
         ImportanceMapFile.write(new ImportanceMap("another-model", "d", "de", "gradient", 10,
-                new double[][] {{1, 2, 3, 4}, {4, 3, 2, 1}}), tmp.resolve("map.json"));
+                new double[][] {{1, 2, 3, 4}, {4, 3, 2, 1}}), tmp.resolve("map.json"), List.of());
         refused(train("{\"method\": \"head-finetune\", \"heads\": \"all\", \"per_head_lr\": {\"map\": \"map.json\"}, "
                 + "\"target\": \"t.txt\", \"steps\": 2, \"context\": 16}"), "was made for another model");
     }

@@ -37,13 +37,9 @@ public final class EditsFile {
 
     private EditsFile() {}
 
-    /** Writes {@code edits} as an edits file, never into a model folder (see {@link dev.scalpel.engine.files.OutputGuard}). */
-    public static void write(Path json, String baseModelHash, List<Edit> edits) {
-        write(json, baseModelHash, edits, List.of());
-    }
-
     /**
-     * Writes {@code edits} as an edits file for the model with content hash {@code baseModelHash}.
+     * Writes {@code edits} as an edits file for the model with content hash {@code baseModelHash}, never into a model
+     * folder (see {@link dev.scalpel.engine.files.OutputGuard}).
      *
      * @param models the model folders the command has open or refers to (never written into)
      */

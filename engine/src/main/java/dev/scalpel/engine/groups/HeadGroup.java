@@ -121,12 +121,10 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         }
     }
 
-    /** Writes the group as {@code json} and its tensors file (one checked pair, see {@link TensorPairFile}). */
-    public void write(Path json) {
-        write(json, List.of());
-    }
-
-    /** As {@link #write(Path)}, never into {@code models} (the model folders the command has open or refers to). */
+    /**
+     * Writes the group as {@code json} and its tensors file (one checked pair, see {@link TensorPairFile}), never into
+     * {@code models} (the model folders the command has open or refers to) or any other model folder.
+     */
     public void write(Path json, Collection<Path> models) {
         Map<String, Object> manifest = new LinkedHashMap<>();
         manifest.put("format", FORMAT);

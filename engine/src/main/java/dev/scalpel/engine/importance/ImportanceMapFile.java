@@ -47,15 +47,10 @@ public final class ImportanceMapFile {
 
     /**
      * Writes {@code map} to {@code file}, replacing it atomically (only an earlier importance map) and creating its
-     * folder if needed; never into a model folder.
+     * folder if needed; never into {@code models} (the model folders the command refers to) or any other model folder.
      *
      * @throws ScalpelException if the file cannot be written or the guard refuses it
      */
-    public static void write(ImportanceMap map, Path file) {
-        write(map, file, List.of());
-    }
-
-    /** As {@link #write(ImportanceMap, Path)}, never into {@code models} (the model folders the command refers to). */
     public static void write(ImportanceMap map, Path file, Collection<Path> models) {
         OutputGuard.files(OutputKind.IMPORTANCE_MAP, models, file).writeBytes(file, toJson(map));
     }

@@ -134,7 +134,7 @@ public final class ModelHash {
     }
 
     private static ScalpelException cannotRead(Path file, IOException e) {
-        return new ScalpelException("Could not read " + file + " to hash the model (" + e + "); check that the file exists "
+        return new ScalpelException("Could not read " + file + " to hash it (" + e + "); check that the file exists "
                 + "and is readable.", e);
     }
 

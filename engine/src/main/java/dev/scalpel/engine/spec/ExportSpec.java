@@ -63,7 +63,9 @@ public record ExportSpec(@JsonProperty("format") Format format, @JsonProperty("o
     public ExportSpec {
         format = format != null ? format : Format.HF;
         allowNonFinite = allowNonFinite != null && allowNonFinite;
-        SpecChecks.require(out, "out");
+        if (out == null || out.isBlank()) {
+            throw new ScalpelException("An export needs its destination (out / --out): a folder, or NAME.json.");
+        }
         if (dtype != null) {
             DType d = DType.fromSafetensorsName(dtype.toUpperCase(Locale.ROOT)).orElse(null);
             if (d == null || !DTYPES.contains(d)) {
@@ -75,7 +77,9 @@ public record ExportSpec(@JsonProperty("format") Format format, @JsonProperty("o
             dtype = d.safetensorsName();
         }
         if (format == Format.GROUP) {
-            SpecChecks.require(heads, "heads");
+            if (heads == null || heads.isBlank()) {
+                throw new ScalpelException("A group export needs the heads to save (--heads, e.g. L1H1,L2H*).");
+            }
         }
         if ((format == Format.GROUP || format == Format.EDITS) && !out.endsWith(".json")) {
             throw new ScalpelException("A " + format.jsonName() + " export is written as NAME.json (its tensors go beside it); "

@@ -9,10 +9,11 @@ import dev.scalpel.engine.model.CausalLM;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Checks and lookups the spec records share: required fields, LoRA settings, heads and weight shapes of a model. */
+/** Checks and lookups the spec records share: required fields, heads and weight shapes of a model. */
 final class SpecChecks {
     private SpecChecks() {}
 
+    /** Refuses a missing field of a training spec (JSON name {@code field}). */
     static void require(String value, String field) {
         if (value == null || value.isBlank()) {
             throw new ScalpelException("The training spec needs \"" + field + "\"; see the README for the schema.");

@@ -44,7 +44,7 @@ class EditsFileTest {
             }
             float[] before = Logits.of(model, IDS, new EditOverlay(edits));
             Path file = tmp.resolve("my.edits.json");
-            EditsFile.write(file, hash, edits);
+            EditsFile.write(file, hash, edits, java.util.List.of());
             assertEquals(2, dev.scalpel.engine.model.TensorPairFile.files(file).size(), "the JSON names its tensors file, which exists");
             List<Edit> reloaded = EditsFile.read(file, model, hash);
             assertEquals(3, reloaded.size());

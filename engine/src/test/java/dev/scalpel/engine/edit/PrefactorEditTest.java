@@ -72,7 +72,7 @@ class PrefactorEditTest {
                 edit.trainables().get(0).value().copy_(Tensors.floats(new float[] {0.25f, 1.7f}, ComputeDevice.CPU));
             }
             float[] before = logits(new EditOverlay(List.of(edit)));
-            EditsFile.write(tmp.resolve("p.json"), hash, List.of(edit));
+            EditsFile.write(tmp.resolve("p.json"), hash, List.of(edit), List.of());
             List<Edit> back = EditsFile.read(tmp.resolve("p.json"), model, hash);
             assertArrayEquals(before, logits(new EditOverlay(back)), 0f);
             assertArrayEquals(new float[] {0.25f, 1.7f}, ((PrefactorEdit) back.get(0)).prefactors());

@@ -57,7 +57,7 @@ class TaskVectorTest {
             try (TaskVectorEdit edit = new TaskVectorEdit(tau, "tuned − base")) {
                 assertTrue(Logits.maxAbsDiff(Logits.of(tuned, IDS, LinearOverlay.NONE), Logits.of(base, IDS, new EditOverlay(List.of(edit)))) < 1e-5);
                 String hash = ModelHash.of(Fixtures.model("llama-gqa"));
-                EditsFile.write(tmp.resolve("tau.json"), hash, List.of(edit));
+                EditsFile.write(tmp.resolve("tau.json"), hash, List.of(edit), List.of());
                 List<Edit> back = EditsFile.read(tmp.resolve("tau.json"), base, hash);
                 assertArrayEquals(Logits.of(base, IDS, new EditOverlay(List.of(edit))), Logits.of(base, IDS, new EditOverlay(back)), 0f);
                 back.forEach(Edit::close);

@@ -50,7 +50,7 @@ class HeadGroupsTest {
         float[][] donorB = new float[1][];
         HeadGroup a = trained("a", HeadSet.of(new HeadId(1, 0), new HeadId(1, 1)), 1.5, donorA);
         HeadGroup b = trained("b", HeadSet.of(new HeadId(0, 3)), 0.5, donorB);
-        a.write(tmp.resolve("a.json"));
+        a.write(tmp.resolve("a.json"), java.util.List.of());
         HeadGroup aFromFile = HeadGroup.read(tmp.resolve("a.json"), ComputeDevice.CPU);
         try (CausalLM model = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU);
              HeadGroupRegistry registry = new HeadGroupRegistry(model)) {

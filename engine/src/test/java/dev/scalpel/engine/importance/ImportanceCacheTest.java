@@ -83,7 +83,7 @@ class ImportanceCacheTest {
         ImportanceCache cache = new ImportanceCache(dir);
         cache.put(MAP, OPTIONS);
         Path file = files().get(0);
-        ImportanceMapFile.write(new ImportanceMap("someone-else", "data", "de", "gradient", 1, new double[][] {{1}}), file);
+        ImportanceMapFile.write(new ImportanceMap("someone-else", "data", "de", "gradient", 1, new double[][] {{1}}), file, java.util.List.of());
 
         assertEquals(Optional.empty(), cache.get("model", "data", "gradient", OPTIONS));
     }

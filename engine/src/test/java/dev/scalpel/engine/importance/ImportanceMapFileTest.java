@@ -32,7 +32,7 @@ class ImportanceMapFileTest {
     @Test
     void roundTripIsExact() {
         Path file = dir.resolve("sub").resolve("de.json");
-        ImportanceMapFile.write(MAP, file);
+        ImportanceMapFile.write(MAP, file, java.util.List.of());
 
         assertEquals(MAP, ImportanceMapFile.read(file));
     }
@@ -40,7 +40,7 @@ class ImportanceMapFileTest {
     @Test
     void writesTheDocumentedFields() throws IOException {
         Path file = dir.resolve("de.json");
-        ImportanceMapFile.write(MAP, file);
+        ImportanceMapFile.write(MAP, file, java.util.List.of());
 
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         assertEquals(List.of("model_hash", "data_hash", "domain", "method", "tokens", "layers", "heads", "scores"),
@@ -57,9 +57,9 @@ class ImportanceMapFileTest {
     @Test
     void overwritesAtomicallyLeavingNoTempFiles() throws IOException {
         Path file = dir.resolve("de.json");
-        ImportanceMapFile.write(MAP, file);
+        ImportanceMapFile.write(MAP, file, java.util.List.of());
         ImportanceMap other = MAP.withScores(new double[][] {{1}}, "ablation-zero", "en");
-        ImportanceMapFile.write(other, file);
+        ImportanceMapFile.write(other, file, java.util.List.of());
 
         assertEquals(other, ImportanceMapFile.read(file));
         try (Stream<Path> files = Files.list(dir)) {

@@ -364,12 +364,12 @@ public final class TrainViewModel {
             status.set(problem.get());
             return null;
         }
-        EditSpec recipe = recipe();
         Map<String, long[]> evalTexts = new LinkedHashMap<>();
         if (evalEvery.get() > 0) {
             session.texts().forEach((name, ids) -> evalTexts.put(name, Arrays.copyOf(ids, Math.min(ids.length, EVAL_TOKENS))));
         }
         TrainSpec run = trainSpec();
+        EditSpec recipe = run.edit();
         FineTuner.Data data = data();
         if (run.teacherSteer() != null) {
             try {
@@ -380,7 +380,7 @@ public final class TrainViewModel {
                 return null;
             }
         }
-        TrainJob job = new TrainJob(session.model().model(), recipe, seed.get(), shownMap(), run.fineTunerSpec(), data,
+        TrainJob job = new TrainJob(session.model().model(), recipe, run.seed(), shownMap(), run.fineTunerSpec(), data,
                 evalEvery.get(), evalTexts, new ToUi());
         lossHistory.clear();
         evalHistory.clear();

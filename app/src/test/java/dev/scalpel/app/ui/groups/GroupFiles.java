@@ -20,7 +20,7 @@ public final class GroupFiles {
             m.model().weights().asMap().values().forEach(w -> w.mul_(new org.bytedeco.pytorch.Scalar(scale)));
             Path file = dir.resolve(name + ".json");
             HeadGroup group = HeadGroup.extract(m.model(), ModelHash.of(m.dir()), name, HeadSet.parse(heads, 8), Map.of("test", "scaled"));
-            group.write(file);
+            group.write(file, java.util.List.of());
             group.close();
             return file;
         }

@@ -55,7 +55,7 @@ public final class SessionFixtures {
         try (NoGradGuard g = new NoGradGuard()) {
             group.tensors().values().forEach(t -> t.mul_(new Scalar(1.5)));
         }
-        group.write(file);
+        group.write(file, java.util.List.of());
         group.close();
         return file;
     }
