@@ -4,9 +4,8 @@ import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ProgressListener;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.components.ComponentInspector;
-import dev.scalpel.engine.components.ModuleNames;
+import dev.scalpel.engine.components.Decompositions;
 import dev.scalpel.engine.components.RankOneDecomposition;
-import dev.scalpel.engine.components.SpdImport;
 import dev.scalpel.engine.importance.ComponentImportance;
 import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
 import dev.scalpel.engine.importance.HeadImportance;
@@ -17,6 +16,8 @@ import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.importance.TextHeatmap;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.spec.ComponentsSpec;
+import dev.scalpel.engine.spec.ImportanceSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,37 +47,45 @@ final class ImportanceCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
-    @Option(names = "--method", defaultValue = "gradient", paramLabel = "METHOD",
+    @Option(names = "--method", paramLabel = "METHOD",
             description = "gradient (default), ablation-zero, ablation-mean, attention-entropy or activation-norm.")
     String method;
 
     @Option(names = "--contrast", paramLabel = "A-B", description = "Also the contrast map A − B of two --data names, e.g. de-en.")
     String contrast;
 
-    @Option(names = "--normalize", defaultValue = "raw", paramLabel = "NORM",
-            description = "How maps are shown and contrasted: raw (default), layer-z (per-layer z-score) or rank.")
+    @Option(names = "--normalize", paramLabel = "NORM",
+            description = "How each text's map is shown and written: raw (default), layer-z (per-layer z-score) or rank.")
     String normalize;
 
+    @Option(names = "--contrast-normalize", paramLabel = "NORM",
+            description = "How the two maps of a contrast are normalised before B is subtracted: layer-z (default), raw or rank.")
+    String contrastNormalize;
+
     @Option(names = "--components", paramLabel = "MODULES",
-            description = "Also score the top-k SVD rank-1 components of these matrices (glob, e.g. layers.*.self_attn.v_proj).")
+            description = "Also score the rank-1 components of these matrices (glob, e.g. layers.*.self_attn.v_proj).")
     String components;
 
     @Option(names = "--spd", paramLabel = "FILE",
-            description = "Take the components from an SPD-style decomposition (safetensors with _components.<module>.V/.U) instead of an SVD.")
+            description = "Take the components from a decomposition (scalpel decompose, or SPD: safetensors with "
+                    + "_components.<module>.V/.U) instead of an SVD.")
     Path spd;
 
     @Option(names = "--inspect", paramLabel = "MODULE#C",
             description = "Show the tokens (with context) where component C of MODULE activates most in each text, e.g. layers.0.self_attn.v_proj#6.")
     String inspect;
 
-    @Option(names = "--rank", defaultValue = "16", paramLabel = "K", description = "Components per matrix (default: ${DEFAULT-VALUE}).")
-    int rank;
+    @Option(names = "--rank", paramLabel = "K", description = "SVD components per matrix (default: 16).")
+    Integer rank;
 
-    @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N", description = "Use at most N tokens of each text (default: ${DEFAULT-VALUE}).")
-    int maxTokens;
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Use at most N tokens of each text (default: 8192).")
+    Integer maxTokens;
 
-    @Mixin
-    WindowOptions windowOptions;
+    @Option(names = "--context", paramLabel = "N", description = "Window length (default: min(256, model context)).")
+    Integer context;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Windows per forward pass (default: 4).")
+    Integer batchSize;
 
     @Option(names = "--agree-with", paramLabel = "METHOD",
             description = "Also compute the maps with METHOD and report the Spearman rank correlation with --method's maps.")
@@ -85,8 +94,9 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Write the map (the contrast map when --contrast is given) as JSON.")
     Path out;
 
-    @Option(names = "--no-cache", description = "Neither read nor write the map cache (~/.cache/scalpel/importance).")
-    boolean noCache;
+    @Option(names = "--cache", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Read and write the map cache (~/.cache/scalpel/importance); --no-cache for neither.")
+    boolean cache;
 
     @Option(names = "--json", description = "Machine-readable output: {maps, contrast, components, cost}.")
     boolean json;
@@ -94,64 +104,97 @@ final class ImportanceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The flags as the engine's spec. */
+    ImportanceSpec importanceSpec() {
+        return new ImportanceSpec(method == null ? null : HeadImportance.Method.parse(method),
+                agreeWith == null ? null : HeadImportance.Method.parse(agreeWith), contrast,
+                normalize == null ? null : Normalization.parse(normalize),
+                contrastNormalize == null ? null : Normalization.parse(contrastNormalize), maxTokens, context, batchSize,
+                out == null ? null : out.toString(), cache);
+    }
+
+    /** The component flags as the engine's spec, or null when none was given. */
+    ComponentsSpec componentsSpec() {
+        if (components == null && inspect == null) {
+            if (spd != null || rank != null) {
+                throw new ScalpelException("--spd and --rank choose components; say which matrices with --components (or --inspect).");
+            }
+            return null;
+        }
+        String modules = components != null ? components : inspect.split("#", 2)[0];
+        return new ComponentsSpec(modules, rank, spd == null ? null : spd.toString(), inspect);
+    }
+
     @Override
     public Integer call() {
-        HeadImportance.Method m = HeadImportance.Method.parse(method);
-        Normalization norm = Normalization.parse(normalize);
+        ImportanceSpec is = importanceSpec();
+        ComponentsSpec cs = componentsSpec();
         var print = spec.commandLine().getOut();
         Path dir = modelOptions.modelDir();
         try (LoadedModel lm = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
-            int window = windowOptions.window(lm.config());
-            var options = new HeadImportance.Options(window, windowOptions.batchSize());
-            String[] pair = contrastPair();
+            int positions = lm.config().maxPositions();
+            var options = is.options(positions);
+            String[] pair = is.contrastPair();
             Map<String, String> texts = dataOptions.texts(dir);
-            checkContrastNames(pair, texts);
-            MapRun run = new MapRun(lm, new HeadImportance(lm.model(), options), ModelHash.of(dir),
-                    "tokens=" + maxTokens + ",context=" + window, texts, json ? null : print);
-            Map<String, ImportanceMap> maps = run.maps(m, norm);
+            is.checkTexts(texts.keySet());
+            MapRun run = new MapRun(lm, new HeadImportance(lm.model(), options), ModelHash.of(dir), is, positions, texts,
+                    json ? null : print);
+            Map<String, ImportanceMap> maps = run.maps(is.method());
             Map<String, long[]> tokens = run.tokens;
             Map<String, Object> costs = run.costs;
-            ImportanceMap contrastMap = pair == null ? null
-                    : ImportanceMaps.contrast(maps.get(pair[0]), maps.get(pair[1]), Normalization.RAW);
-            List<ComponentScore> componentScores = components == null ? List.of()
-                    : componentScores(lm, options, tokens, pair);
-            writeOut(maps, contrastMap);
-            Map<String, Double> agreement = agreeWith == null ? Map.of()
-                    : agreement(maps, contrastMap, run.maps(HeadImportance.Method.parse(agreeWith), norm), pair);
+            ImportanceMap contrastMap = pair == null ? null : contrastOf(maps, pair, is);
+            List<ComponentScore> componentScores = cs == null || components == null ? List.of()
+                    : componentScores(lm, cs, options, tokens, pair, print);
+            writeOut(is, maps, contrastMap);
+            Map<String, Double> agreement = is.agreeWith() == null ? Map.of()
+                    : agreement(maps, contrastMap, run.maps(is.agreeWith()), pair, is);
             if (json) {
                 Map<String, Object> result = new LinkedHashMap<>();
-                result.put("maps", maps);
+                result.put("maps", displayed(maps, is));
                 result.put("contrast", contrastMap);
                 result.put("components", componentScores);
                 result.put("cost", costs);
-                result.put("spearman_vs_" + (agreeWith == null ? "none" : agreeWith), agreement);
+                result.put("spearman_vs_" + (is.agreeWith() == null ? "none" : is.agreeWith().cliName()), agreement);
                 print.println(Json.write(result));
                 return 0;
             }
-            maps.forEach((name, map) -> print.println(TextHeatmap.render(map) + "\n"));
+            displayed(maps, is).forEach((name, map) -> print.println(TextHeatmap.render(map) + "\n"));
             costs.forEach((name, c) -> print.println("cost of " + name + ": " + c));
             if (contrastMap != null) {
                 print.println(TextHeatmap.render(contrastMap));
                 print.println("top heads for " + pair[0] + " over " + pair[1] + ": " + ImportanceMaps.topK(contrastMap, 5));
             }
             agreement.forEach((name, rho) -> print.printf(Locale.ROOT, "Spearman rank correlation of %s vs %s on %s: %+.3f%n",
-                    method, agreeWith, name, rho));
+                    is.method().cliName(), is.agreeWith().cliName(), name, rho));
             printComponents(componentScores, pair, print);
-            if (inspect != null) {
-                printInspection(lm, tokens, window, print);
+            if (cs != null && cs.inspect() != null) {
+                printInspection(lm, cs, tokens, options.context(), print);
             }
         }
         return 0;
     }
 
+    /** Each text's map as {@code normalize} says. */
+    private static Map<String, ImportanceMap> displayed(Map<String, ImportanceMap> maps, ImportanceSpec is) {
+        Map<String, ImportanceMap> shown = new LinkedHashMap<>();
+        maps.forEach((name, map) -> shown.put(name, ImportanceMaps.normalize(map, is.normalize())));
+        return shown;
+    }
+
+    private static ImportanceMap contrastOf(Map<String, ImportanceMap> maps, String[] pair, ImportanceSpec is) {
+        return ImportanceMaps.contrast(ImportanceMaps.normalize(maps.get(pair[0]), is.contrastNormalize()),
+                ImportanceMaps.normalize(maps.get(pair[1]), is.contrastNormalize()), Normalization.RAW);
+    }
+
     /**
-     * Computes (or takes from the cache) one map per text for a method. Keeps the token ids and the costs of what it
-     * computed.
+     * Computes (or takes from the cache) one raw map per text for a method. Keeps the token ids and the costs of what
+     * it computed.
      */
-    private final class MapRun {
+    private static final class MapRun {
         final LoadedModel lm;
         final HeadImportance importance;
         final String modelHash;
+        final ImportanceSpec spec;
         final String cacheKey;
         final Map<String, String> texts;
         final java.io.PrintWriter progress;
@@ -159,37 +202,38 @@ final class ImportanceCommand implements Callable<Integer> {
         final Map<String, Object> costs = new LinkedHashMap<>();
         final ImportanceCache cache = new ImportanceCache(ImportanceCache.defaultDir());
 
-        MapRun(LoadedModel lm, HeadImportance importance, String modelHash, String cacheKey, Map<String, String> texts,
-               java.io.PrintWriter progress) {
+        MapRun(LoadedModel lm, HeadImportance importance, String modelHash, ImportanceSpec spec, int positions,
+               Map<String, String> texts, java.io.PrintWriter progress) {
             this.lm = lm;
             this.importance = importance;
             this.modelHash = modelHash;
-            this.cacheKey = cacheKey;
+            this.spec = spec;
+            this.cacheKey = spec.cacheKey(positions);
             this.texts = texts;
             this.progress = progress;
             texts.forEach((name, text) -> {
                 long[] ids = lm.tokenizer().encode(text);
-                tokens.put(name, Arrays.copyOf(ids, Math.min(ids.length, maxTokens)));
+                tokens.put(name, Arrays.copyOf(ids, Math.min(ids.length, spec.maxTokens())));
             });
         }
 
-        Map<String, ImportanceMap> maps(HeadImportance.Method m, Normalization norm) {
+        Map<String, ImportanceMap> maps(HeadImportance.Method m) {
             Map<String, ImportanceMap> maps = new LinkedHashMap<>();
             for (var e : texts.entrySet()) {
                 String name = e.getKey();
                 String dataHash = ModelHash.ofText(name + "\n" + e.getValue());
-                var cached = noCache ? java.util.Optional.<ImportanceMap>empty() : cache.get(modelHash, dataHash, m.cliName(), cacheKey);
+                var cached = spec.cache() ? cache.get(modelHash, dataHash, m.cliName(), cacheKey) : java.util.Optional.<ImportanceMap>empty();
                 ImportanceMap map = cached.orElseGet(() -> {
                     ImportanceMap computed = importance.compute(m, name, tokens.get(name), lm.tokenizer().bosForPrompts(),
                             modelHash, dataHash, progressTo(progress));
                     costs.put(m.cliName() + " on " + name, Map.of("seconds", importance.lastCost().seconds(),
                             "forward_passes", importance.lastCost().forwardPasses()));
-                    if (!noCache) {
+                    if (spec.cache()) {
                         cache.put(computed, cacheKey);
                     }
                     return computed;
                 });
-                maps.put(name, ImportanceMaps.normalize(map, norm));
+                maps.put(name, map);
             }
             return maps;
         }
@@ -197,50 +241,32 @@ final class ImportanceCommand implements Callable<Integer> {
 
     /** Spearman correlation of each text's map (and of the contrast) between two methods. */
     private static Map<String, Double> agreement(Map<String, ImportanceMap> maps, ImportanceMap contrastMap,
-                                                 Map<String, ImportanceMap> other, String[] pair) {
+                                                 Map<String, ImportanceMap> other, String[] pair, ImportanceSpec is) {
         Map<String, Double> rho = new LinkedHashMap<>();
         maps.forEach((name, map) -> rho.put(name, ImportanceMaps.spearman(map, other.get(name))));
         if (contrastMap != null) {
-            rho.put(pair[0] + "-" + pair[1], ImportanceMaps.spearman(contrastMap,
-                    ImportanceMaps.contrast(other.get(pair[0]), other.get(pair[1]), Normalization.RAW)));
+            rho.put(pair[0] + "-" + pair[1], ImportanceMaps.spearman(contrastMap, contrastOf(other, pair, is)));
         }
         return rho;
     }
 
-    private String[] contrastPair() {
-        if (contrast == null) {
-            return null;
-        }
-        String[] pair = contrast.split("-", 2);
-        if (pair.length != 2 || pair[0].isBlank() || pair[1].isBlank()) {
-            throw new ScalpelException("--contrast takes two --data names joined by '-', e.g. de-en; got '" + contrast + "'.");
-        }
-        return pair;
-    }
-
-    private static void checkContrastNames(String[] pair, Map<String, String> texts) {
-        if (pair == null) {
-            return;
-        }
-        for (String name : pair) {
-            if (!texts.containsKey(name)) {
-                throw new ScalpelException("--contrast names '" + name + "', which is not among the texts " + texts.keySet() + ".");
-            }
-        }
-    }
-
     /** Component scores on each text; with a contrast, the list is ranked by removal effect on A minus on B. */
-    private List<ComponentScore> componentScores(LoadedModel lm, HeadImportance.Options options, Map<String, long[]> tokens,
-                                                 String[] pair) {
-        List<RankOneDecomposition> decompositions = decompositions(lm, components);
-        try {
+    private List<ComponentScore> componentScores(LoadedModel lm, ComponentsSpec cs, HeadImportance.Options options,
+                                                 Map<String, long[]> tokens, String[] pair, java.io.PrintWriter print) {
+        try (Decompositions found = cs.decompositions(lm.model())) {
+            if (!json) {
+                found.relativeResidual().forEach((module, residual) -> print.printf(Locale.ROOT,
+                        "decomposition %s: %d components, relative residual ‖W − ΣC‖/‖W‖ = %.4f%n", module,
+                        found.decompositions().stream().filter(d -> d.module().equals(module)).findFirst().orElseThrow().size(), residual));
+            }
             var scorer = new ComponentImportance(lm.model(), options);
             String first = pair != null ? pair[0] : tokens.keySet().iterator().next();
-            List<ComponentScore> a = scorer.compute(decompositions, first, tokens.get(first), lm.tokenizer().bosForPrompts(), ProgressListener.NONE);
+            Integer bos = lm.tokenizer().bosForPrompts();
+            List<ComponentScore> a = scorer.compute(found.decompositions(), first, tokens.get(first), bos, ProgressListener.NONE);
             if (pair == null) {
                 return a.stream().sorted(Comparator.comparingDouble(ComponentScore::ablation).reversed()).toList();
             }
-            List<ComponentScore> b = scorer.compute(decompositions, pair[1], tokens.get(pair[1]), lm.tokenizer().bosForPrompts(), ProgressListener.NONE);
+            List<ComponentScore> b = scorer.compute(found.decompositions(), pair[1], tokens.get(pair[1]), bos, ProgressListener.NONE);
             List<ComponentScore> diff = new ArrayList<>();
             for (int i = 0; i < a.size(); i++) {
                 ComponentScore x = a.get(i), y = b.get(i);
@@ -248,66 +274,26 @@ final class ImportanceCommand implements Callable<Integer> {
             }
             diff.sort(Comparator.comparingDouble(ComponentScore::ablation).reversed());
             return diff;
-        } finally {
-            decompositions.forEach(RankOneDecomposition::close);
         }
     }
 
-    /** SVD (top --rank) or SPD components of the modules matching {@code glob}. */
-    private List<RankOneDecomposition> decompositions(LoadedModel lm, String glob) {
-        List<String> modules = ModuleNames.matching(lm.model().weights(), glob);
-        if (spd == null) {
-            List<RankOneDecomposition> out = new ArrayList<>();
-            for (String module : modules) {
-                out.add(RankOneDecomposition.svd(module, lm.model().weights().get(module + ".weight"), rank));
-            }
-            return out;
-        }
-        SpdImport.Result imported = SpdImport.read(spd, lm.model());
-        List<RankOneDecomposition> kept = new ArrayList<>();
-        for (RankOneDecomposition d : imported.decompositions()) {
-            if (modules.contains(d.module())) {
-                kept.add(d);
-                if (!json) {
-                    spec.commandLine().getOut().printf(Locale.ROOT, "SPD %s: %d components, relative residual ‖W − ΣC‖/‖W‖ = %.4f%n",
-                            d.module(), d.size(), imported.relativeResidual().get(d.module()));
-                }
-            } else {
-                d.close();
-            }
-        }
-        if (kept.isEmpty()) {
-            throw new ScalpelException(spd + " has no components for the modules matching '" + glob + "'.");
-        }
-        return kept;
+    private static Path spdPath(ComponentsSpec cs) {
+        return cs.spd() == null ? null : Path.of(cs.spd());
     }
 
     /** The top-activating tokens of one component in each text. */
-    private void printInspection(LoadedModel lm, Map<String, long[]> tokens, int window, java.io.PrintWriter print) {
-        String[] parts = inspect.split("#");
-        if (parts.length != 2 || !parts[1].matches("\\d+")) {
-            throw new ScalpelException("--inspect takes MODULE#C, e.g. layers.0.self_attn.v_proj#6; got '" + inspect + "'.");
-        }
-        int c = Integer.parseInt(parts[1]);
-        String module = ModuleNames.matching(lm.model().weights(), parts[0]).get(0);
-        List<RankOneDecomposition> ds = spd == null
-                ? List.of(RankOneDecomposition.svd(module, lm.model().weights().get(module + ".weight"), Math.max(rank, c + 1)))
-                : decompositions(lm, module);
-        try {
-            RankOneDecomposition d = ds.get(0);
-            if (c >= d.size()) {
-                throw new ScalpelException(d.module() + " has " + d.size() + " components; component " + c + " does not exist.");
-            }
-            print.printf("%ncomponent %s #%d: top activations (token ← preceding context)%n", d.module(), c);
+    private void printInspection(LoadedModel lm, ComponentsSpec cs, Map<String, long[]> tokens, int window, java.io.PrintWriter print) {
+        ComponentsSpec.Inspected which = cs.inspected();
+        try (Decompositions found = Decompositions.forComponent(lm.model(), which.module(), which.index(), cs.rank(), spdPath(cs))) {
+            RankOneDecomposition d = found.single();
+            print.printf("%ncomponent %s #%d: top activations (token ← preceding context)%n", d.module(), which.index());
             for (var e : tokens.entrySet()) {
                 print.println("  " + e.getKey() + ":");
-                for (var a : ComponentInspector.top(lm.model(), d, c, e.getValue(), lm.tokenizer().bosForPrompts(), window, 6, 8)) {
+                for (var a : ComponentInspector.top(lm.model(), d, which.index(), e.getValue(), lm.tokenizer().bosForPrompts(), window, 6, 8)) {
                     print.printf(Locale.ROOT, "    %+8.3f  %-14s ← %s%n", a.value(), quote(lm.tokenizer().decode(new long[] {a.token()})),
                             quote(lm.tokenizer().decode(a.context())));
                 }
             }
-        } finally {
-            ds.forEach(RankOneDecomposition::close);
         }
     }
 
@@ -326,14 +312,16 @@ final class ImportanceCommand implements Callable<Integer> {
                 s.module(), s.index(), s.singularValue(), s.ablation(), s.gradient()));
     }
 
-    private void writeOut(Map<String, ImportanceMap> maps, ImportanceMap contrastMap) {
-        if (out == null) {
+    private void writeOut(ImportanceSpec is, Map<String, ImportanceMap> maps, ImportanceMap contrastMap) {
+        if (is.out() == null) {
             return;
         }
+        Path file = Path.of(is.out());
         if (contrastMap != null) {
-            ImportanceMapFile.write(contrastMap, out, List.of(modelOptions.modelDir()));
+            ImportanceMapFile.write(contrastMap, file, List.of(modelOptions.modelDir()));
         } else if (maps.size() == 1) {
-            ImportanceMapFile.write(maps.values().iterator().next(), out, List.of(modelOptions.modelDir()));
+            ImportanceMapFile.write(ImportanceMaps.normalize(maps.values().iterator().next(), is.normalize()), file,
+                    List.of(modelOptions.modelDir()));
         } else {
             throw new ScalpelException("--out writes one map: give one --data, or --contrast A-B for the contrast map.");
         }

@@ -46,7 +46,12 @@ public final class Session implements AutoCloseable {
     public static final int TEXT_TOKENS = 4096;
 
     /** A rank-1 component of a weight picked for a scalar-prefactor run: component {@code index} of a rank-{@code rank} SVD. */
-    public record ComponentChoice(String module, int index, int rank) {}
+    public record ComponentChoice(String module, int index, int rank, Path decomposition) {
+        /** Component {@code index} of the top-{@code rank} SVD of {@code module}. */
+        public ComponentChoice(String module, int index, int rank) {
+            this(module, index, rank, null);
+        }
+    }
 
     /** A saved head group in the library, with the file it came from. */
     public record LibraryGroup(Path file, HeadGroup group) {

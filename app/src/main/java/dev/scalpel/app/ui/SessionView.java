@@ -13,6 +13,7 @@ import dev.scalpel.app.ui.groups.HeadGroupsViewModel;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.importance.ImportanceCache;
+import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.icons.Glyph;
 import dev.scalpel.views.common.GlyphNodes;
 import dev.scalpel.engine.api.ScalpelException;
@@ -29,6 +30,7 @@ import javafx.beans.binding.Bindings;
 import javafx.beans.value.ObservableValue;
 import javafx.geometry.Insets;
 import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.Separator;
@@ -39,8 +41,14 @@ import javafx.scene.control.ToolBar;
 import javafx.scene.control.TextField;
 import javafx.scene.control.Tooltip;
 import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.FlowPane;
+import javafx.scene.layout.VBox;
+import javafx.geometry.Pos;
 import javafx.scene.paint.Color;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import javafx.beans.property.ObjectProperty;
+import javafx.util.StringConverter;
 
 /**
  * Everything the window shows for one open model: the model panel on the left and the tabs in the centre (importance
@@ -80,7 +88,7 @@ final class SessionView {
         heatmap.setId("heatmap");
         heatmap.mapProperty().bind(session.mapProperty());
         Bindings.bindContentBidirectional(heatmap.marks(), session.marks());
-        BorderPane heatmapPane = new BorderPane(heatmap, heatmapToolbar(), null, null, null);
+        BorderPane heatmapPane = new BorderPane(heatmap, new VBox(heatmapToolbar(), importanceOptions()), null, null, null);
         BorderPane.setMargin(heatmap, new Insets(8));
         tabs.getTabs().add(tab("Importance", Glyph.HEATMAP, heatmapPane));
         tabs.getTabs().add(tab("Head groups", Glyph.GROUPS, groupsPane()));
@@ -104,14 +112,15 @@ final class SessionView {
     }
 
     private ToolBar heatmapToolbar() {
-        domain.setId("domain");
+        domain.setId("contrast");   // a text, or the spec's contrast A-B
         domain.getItems().setAll(importance.domains());
         domain.getSelectionModel().select(importance.domains().contains("de-en") ? "de-en" : importance.domains().isEmpty() ? null : importance.domains().get(0));
-        domain.setTooltip(new Tooltip("A text, or a contrast A-B of two (layer-z-normalised A minus B)"));
+        domain.setTooltip(new Tooltip("A text, or a contrast A-B of two (A minus B, each normalised as 'Contrast norm.' says)"));
         method.setId("method");
         method.setPrefWidth(170);
         method.getItems().setAll(HeadImportance.Method.values());
         method.getSelectionModel().select(HeadImportance.Method.GRADIENT);
+        method.setConverter(named(HeadImportance.Method::cliName));
         Button compute = new Button("Compute map", GlyphNodes.of(Glyph.HEATMAP, 16, Color.web("#333")));
         compute.setId("computeMap");
         compute.disableProperty().bind(importance.busyProperty().or(domain.valueProperty().isNull()));
@@ -144,6 +153,92 @@ final class SessionView {
         });
         return new ToolBar(new Label("Domain"), domain, addText, new Label("Method"), method, compute, new Separator(),
                 new Label("k"), k, markTop, threshold, markAbove);
+    }
+
+    /**
+     * The rest of the importance spec, the settings {@code scalpel importance} takes as flags: each control's id is the
+     * spec field's name in camel case.
+     */
+    private FlowPane importanceOptions() {
+        ComboBox<HeadImportance.Method> agreeWith = new ComboBox<>();
+        agreeWith.setId("agreeWith");
+        agreeWith.getItems().add(null);
+        agreeWith.getItems().addAll(HeadImportance.Method.values());
+        agreeWith.setConverter(named(HeadImportance.Method::cliName));
+        agreeWith.setTooltip(new Tooltip("Also compute the map with this method and report the Spearman rank correlation"));
+        agreeWith.valueProperty().bindBidirectional(importance.agreeWithProperty());
+        ComboBox<Normalization> normalize = normalizationBox("normalize", importance.normalizeProperty(),
+                "How a single text's map is shown and saved");
+        ComboBox<Normalization> contrastNormalize = normalizationBox("contrastNormalize", importance.contrastNormalizeProperty(),
+                "How the two maps of a contrast A-B are normalised before B is subtracted");
+        Spinner<Integer> maxTokens = spinner("maxTokens", 16, Session.TEXT_TOKENS, importance.maxTokensProperty(), 90);
+        maxTokens.setTooltip(new Tooltip("Tokens used of each text (the open texts hold at most " + Session.TEXT_TOKENS + ")"));
+        Spinner<Integer> context = spinner("context", 0, session.summary().maxPositions(), importance.contextProperty(), 80);
+        context.setTooltip(new Tooltip("Window length in tokens; 0 = min(256, the model's context)"));
+        Spinner<Integer> batchSize = spinner("batchSize", 1, 256, importance.batchSizeProperty(), 70);
+        batchSize.setTooltip(new Tooltip("Windows per forward pass"));
+        CheckBox cache = new CheckBox("Cache");
+        cache.setId("cache");
+        cache.setTooltip(new Tooltip("Read and write the map cache (~/.cache/scalpel/importance)"));
+        cache.selectedProperty().bindBidirectional(importance.cacheProperty());
+        Button save = new Button("Save map…");
+        save.setId("out");
+        save.setTooltip(new Tooltip("Write the map shown as JSON (as scalpel importance --out does)"));
+        save.disableProperty().bind(session.mapProperty().isNull());
+        save.setOnAction(e -> chooseMapFile());
+        FlowPane row = new FlowPane(6, 4, new Label("Agree with"), agreeWith, new Label("Normalize"), normalize,
+                new Label("Contrast norm."), contrastNormalize, new Label("Tokens"), maxTokens, new Label("Context"), context,
+                new Label("Batch"), batchSize, cache, save);   // wraps instead of hiding controls in an overflow menu
+        row.setAlignment(Pos.CENTER_LEFT);
+        row.setPadding(new Insets(4, 8, 4, 8));
+        return row;
+    }
+
+    private static ComboBox<Normalization> normalizationBox(String id, ObjectProperty<Normalization> value,
+                                                            String tip) {
+        ComboBox<Normalization> box = new ComboBox<>();
+        box.setId(id);
+        box.getItems().setAll(Normalization.values());
+        box.valueProperty().bindBidirectional(value);
+        box.setTooltip(new Tooltip(tip));
+        box.setConverter(named(Normalization::cliName));
+        return box;
+    }
+
+    /** Shows an enum constant by its CLI name, and null as "none". */
+    private static <T> StringConverter<T> named(Function<T, String> name) {
+        return new StringConverter<>() {
+            @Override
+            public String toString(T value) {
+                return value == null ? "none" : name.apply(value);
+            }
+
+            @Override
+            public T fromString(String text) {
+                throw new UnsupportedOperationException("the box is not editable");
+            }
+        };
+    }
+
+    private static Spinner<Integer> spinner(String id, int min, int max, ObjectProperty<Integer> value, double width) {
+        Spinner<Integer> spinner = new Spinner<>(min, max, value.get());
+        spinner.setId(id);
+        spinner.setEditable(true);
+        spinner.setPrefWidth(width);
+        spinner.getValueFactory().valueProperty().bindBidirectional(value);
+        return spinner;
+    }
+
+    /** Save map…: where to write the map shown. */
+    private void chooseMapFile() {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Save the importance map shown");
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Importance map", "*.json"));
+        chooser.setInitialFileName(session.mapProperty().get().domain() + ".json");
+        File file = chooser.showSaveDialog(owner);
+        if (file != null) {
+            importance.saveShownMap(file.toPath());
+        }
     }
 
     /** The model as head slots and the group library as cards to drag onto it. */

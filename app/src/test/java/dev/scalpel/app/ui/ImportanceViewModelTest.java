@@ -11,6 +11,8 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.importance.ImportanceCache;
+import dev.scalpel.engine.importance.Normalization;
+import dev.scalpel.engine.spec.ImportanceSpec;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.testing.Fixtures;
@@ -43,6 +45,34 @@ class ImportanceViewModelTest {
             vm.compute("de-en", HeadImportance.Method.GRADIENT);
             assertTrue(vm.statusProperty().get().contains("from the cache"), vm.statusProperty().get());
             assertEquals(first, s.mapProperty().get(), "the cached maps give the same contrast");
+        }
+    }
+
+    /** The settings are the engine's ImportanceSpec: tokens, normalisation and agree-with reach the map and the status. */
+    @Test
+    void theSpecSettingsDecideTheMapAndTheAgreementIsReported() {
+        try (Session s = new Session(LoadedModel.open(Fixtures.sampleModel(), ComputeDevice.CPU))) {
+            var vm = new ImportanceViewModel(s, new DirectJobRunner(), null);
+            vm.maxTokensProperty().set(200);
+            vm.contextProperty().set(64);
+            vm.normalizeProperty().set(Normalization.GLOBAL_RANK);
+            vm.agreeWithProperty().set(HeadImportance.Method.ACTIVATION_NORM);
+            assertEquals(new ImportanceSpec(HeadImportance.Method.GRADIENT, HeadImportance.Method.ACTIVATION_NORM, null,
+                    Normalization.GLOBAL_RANK, Normalization.LAYER_ZSCORE, 200, 64, 4, null, true),
+                    vm.spec("de", HeadImportance.Method.GRADIENT));
+            vm.compute("de", HeadImportance.Method.GRADIENT);
+            ImportanceMap map = s.mapProperty().get();
+            assertEquals(200, map.tokens());
+            double[] sorted = java.util.Arrays.stream(map.scores()).flatMapToDouble(java.util.Arrays::stream).sorted().toArray();
+            assertEquals(48, sorted.length);
+            assertEquals(0.0, sorted[0], 1e-12, "rank-normalised: the lowest head is 0");
+            assertEquals(1.0, sorted[47], 1e-12, "and the highest 1");
+            assertTrue(vm.statusProperty().get().matches(".*; Spearman vs activation-norm [+-][0-9.]+$"), vm.statusProperty().get());
+
+            vm.contextProperty().set(100_000);
+            vm.compute("de", HeadImportance.Method.GRADIENT);
+            assertTrue(vm.statusProperty().get().startsWith("context (--context) is 100000 tokens, but this model has"),
+                    vm.statusProperty().get());
         }
     }
 

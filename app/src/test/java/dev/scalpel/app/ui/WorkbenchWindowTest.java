@@ -10,7 +10,12 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.testing.Fixtures;
 import dev.scalpel.views.heatmap.HeadHeatmap;
 import dev.scalpel.engine.api.HeadMark;
+import dev.scalpel.app.SpecFields;
+import dev.scalpel.engine.spec.ComponentsSpec;
+import dev.scalpel.engine.spec.ImportanceSpec;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javafx.geometry.Point2D;
@@ -97,6 +102,24 @@ class WorkbenchWindowTest {
         assertNotNull(new RecentModels(new UserFolders(userDir).recentModels()).list().stream()
                 .filter(p -> p.equals(Fixtures.sampleModel().toAbsolutePath().normalize())).findFirst().orElse(null),
                 "the sample model is first among the recent models");
+    }
+
+    /**
+     * Issue 13: every field of the importance and components specs has a control in the window (found by reflection
+     * over the records: the control's id is the field's name in camel case), as every one is a flag of the CLI.
+     */
+    @Test
+    void everyImportanceAndComponentsSpecFieldHasAControl(FxRobot robot) throws TimeoutException {
+        heatmapReady();
+        List<String> missing = new ArrayList<>();
+        for (Class<?> record : List.of(ImportanceSpec.class, ComponentsSpec.class)) {
+            for (String field : SpecFields.of(record)) {
+                if (robot.lookup("#" + SpecFields.controlId(field)).tryQuery().isEmpty()) {
+                    missing.add(record.getSimpleName() + " → #" + SpecFields.controlId(field));
+                }
+            }
+        }
+        assertEquals(List.of(), missing, "spec fields without a control in the workbench");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.scalpel.engine.importance;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ProgressListener;
@@ -47,10 +49,12 @@ public final class HeadImportance {
             this.cliName = cliName;
         }
 
+        @JsonValue
         public String cliName() {
             return cliName;
         }
 
+        @JsonCreator
         public static Method parse(String name) {
             for (Method m : values()) {
                 if (m.cliName.equals(name)) {

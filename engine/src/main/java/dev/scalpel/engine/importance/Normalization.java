@@ -1,5 +1,7 @@
 package dev.scalpel.engine.importance;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.scalpel.engine.api.ScalpelException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -59,6 +61,7 @@ public enum Normalization {
     }
 
     /** The name used on the command line and in method names: {@code raw}, {@code layer-z} or {@code rank}. */
+    @JsonValue
     public String cliName() {
         return cliName;
     }
@@ -68,6 +71,7 @@ public enum Normalization {
      *
      * @throws ScalpelException if there is none; the message lists the choices
      */
+    @JsonCreator
     public static Normalization parse(String name) {
         for (Normalization n : values()) {
             if (n.cliName.equals(name)) {

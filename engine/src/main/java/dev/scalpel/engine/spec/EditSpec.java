@@ -13,9 +13,11 @@ import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.HeadFinetuneEdit;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.edit.PrefactorEdit;
+import dev.scalpel.engine.components.Decompositions;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.train.PerHeadRates;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,16 +54,21 @@ public sealed interface EditSpec {
      * @param seed initialises LoRA's A matrices
      * @param maps resolves {@code per_head_lr.map} references (a file next to the spec, or a map the workbench shows)
      */
-    Edit build(CausalLM model, long seed, MapSource maps);
+    Edit build(CausalLM model, long seed, References maps);
 
-    /** Where importance maps named in a spec come from. */
+    /** What the files named in a spec (importance maps, decompositions) resolve to. */
     @FunctionalInterface
-    interface MapSource {
+    interface References {
         /** The map {@code reference} names. */
         ImportanceMap map(String reference);
 
+        /** The file {@code reference} names (a spec file's relative paths are resolved against its folder). */
+        default Path file(String reference) {
+            return Path.of(reference);
+        }
+
         /** For specs that name no map. */
-        MapSource NONE = reference -> {
+        References NONE = reference -> {
             throw new ScalpelException("No importance map '" + reference + "' is available here.");
         };
     }
@@ -108,7 +115,7 @@ public sealed interface EditSpec {
         }
 
         @Override
-        public Edit build(CausalLM model, long seed, MapSource maps) {
+        public Edit build(CausalLM model, long seed, References maps) {
             return LoraEdit.heads(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), rank, alpha, dropout, seed);
         }
     }
@@ -168,7 +175,7 @@ public sealed interface EditSpec {
         }
 
         @Override
-        public Edit build(CausalLM model, long seed, MapSource maps) {
+        public Edit build(CausalLM model, long seed, References maps) {
             return LoraEdit.modules(model, modules, layers, rank, rankPattern, alpha, dropout, seed);
         }
     }
@@ -201,7 +208,7 @@ public sealed interface EditSpec {
         }
 
         @Override
-        public Edit build(CausalLM model, long seed, MapSource maps) {
+        public Edit build(CausalLM model, long seed, References maps) {
             ToDoubleFunction<HeadId> scale = perHeadLr == null ? h -> 1.0
                     : PerHeadRates.fromMap(maps.map(perHeadLr.map()), model.config(), perHeadLr.freezeAbove(), perHeadLr.floor());
             return HeadFinetuneEdit.of(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), scale);
@@ -225,22 +232,43 @@ public sealed interface EditSpec {
         }
     }
 
-    /** One trainable scalar on component {@code component} of the top-{@code components} SVD of {@code module}'s weight. */
+    /**
+     * One trainable scalar on component {@code component} of {@code module}'s weight: of the top-{@code components} SVD
+     * directions, or of a parameter decomposition file ({@code decomposition}, from {@code scalpel decompose} or SPD),
+     * whose subcomponents are the ones the prefactor study trains.
+     */
     record Prefactor(@JsonProperty("module") String module, @JsonProperty("component") Integer component,
-                     @JsonProperty("components") Integer components) implements EditSpec {
+                     @JsonProperty("components") Integer components,
+                     @JsonProperty("decomposition") String decomposition) implements EditSpec {
         public Prefactor {
             SpecChecks.require(module, "module");
             component = component != null ? component : 0;
-            components = components != null ? components : Math.max(16, component + 1);
-            if (component < 0 || component >= components) {
-                throw new ScalpelException("Component " + component + " of a rank-" + components + " SVD does not exist (they are "
-                        + "numbered 0 … " + (components - 1) + "); choose the component again.");
+            if (decomposition != null && decomposition.isBlank()) {
+                decomposition = null;
             }
+            if (component < 0) {
+                throw new ScalpelException("Component " + component + " does not exist; components are numbered from 0.");
+            }
+            if (decomposition == null) {
+                components = components != null ? components : Math.max(16, component + 1);
+                if (component >= components) {
+                    throw new ScalpelException("Component " + component + " of a rank-" + components + " SVD does not exist (they are "
+                            + "numbered 0 … " + (components - 1) + "); choose the component again.");
+                }
+            } else if (components != null) {
+                throw new ScalpelException("\"components\" sets the rank of an SVD; a decomposition file has its own number of "
+                        + "subcomponents, so leave it out.");
+            }
+        }
+
+        /** The SVD form: component {@code component} of the top-{@code components} singular directions. */
+        public Prefactor(String module, Integer component, Integer components) {
+            this(module, component, components, null);
         }
 
         @Override
         public String title() {
-            return "scalar prefactor on component " + component + " of " + module;
+            return "scalar prefactor on " + (decomposition == null ? "component " : "subcomponent ") + component + " of " + module;
         }
 
         /** One scalar, once the choice is checked against the weight. */
@@ -251,7 +279,7 @@ public sealed interface EditSpec {
                 throw new ScalpelException("Module " + module + " is not a matrix; choose a matrix component.");
             }
             long rank = Math.min(shape[0], shape[1]);
-            if (components > rank) {
+            if (decomposition == null && components > rank) {
                 throw new ScalpelException(module + " has at most " + rank + " rank-1 components, not " + components
                         + "; choose fewer \"components\".");
             }
@@ -259,10 +287,13 @@ public sealed interface EditSpec {
         }
 
         @Override
-        public Edit build(CausalLM model, long seed, MapSource maps) {
+        public Edit build(CausalLM model, long seed, References references) {
             parameterCount(model);
-            try (RankOneDecomposition svd = RankOneDecomposition.svd(model, module, components)) {
-                return PrefactorEdit.of(svd, List.of(component), "svd");
+            Path file = decomposition == null ? null : references.file(decomposition);
+            try (Decompositions found = Decompositions.forComponent(model, module, component,
+                    decomposition == null ? components : 1, file)) {
+                return PrefactorEdit.of(found.single(), List.of(component),
+                        file == null ? "svd" : "decomposition " + file.getFileName());
             }
         }
     }

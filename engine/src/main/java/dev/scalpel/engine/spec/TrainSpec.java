@@ -156,14 +156,22 @@ public record TrainSpec(
         if (edit == null) {
             throw new IllegalStateException("a TrainSpec read from JSON always has its edit");
         }
-        return edit.build(model, seed, reference -> {
-            var map = ImportanceMapFile.read(specDir.resolve(reference));
-            if (!map.modelHash().equals(modelHash)) {
-                throw new ScalpelException("The importance map " + reference + " was made for another model (hash "
-                        + dev.scalpel.engine.model.ModelHash.shortHash(map.modelHash()) + ", this model "
-                        + dev.scalpel.engine.model.ModelHash.shortHash(modelHash) + "); compute it on this model first.");
+        return edit.build(model, seed, new EditSpec.References() {
+            @Override
+            public dev.scalpel.engine.api.ImportanceMap map(String reference) {
+                var map = ImportanceMapFile.read(specDir.resolve(reference));
+                if (!map.modelHash().equals(modelHash)) {
+                    throw new ScalpelException("The importance map " + reference + " was made for another model (hash "
+                            + dev.scalpel.engine.model.ModelHash.shortHash(map.modelHash()) + ", this model "
+                            + dev.scalpel.engine.model.ModelHash.shortHash(modelHash) + "); compute it on this model first.");
+                }
+                return map;
             }
-            return map;
+
+            @Override
+            public Path file(String reference) {
+                return specDir.resolve(reference);
+            }
         });
     }
 

@@ -44,7 +44,7 @@ class Gpt2UnprefixedTest {
 
             HeadSet heads = HeadSet.parse("L0H1,L1H0", b.config().numHeads());
             EditSpec spec = new EditSpec.HeadLora(heads.toString(), null, 2, null, null);
-            try (Edit lora = spec.build(b.model(), 3, EditSpec.MapSource.NONE)) {
+            try (Edit lora = spec.build(b.model(), 3, EditSpec.References.NONE)) {
                 assertEquals(spec.parameterCount(b.model()), lora.parameterCount());
             }
             HeadGroup group = HeadGroup.extract(b.model(), "h", "g", heads, Map.of());

@@ -36,10 +36,60 @@ class EditSpecTest {
                     new EditSpec.ModuleLora(modules, null, 2, null, null, null),
                     new EditSpec.ModuleLora(modules, List.of(1), 5, java.util.Map.of(modules.get(0), 3), null, null),
                     new EditSpec.Prefactor(component, 2, 4))) {
-                try (Edit edit = spec.build(m.model(), 7, EditSpec.MapSource.NONE)) {
+                try (Edit edit = spec.build(m.model(), 7, EditSpec.References.NONE)) {
                     assertEquals(edit.parameterCount(), spec.parameterCount(m.model()), dir.getFileName() + ": " + spec.title());
                     assertTrue(edit.parameterCount() > 0);
                 }
+            }
+        }
+    }
+
+    /**
+     * A prefactor on a subcomponent of a decomposition file: the edit scales exactly that subcomponent, at −1 (an
+     * inversion) as well as at 0 or 2 — scales the stochastic masks of a decomposition never reach.
+     */
+    @Test
+    void aPrefactorOnADecompositionFileScalesThatSubcomponentAlsoOutsideZeroOne(@TempDir Path tmp) {
+        String module = "model.layers.1.self_attn.v_proj";
+        try (LoadedModel m = LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+            org.bytedeco.pytorch.Tensor w = m.model().weights().get(module + ".weight");               // [d_out, d_in]
+            long out = w.size(0), in = w.size(1);
+            int c = (int) Math.min(out, in);
+            try (var svd = dev.scalpel.engine.components.RankOneDecomposition.svd(module, w, c)) {
+                var tensors = new java.util.LinkedHashMap<String, dev.scalpel.engine.model.safetensors.TensorSource>();
+                String key = "_components." + module.replace('.', '-');
+                tensors.put(key + ".V", dev.scalpel.engine.model.safetensors.TensorSource.ofFloats(
+                        dev.scalpel.engine.model.safetensors.DType.F32, new long[] {in, c},
+                        dev.scalpel.engine.model.Tensors.toFloats(svd.v().mul(svd.sigma().unsqueeze(0)))));   // [d_in, C]
+                tensors.put(key + ".U", dev.scalpel.engine.model.safetensors.TensorSource.ofFloats(
+                        dev.scalpel.engine.model.safetensors.DType.F32, new long[] {c, out},
+                        dev.scalpel.engine.model.Tensors.toFloats(svd.u().t().contiguous())));                // [C, d_out]
+                dev.scalpel.engine.model.safetensors.SafetensorsWriter.write(tmp.resolve("d.safetensors"), tensors);
+                var spec = new EditSpec.Prefactor(module, 3, null, "d.safetensors");
+                EditSpec.References files = new EditSpec.References() {
+                    @Override
+                    public dev.scalpel.engine.api.ImportanceMap map(String reference) {
+                        throw new AssertionError("no map");
+                    }
+
+                    @Override
+                    public Path file(String reference) {
+                        return tmp.resolve(reference);
+                    }
+                };
+                try (var edit = (dev.scalpel.engine.edit.PrefactorEdit) spec.build(m.model(), 0, files)) {
+                    assertEquals(1, edit.parameterCount());
+                    for (double scale : new double[] {-1, 0, 2}) {
+                        edit.setAll(scale);
+                        float[] delta = dev.scalpel.engine.model.Tensors.toFloats(edit.denseDeltas(m.model().weights().asMap()).get(module + ".weight"));
+                        float[] expected = dev.scalpel.engine.model.Tensors.toFloats(svd.component(3).mul(new org.bytedeco.pytorch.Scalar(scale - 1)));
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, delta, 1e-5f, "s = " + scale);
+                    }
+                }
+                var e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, 99, null, "d.safetensors").build(m.model(), 0, files));
+                assertTrue(e.getMessage().contains("component 99 does not exist"), e.getMessage());
+                e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, 0, 8, "d.safetensors"));
+                assertTrue(e.getMessage().contains("leave it out"), e.getMessage());
             }
         }
     }

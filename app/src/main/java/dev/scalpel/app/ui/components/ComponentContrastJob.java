@@ -2,7 +2,9 @@ package dev.scalpel.app.ui.components;
 
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
+import dev.scalpel.engine.components.Decompositions;
 import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.spec.ComponentsSpec;
 import dev.scalpel.engine.importance.ComponentImportance;
 import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
 import dev.scalpel.engine.importance.HeadImportance;
@@ -13,14 +15,14 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 
 /**
- * The job behind the Components view: the top-{@code rank} SVD components of one weight, each scored by
+ * The job behind the Components view: the components of one weight (its top-{@code rank} SVD directions, or a
+ * decomposition file's subcomponents), each scored by
  * {@link ComponentImportance} on a target and a retain text, as rows sorted by contrast (removal ΔCE on the target
  * minus on the retain text), largest first.
  */
 final class ComponentContrastJob implements Job<List<ComponentRow>> {
     private final LoadedModel model;
-    private final String module;
-    private final int rank;
+    private final ComponentsSpec spec;
     private final Text target;
     private final Text retain;
     private final HeadImportance.Options options;
@@ -28,10 +30,10 @@ final class ComponentContrastJob implements Job<List<ComponentRow>> {
     /** A named text's token ids (no BOS). */
     record Text(String name, long[] tokens) {}
 
-    ComponentContrastJob(LoadedModel model, String module, int rank, Text target, Text retain, HeadImportance.Options options) {
+    /** @param spec one module (its full name), the rank, and the decomposition file or null for an SVD */
+    ComponentContrastJob(LoadedModel model, ComponentsSpec spec, Text target, Text retain, HeadImportance.Options options) {
         this.model = model;
-        this.module = module;
-        this.rank = rank;
+        this.spec = spec;
         this.target = target;
         this.retain = retain;
         this.options = options;
@@ -39,14 +41,16 @@ final class ComponentContrastJob implements Job<List<ComponentRow>> {
 
     @Override
     public String title() {
-        return "Components of " + module + " on " + target.name() + " vs " + retain.name();
+        return "Components of " + spec.components() + " on " + target.name() + " vs " + retain.name();
     }
 
     @Override
     public List<ComponentRow> run(JobContext context) {
-        context.progress(0, "SVD of " + module + ", top " + rank);
+        context.progress(0, spec.spd() == null ? "SVD of " + spec.components() + ", top " + spec.rank()
+                : "reading the decomposition " + spec.spd());
         Integer bos = model.tokenizer().bosForPrompts();
-        try (RankOneDecomposition d = RankOneDecomposition.svd(model.model(), module, rank)) {
+        try (Decompositions found = spec.decompositions(model.model())) {
+            RankOneDecomposition d = found.single();
             var scorer = new ComponentImportance(model.model(), options);
             stopIfCancelled(context);
             List<ComponentScore> onTarget = scorer.compute(List.of(d), target.name(), target.tokens(), bos,

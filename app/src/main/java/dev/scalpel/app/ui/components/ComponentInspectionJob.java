@@ -3,7 +3,9 @@ package dev.scalpel.app.ui.components;
 import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobContext;
 import dev.scalpel.engine.components.ComponentInspector;
+import dev.scalpel.engine.components.Decompositions;
 import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.spec.ComponentsSpec;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.TextTokenizer;
 import java.util.ArrayList;
@@ -12,8 +14,8 @@ import java.util.Locale;
 import java.util.concurrent.CancellationException;
 
 /**
- * What makes one component fire: for each given text, the tokens where component {@code index} of the rank-{@code rank}
- * SVD of {@code module} activates most, each with the few tokens before it, as lines for a details area
+ * What makes one component fire: for each given text, the tokens where component {@code index} of a module's
+ * components (its SVD, or a decomposition file's) activates most, each with the few tokens before it, as lines for a details area
  * ({@code "  +3.214  'und' ← 'Der Hund '"}, grouped under the text's name).
  */
 final class ComponentInspectionJob implements Job<List<String>> {
@@ -23,16 +25,15 @@ final class ComponentInspectionJob implements Job<List<String>> {
     static final int TOP = 8;
 
     private final LoadedModel model;
-    private final String module;
-    private final int rank;
+    private final ComponentsSpec spec;
     private final int index;
     private final List<ComponentContrastJob.Text> texts;
     private final int window;
 
-    ComponentInspectionJob(LoadedModel model, String module, int rank, int index, List<ComponentContrastJob.Text> texts, int window) {
+    /** @param spec one module (its full name), the rank, and the decomposition file or null for an SVD */
+    ComponentInspectionJob(LoadedModel model, ComponentsSpec spec, int index, List<ComponentContrastJob.Text> texts, int window) {
         this.model = model;
-        this.module = module;
-        this.rank = rank;
+        this.spec = spec;
         this.index = index;
         this.texts = List.copyOf(texts);
         this.window = window;
@@ -40,14 +41,15 @@ final class ComponentInspectionJob implements Job<List<String>> {
 
     @Override
     public String title() {
-        return "Inspect component #" + index + " of " + module;
+        return "Inspect component #" + index + " of " + spec.components();
     }
 
     @Override
     public List<String> run(JobContext context) {
         TextTokenizer tokenizer = model.tokenizer();
         List<String> lines = new ArrayList<>();
-        try (RankOneDecomposition d = RankOneDecomposition.svd(model.model(), module, rank)) {
+        try (Decompositions found = spec.decompositions(model.model())) {
+            RankOneDecomposition d = found.single();
             for (int i = 0; i < texts.size(); i++) {
                 if (context.cancelled()) {
                     throw new CancellationException("inspection cancelled");

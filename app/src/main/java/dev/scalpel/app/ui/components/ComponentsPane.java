@@ -19,6 +19,9 @@ import javafx.scene.control.SpinnerValueFactory;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
+import javafx.stage.FileChooser;
+import java.io.File;
 import javafx.scene.layout.Background;
 import javafx.scene.layout.BackgroundFill;
 import javafx.scene.layout.BorderPane;
@@ -53,7 +56,7 @@ public final class ComponentsPane extends BorderPane {
     /** Module, rank, target, retain and Compute in one row. */
     private HBox controls() {
         ComboBox<String> module = new ComboBox<>(model.modules());
-        module.setId("module");
+        module.setId("components");   // the spec's field: which matrix
         module.valueProperty().bindBidirectional(model.moduleProperty());
         Spinner<Integer> rank = new Spinner<>();
         rank.setId("rank");
@@ -64,6 +67,14 @@ public final class ComponentsPane extends BorderPane {
         rank.getValueFactory().valueProperty().bindBidirectional(model.rankProperty());
         rank.setEditable(true);
         rank.setPrefWidth(80);
+        rank.disableProperty().bind(model.spdProperty().isNotNull());
+        Button spd = new Button();
+        spd.setId("spd");
+        spd.textProperty().bind(Bindings.createStringBinding(() -> model.spdProperty().get() == null ? "SVD"
+                : model.spdProperty().get().getFileName().toString(), model.spdProperty()));
+        spd.setTooltip(new Tooltip("Where the components come from: the matrix's SVD, or a decomposition file "
+                + "(scalpel decompose, or SPD); click to choose a file, or to go back to the SVD"));
+        spd.setOnAction(e -> chooseDecomposition());
         ComboBox<String> target = new ComboBox<>(model.texts());
         target.setId("target");
         target.valueProperty().bindBidirectional(model.targetProperty());
@@ -75,16 +86,31 @@ public final class ComponentsPane extends BorderPane {
         compute.setDefaultButton(true);
         compute.disableProperty().bind(model.busyProperty());
         compute.setOnAction(e -> model.compute());
-        HBox row = new HBox(6, new Label("Module"), module, new Label("Rank"), rank, new Label("Target"), target,
+        HBox row = new HBox(6, new Label("Module"), module, new Label("Rank"), rank, new Label("From"), spd, new Label("Target"), target,
                 new Label("Retain"), retain, compute);
         row.setAlignment(Pos.CENTER_LEFT);
         row.setPadding(new Insets(0, 0, 8, 0));
         return row;
     }
 
+    /** From ▸ a file chooser for a decomposition; with one chosen already, back to the SVD. */
+    private void chooseDecomposition() {
+        if (model.spdProperty().get() != null) {
+            model.spdProperty().set(null);
+            return;
+        }
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Components from a decomposition (scalpel decompose, or SPD)");
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Decomposition", "*.safetensors"));
+        File file = chooser.showOpenDialog(getScene() == null ? null : getScene().getWindow());
+        if (file != null) {
+            model.spdProperty().set(file.toPath());
+        }
+    }
+
     /** The scored components, sortable by any column (the view model keeps them by contrast). */
     private VBox table() {
-        table.setId("components");
+        table.setId("componentTable");
         SortedList<ComponentRow> sorted = new SortedList<>(model.rows());
         sorted.comparatorProperty().bind(table.comparatorProperty());
         table.setItems(sorted);
@@ -159,7 +185,7 @@ public final class ComponentsPane extends BorderPane {
         use.disableProperty().bind(selected.isNull());
         use.setOnAction(e -> model.choose(selected.get()));
         Button inspect = new Button("Inspect");
-        inspect.setId("inspectComponent");
+        inspect.setId("inspect");
         inspect.disableProperty().bind(selected.isNull().or(model.busyProperty()));
         inspect.setOnAction(e -> model.inspect(selected.get()));
         Label chosenLabel = new Label();

@@ -7,6 +7,8 @@ import dev.scalpel.app.ui.jobs.JobStatus;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.components.ModuleNames;
 import dev.scalpel.engine.importance.HeadImportance;
+import dev.scalpel.engine.spec.ComponentsSpec;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -24,21 +26,22 @@ import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 
 /**
- * State and actions of the Components view, without UI: pick a weight matrix inside a block, a rank, a target text
- * (what a prefactor run should remove) and a retain text (what it should keep); {@link #compute()} scores the
- * matrix's top rank-1 SVD components on both texts; {@link #choose} hands one to the prefactor run
+ * State and actions of the Components view, without UI: pick a weight matrix inside a block, a rank (or a
+ * decomposition file), a target text (what a prefactor run should remove) and a retain text (what it should keep) —
+ * the engine's {@link ComponentsSpec}, as {@code scalpel importance --components} takes it; {@link #compute()} scores
+ * the matrix's rank-1 components (top SVD directions, or the file's subcomponents) on both texts; {@link #choose} hands one to the prefactor run
  * ({@link Session#componentProperty()}); {@link #inspect} lists where a component fires. Lives on the UI thread.
  */
 public final class ComponentsViewModel {
     /** Each text is cut to this many tokens: a computation takes seconds, not minutes. */
     public static final int TEXT_TOKENS = 1024;
-    /** Components scored by default. */
-    public static final int DEFAULT_RANK = 8;
+    /** Components scored by default: the spec's. */
+    public static final int DEFAULT_RANK = new ComponentsSpec("*", null, null, null).rank();
     private static final int CONTEXT = 256;
     private static final int BATCH = 4;
 
     /** What the rows shown were computed for. */
-    private record Computed(String module, int rank, String target, String retain) {}
+    private record Computed(String module, int rank, Path decomposition, String target, String retain) {}
 
     private final Session session;
     private final JobRunner jobs;
@@ -49,6 +52,7 @@ public final class ComponentsViewModel {
     private final ReadOnlyIntegerWrapper maxRank = new ReadOnlyIntegerWrapper(this, "maxRank");
     private final StringProperty target = new SimpleStringProperty(this, "target");
     private final StringProperty retain = new SimpleStringProperty(this, "retain");
+    private final ObjectProperty<Path> spd = new SimpleObjectProperty<>(this, "spd");
     private final ObservableList<ComponentRow> rows = FXCollections.observableArrayList();
     private final ObservableList<String> inspection = FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper shown = new ReadOnlyStringWrapper(this, "shown", "");
@@ -102,6 +106,11 @@ public final class ComponentsViewModel {
     /** How many top SVD components to score (default {@value #DEFAULT_RANK}). */
     public ObjectProperty<Integer> rankProperty() {
         return rank;
+    }
+
+    /** A decomposition file to take the components from, or null for the SVD (spec {@code spd}). */
+    public ObjectProperty<Path> spdProperty() {
+        return spd;
     }
 
     /** The text whose loss removing a component should raise (default "de"). */
@@ -162,14 +171,15 @@ public final class ComponentsViewModel {
         String m = module.get();
         int k = rank.get();
         var options = new HeadImportance.Options(Math.min(CONTEXT, session.summary().maxPositions()), BATCH);
-        Computed request = new Computed(m, k, target.get(), retain.get());
+        Computed request = new Computed(m, k, spd.get(), target.get(), retain.get());
         long started = System.nanoTime();
         job.submit(jobs, new LeasedJob<>(session::snapshot,
-                new ComponentContrastJob(session.model(), m, k, text(target.get()), text(retain.get()), options)), result -> {
+                new ComponentContrastJob(session.model(), spec(request), text(target.get()), text(retain.get()), options)), result -> {
             rows.setAll(result);
             inspection.clear();
             computed = request;
-            shown.set(m + ", top " + k + ", " + request.target() + " vs " + request.retain());
+            shown.set(m + (request.decomposition() == null ? ", top " + k : ", decomposition " + request.decomposition().getFileName())
+                    + ", " + request.target() + " vs " + request.retain());
             ComponentRow best = result.get(0);
             job.status(String.format(Locale.ROOT, "%d components of %s on %s vs %s in %.1f s; highest contrast #%d (%+.4f nats)",
                     result.size(), m, request.target(), request.retain(), (System.nanoTime() - started) / 1e9,
@@ -182,10 +192,11 @@ public final class ComponentsViewModel {
         if (!isShown(row)) {
             return;
         }
-        session.componentProperty().set(new ComponentChoice(computed.module(), row.index(), computed.rank()));
+        session.componentProperty().set(new ComponentChoice(computed.module(), row.index(), computed.rank(), computed.decomposition()));
         job.problem("");
-        job.status("Component #" + row.index() + " of " + computed.module() + " (rank " + computed.rank()
-                + ") will be used for the prefactor run.");
+        job.status("Component #" + row.index() + " of " + computed.module() + (computed.decomposition() == null
+                ? " (rank " + computed.rank() + ")" : " (" + computed.decomposition().getFileName() + ")")
+                + " will be used for the prefactor run.");
     }
 
     /** Lists the tokens where {@code row}'s component activates most on the target and retain texts. */
@@ -194,12 +205,17 @@ public final class ComponentsViewModel {
             return;
         }
         Computed of = computed;
-        job.submit(jobs, new LeasedJob<>(session::snapshot, new ComponentInspectionJob(session.model(), of.module(), of.rank(), row.index(),
+        job.submit(jobs, new LeasedJob<>(session::snapshot, new ComponentInspectionJob(session.model(), spec(of), row.index(),
                 List.of(text(of.target()), text(of.retain())), Math.min(CONTEXT, session.summary().maxPositions()))), lines -> {
             inspection.setAll(lines);
             job.status("Top activations of component #" + row.index() + " of " + of.module() + " on " + of.target()
                     + " and " + of.retain() + ".");
         });
+    }
+
+    /** The engine's spec of a computation: one module, its rank or decomposition. */
+    private static ComponentsSpec spec(Computed c) {
+        return new ComponentsSpec(c.module(), c.rank(), c.decomposition() == null ? null : c.decomposition().toString(), null);
     }
 
     /** Whether {@code row} is one of the rows shown; if not, the problem line says to select one. */
@@ -218,7 +234,7 @@ public final class ComponentsViewModel {
             return "Choose a module to decompose, e.g. " + (modules.isEmpty() ? "model.layers.0.self_attn.o_proj" : modules.get(0)) + ".";
         }
         Integer k = rank.get();
-        if (k == null || k < 1 || k > maxRank.get()) {
+        if (spd.get() == null && (k == null || k < 1 || k > maxRank.get())) {
             return "Rank must be between 1 and " + maxRank.get() + " for " + m + " (its smaller dimension); got " + k + ".";
         }
         for (String[] choice : new String[][] {{"target", target.get()}, {"retain", retain.get()}}) {

@@ -92,8 +92,10 @@ public final class TrainDialog extends Dialog<ButtonType> {
         module.setId("module");
         module.textProperty().bind(Bindings.createStringBinding(() -> componentText(vm.component().get()), vm.component()));
         Label component = boundLabel("component", () -> vm.component().get() == null ? "" : "#" + vm.component().get().index(), vm.component());
-        Label components = boundLabel("components", () -> vm.component().get() == null ? ""
-                : "of a rank-" + vm.component().get().rank() + " SVD", vm.component());
+        Label components = boundLabel("components", () -> vm.component().get() == null || vm.component().get().decomposition() != null
+                ? "" : "of a rank-" + vm.component().get().rank() + " SVD", vm.component());
+        Label decomposition = boundLabel("decomposition", () -> vm.component().get() == null || vm.component().get().decomposition() == null
+                ? "" : "of the decomposition " + vm.component().get().decomposition().getFileName(), vm.component());
         TextField projections = new TextField();
         projections.setId("projections");
         projections.setPrefColumnCount(8);
@@ -114,7 +116,7 @@ public final class TrainDialog extends Dialog<ButtonType> {
 
         Node headsRow = grid(row("Heads", heads, "Projections", projections));
         Node moduleRows = grid(row("Modules", modules, "Layers", layers), row("Rank pattern", rankPattern));
-        Node componentRow = grid(row("Component", new HBox(6, module, component, components)));
+        Node componentRow = grid(row("Component", new HBox(6, module, component, components, decomposition)));
         Node perHeadRow = grid(row("Rates from map", perHeadMap),
                 row("Freeze above", decimal("perHeadLrFreezeAbove", "Freeze above", vm.freezeAbove()),
                         "LR floor", decimal("perHeadLrFloor", "LR floor", vm.lrFloor())));

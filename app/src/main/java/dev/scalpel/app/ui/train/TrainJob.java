@@ -11,7 +11,9 @@ import dev.scalpel.engine.train.FineTuner;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import dev.scalpel.engine.session.Snapshot;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One training run as a job: builds the edit from its recipe, trains it with {@link FineTuner} on a frozen model,
@@ -34,13 +36,17 @@ final class TrainJob implements Job<TrainJob.Outcome> {
         void ended(LiveEdit live);
     }
 
-    /** The trained edit (the receiver owns it), the engine's result and the wall time of the run. */
-    record Outcome(Edit edit, FineTuner.Result result, double seconds) {}
+    /**
+     * The trained edit (the receiver owns it), the engine's result, the wall time of the run, and the key of the weights
+     * it trained on (the checkpoint's hash, or with head groups swapped in, a hash of it and the groups).
+     */
+    record Outcome(Edit edit, FineTuner.Result result, double seconds, String weightsKey) {}
 
+    private final Supplier<Snapshot> snapshots;
     private final CausalLM model;
     private final EditSpec recipe;
     private final long seed;
-    private final EditSpec.MapSource maps;
+    private final EditSpec.References maps;
     private final FineTuner.Spec spec;
     private final FineTuner.Data data;
     private final int evalEvery;
@@ -48,10 +54,12 @@ final class TrainJob implements Job<TrainJob.Outcome> {
     private final Listener listener;
 
     /**
+     * @param snapshots takes the session's snapshot (a lease on its weights) for the run, e.g. {@code session::snapshot}
      * @param evalEvery evaluate {@code evalTexts} (name → ids, no BOS) every this many steps; 0 = never
      */
-    TrainJob(CausalLM model, EditSpec recipe, long seed, EditSpec.MapSource maps, FineTuner.Spec spec, FineTuner.Data data, int evalEvery,
+    TrainJob(Supplier<Snapshot> snapshots, CausalLM model, EditSpec recipe, long seed, EditSpec.References maps, FineTuner.Spec spec, FineTuner.Data data, int evalEvery,
              Map<String, long[]> evalTexts, Listener listener) {
+        this.snapshots = snapshots;
         this.model = model;
         this.recipe = recipe;
         this.seed = seed;
@@ -68,8 +76,15 @@ final class TrainJob implements Job<TrainJob.Outcome> {
         return "Train " + recipe.title();
     }
 
+    /** Trains on the snapshot's weights: no head group is swapped in or out under the run. */
     @Override
     public Outcome run(JobContext context) {
+        try (Snapshot snapshot = snapshots.get()) {
+            return train(context, snapshot.weightsKey());
+        }
+    }
+
+    private Outcome train(JobContext context, String weightsKey) {
         long start = System.nanoTime();
         Edit edit = recipe.build(model, seed, maps);
         FineTuner tuner = new FineTuner(model, edit, spec);
@@ -87,7 +102,7 @@ final class TrainJob implements Job<TrainJob.Outcome> {
                 context.progress((double) p.step() / p.totalSteps(),
                         String.format(Locale.ROOT, "step %d/%d · loss %.3f", p.step(), p.totalSteps(), p.loss()));
             }, context::cancelled);
-            return new Outcome(edit, result, (System.nanoTime() - start) / 1e9);
+            return new Outcome(edit, result, (System.nanoTime() - start) / 1e9, weightsKey);
         } catch (RuntimeException | Error e) {
             edit.close();
             throw e;

@@ -1,6 +1,5 @@
 package dev.scalpel.app.ui.train;
 
-import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.app.ui.Session;
 import dev.scalpel.app.ui.jobs.JobHandle;
@@ -12,6 +11,7 @@ import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.LiveEdit;
 import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.FineTuner;
@@ -105,6 +105,7 @@ public final class TrainViewModel {
     private final ReadOnlyLongWrapper trainableParameters = new ReadOnlyLongWrapper(this, "trainableParameters");
     private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper(this, "problem", "");
     private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper(this, "status", "");
+    private final ReadOnlyStringWrapper lastWeightsKey = new ReadOnlyStringWrapper(this, "lastWeightsKey");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(this, "running");
     /** Read-only views made once: a listener on a view lives only as long as the view. */
     private final ObservableList<TrainingProgress> lossHistory = FXCollections.observableArrayList();
@@ -282,6 +283,11 @@ public final class TrainViewModel {
         return heads.getReadOnlyProperty();
     }
 
+    /** The key of the weights the last finished run trained on (its snapshot's), or null before one finished. */
+    public ReadOnlyStringProperty lastWeightsKey() {
+        return lastWeightsKey.getReadOnlyProperty();
+    }
+
     /** The component chosen in the Components view, which the prefactor method trains (null: none chosen). */
     public ReadOnlyObjectProperty<Session.ComponentChoice> component() {
         return session.componentProperty();
@@ -380,14 +386,14 @@ public final class TrainViewModel {
                 return null;
             }
         }
-        TrainJob job = new TrainJob(session.model().model(), recipe, run.seed(), shownMap(), run.fineTunerSpec(), data,
+        TrainJob job = new TrainJob(session::snapshot, session.model().model(), recipe, run.seed(), shownMap(), run.fineTunerSpec(), data,
                 evalEvery.get(), evalTexts, new ToUi());
         lossHistory.clear();
         evalHistory.clear();
         running.set(true);
         status.set("training " + recipe.title() + " …");
         long totalSteps = steps.get();
-        return jobs.submit(new LeasedJob<>(session::snapshot, job), outcome -> finished(recipe, totalSteps, outcome), this::failed);
+        return jobs.submit(job, outcome -> finished(recipe, totalSteps, outcome), this::failed);
     }
 
     /** Recomputes the heads, the trainable-parameter count and the problem line from the inputs. */
@@ -431,7 +437,8 @@ public final class TrainViewModel {
                 if (c == null) {
                     throw new ScalpelException("Choose a component in the Components view first.");
                 }
-                yield new EditSpec.Prefactor(c.module(), c.index(), c.rank());
+                yield c.decomposition() == null ? new EditSpec.Prefactor(c.module(), c.index(), c.rank())
+                        : new EditSpec.Prefactor(c.module(), c.index(), null, c.decomposition().toString());
             }
         };
     }
@@ -472,7 +479,7 @@ public final class TrainViewModel {
     }
 
     /** Resolves a spec's map reference to the map the heatmap shows (the only one the dialog offers). */
-    private EditSpec.MapSource shownMap() {
+    private EditSpec.References shownMap() {
         ImportanceMap map = session.mapProperty().get();
         return reference -> {
             if (map == null || !mapName(map).equals(reference)) {
@@ -611,8 +618,12 @@ public final class TrainViewModel {
         } else {
             outcome.edit().close();
         }
+        lastWeightsKey.set(outcome.weightsKey());
+        String on = outcome.weightsKey().equals(session.modelHash()) ? ""
+                : " (on the weights with head groups swapped in, " + ModelHash.shortHash(outcome.weightsKey()) + ")";
         if (reason == null) {
-            status.set(String.format(Locale.ROOT, "trained %s in %.1f s, last loss %.2f", recipe.title(), outcome.seconds(), r.lastLoss()));
+            status.set(String.format(Locale.ROOT, "trained %s in %.1f s, last loss %.2f%s", recipe.title(), outcome.seconds(),
+                    r.lastLoss(), on));
         } else {
             status.set(String.format(Locale.ROOT, "stopped after %d of %d steps: %s; %s", r.steps(), totalSteps, reason,
                     keep ? String.format(Locale.ROOT, "kept %s, last loss %.2f", recipe.title(), r.lastLoss()) : "nothing was added"));

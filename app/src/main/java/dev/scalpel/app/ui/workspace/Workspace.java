@@ -248,7 +248,8 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
         maps.forEach((key, map) -> mapsJson.put(key, MapJson.of(map)));
         return new WorkspaceJson(WorkspaceJson.FORMAT, modelPath.toString(), modelHash, marksJson, mapsJson, shownMap,
                 editsName, groupFiles.stream().map(Path::toString).toList(), loadedGroups,
-                component == null ? null : new ComponentJson(component.module(), component.index(), component.rank()));
+                component == null ? null : new ComponentJson(component.module(), component.index(), component.rank(),
+                        component.decomposition() == null ? null : component.decomposition().toString()));
     }
 
     private static Workspace fromJson(WorkspaceJson w, Path json) {
@@ -274,7 +275,8 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
                 w.edits() == null ? null : json.toAbsolutePath().resolveSibling(w.edits()),
                 w.headGroupFiles() == null ? List.of() : w.headGroupFiles().stream().map(Path::of).toList(),
                 w.loadedGroups() == null ? List.of() : w.loadedGroups(),
-                c == null ? null : new Session.ComponentChoice(c.module(), c.index(), c.rank()));
+                c == null ? null : new Session.ComponentChoice(c.module(), c.index(), c.rank(),
+                        c.decomposition() == null ? null : Path.of(c.decomposition())));
     }
 
     private static HeadId head(String text, Path json) {

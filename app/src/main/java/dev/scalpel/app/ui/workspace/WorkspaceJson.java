@@ -22,7 +22,7 @@ import java.util.Map;
  *   "edits" : "my.edits.json",
  *   "head_group_files" : [ "/groups/de-heads.json" ],
  *   "loaded_groups" : [ "de-heads" ],
- *   "component" : { "module" : "model.layers.1.mlp.down_proj", "index" : 0, "rank" : 8 }
+ *   "component" : { "module" : "model.layers.1.mlp.down_proj", "index" : 0, "rank" : 8, "decomposition" : null }
  * }
  * }</pre>
  * {@code edits} is the edits file's name, beside the workspace (null: no edits); {@code shown_map} and
@@ -50,5 +50,5 @@ record WorkspaceJson(String format, String modelPath, String modelHash, Map<Stri
     }
 
     /** The component chosen for a prefactor run. */
-    record ComponentJson(String module, int index, int rank) {}
+    record ComponentJson(String module, int index, int rank, String decomposition) {}
 }

@@ -43,16 +43,16 @@ class ComponentsPaneTest {
 
     @Test
     void computeFillsTheTableAndUseChoosesTheSelectedComponent(FxRobot robot) {
-        robot.clickOn("#module").clickOn(MODULE);
-        assertEquals(MODULE, robot.lookup("#module").queryAs(ComboBox.class).getValue());
+        robot.clickOn("#components").clickOn(MODULE);
+        assertEquals(MODULE, robot.lookup("#components").queryAs(ComboBox.class).getValue());
         Spinner<?> rank = robot.lookup("#rank").queryAs(Spinner.class);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < ComponentsViewModel.DEFAULT_RANK - 4; i++) {
             robot.clickOn(rank.lookup(".decrement-arrow-button"));
         }
         assertEquals(4, rank.getValue());
         robot.clickOn("#computeComponents");
 
-        TableView<?> table = robot.lookup("#components").queryAs(TableView.class);
+        TableView<?> table = robot.lookup("#componentTable").queryAs(TableView.class);
         assertEquals(4, table.getItems().size());
         ComponentRow first = (ComponentRow) table.getItems().get(0);
         assertTrue(table.getItems().stream().allMatch(r -> ((ComponentRow) r).contrast() <= first.contrast()), "highest contrast on top");

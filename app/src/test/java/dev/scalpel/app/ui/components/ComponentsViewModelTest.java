@@ -66,7 +66,7 @@ class ComponentsViewModelTest {
         assertTrue(Arrays.equals(sorted, layers), "layer by layer: " + modules);
         assertEquals("de", vm.targetProperty().get());
         assertEquals("en", vm.retainProperty().get());
-        assertEquals(8, vm.rankProperty().get());
+        assertEquals(16, vm.rankProperty().get(), "the spec's default rank");
     }
 
     @Test

@@ -146,6 +146,7 @@ class TrainViewModelTest {
         assertTrue(vm.status().get().matches("trained head-LoRA on L1H1,L2H1 in \\d+\\.\\d s, last loss \\d+\\.\\d\\d"), vm.status().get());
         assertTrue(vm.status().get().endsWith(String.format(Locale.ROOT, "%.2f", vm.lossHistory().get(2).loss())));
         assertFalse(vm.running().get());
+        assertEquals(session.modelHash(), vm.lastWeightsKey().get(), "the run records the snapshot it trained on: no groups, the checkpoint");
 
         session.undo().undo();
         assertTrue(session.edits().isEmpty());
