@@ -21,6 +21,7 @@ public enum OutputKind {
     HEAD_GROUP("head group", "scalpel-head-group/", false),
     IMPORTANCE_MAP("importance map", null, false),
     CONTROL_VECTOR("control vector", "scalpel-control-vector/", false),
+    DECOMPOSITION("parameter decomposition", "scalpel-decomposition/", false),
     WORKSPACE("workspace", "scalpel-workspace/", false),
     /** Scalpel's own settings and caches at paths the application chooses (recent models, autosave lock). */
     APP_STATE("Scalpel settings file", null, false),
