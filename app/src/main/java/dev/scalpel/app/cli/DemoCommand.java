@@ -72,6 +72,14 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--decomposition", paramLabel = "FILE",
+            description = "A decomposition (scalpel decompose) whose most target-specific subcomponent gets a prefactor too. "
+                    + "Default: the one the model ships in decompositions/, if any.")
+    Path decomposition;
+
+    @Option(names = "--no-decomposition", description = "Ignore the model's bundled decomposition (SVD components only).")
+    boolean noDecomposition;
+
     @Option(names = "--out", defaultValue = "demo-results", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -86,7 +94,12 @@ final class DemoCommand implements Callable<Integer> {
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
             Map<String, long[]> eval = texts(m, dir.resolve("eval"));
             Map<String, long[]> train = texts(m, dir.resolve("train-sample"));
-            var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, retainWeight, evalTokens, seed);
+            Path decomposition = decomposition(dir);
+            if (decomposition != null) {
+                print.println("decomposition: " + decomposition);
+            }
+            var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, retainWeight, evalTokens,
+                    seed, decomposition);
             UnlearningStudy.Result result = UnlearningStudy.run(m, eval, train, options, print::println);
             writeCsv(result, folder, out.resolve("results.csv"));
             writeChart(result, folder, out.resolve("tradeoff.png"));
@@ -94,6 +107,28 @@ final class DemoCommand implements Callable<Integer> {
             print.println("wrote " + out.resolve("results.csv") + " and " + out.resolve("tradeoff.png"));
         }
         return 0;
+    }
+
+    /** --decomposition, else the one the model ships in decompositions/ (none: null; several: say which). */
+    private Path decomposition(Path dir) throws IOException {
+        if (noDecomposition) {
+            return null;
+        }
+        if (decomposition != null) {
+            return decomposition;
+        }
+        Path bundled = dir.resolve("decompositions");
+        if (!Files.isDirectory(bundled)) {
+            return null;
+        }
+        try (var files = Files.list(bundled)) {
+            List<Path> found = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")
+                    && !f.getFileName().toString().endsWith(".optimizer.safetensors")).sorted().toList();
+            if (found.size() > 1) {
+                throw new ScalpelException(dir + " ships several decompositions " + found + "; choose one with --decomposition.");
+            }
+            return found.isEmpty() ? null : found.get(0);
+        }
     }
 
     /** Ids of every &lt;lang&gt;.txt in {@code folder}. */
@@ -132,7 +167,7 @@ final class DemoCommand implements Callable<Integer> {
     private void writeChart(UnlearningStudy.Result r, Output folder, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYSeriesCollection data = new XYSeriesCollection();
-        for (String method : UnlearningStudy.methods()) {
+        for (String method : UnlearningStudy.methods(r.rows())) {
             XYSeries s = new XYSeries(method, false);
             r.rows().stream().filter(row -> row.method().equals(method)).forEach(row ->
                     s.add(row.deltaCe().get(target), row.deltaCe().get(retain)));
@@ -161,6 +196,11 @@ final class DemoCommand implements Callable<Integer> {
         List<String> langs = List.copyOf(r.baseCe().keySet());
         print.printf(Locale.ROOT, "%nbase CE %s, ln V = %.3f; top heads %s; top component %s #%d%n", r.baseCe(), r.lnV(),
                 r.attribution().heads(), r.attribution().component(), r.attribution().componentIndex());
+        if (r.attribution().subcomponent() != null) {
+            var sub = r.attribution().subcomponent();
+            print.printf(Locale.ROOT, "%s-specific subcomponent %s #%d (chosen on train-sample text; mean CI %s); LoRAs on %s%n",
+                    target, sub.module(), sub.index(), sub.meanImportance(), r.attribution().loraMatrix());
+        }
         print.printf("%-13s %7s %9s %10s %7s", "method", "budget", "params", target + " CE", "/lnV");
         langs.stream().filter(l -> !l.equals(target)).forEach(l -> print.printf(" %8s", "Δ" + l));
         print.printf(" %7s%n", "secs");

@@ -5,6 +5,11 @@ import dev.scalpel.engine.api.ProgressListener;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.components.ComponentInspector;
 import dev.scalpel.engine.components.Decompositions;
+import dev.scalpel.engine.components.ModuleNames;
+import dev.scalpel.engine.decompose.DecompositionFile;
+import dev.scalpel.engine.decompose.DecompositionQuality;
+import dev.scalpel.engine.decompose.ModuleDecomposition;
+import dev.scalpel.engine.decompose.SubcomponentRanking;
 import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.importance.ComponentImportance;
 import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
@@ -104,6 +109,9 @@ final class ImportanceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Rows of the component tables. */
+    private static final int TOP = 20;
+
     /** The flags as the engine's spec. */
     ImportanceSpec importanceSpec() {
         return new ImportanceSpec(method == null ? null : HeadImportance.Method.parse(method),
@@ -145,6 +153,8 @@ final class ImportanceCommand implements Callable<Integer> {
             ImportanceMap contrastMap = pair == null ? null : contrastOf(maps, pair, is);
             List<ComponentScore> componentScores = cs == null || components == null ? List.of()
                     : componentScores(lm, cs, options, tokens, pair, print);
+            List<SubcomponentRanking.Ranked> specific = cs == null || cs.spd() == null || components == null ? List.of()
+                    : bySpecificity(lm, cs, options.context(), tokens, pair);
             writeOut(is, maps, contrastMap);
             Map<String, Double> agreement = is.agreeWith() == null ? Map.of()
                     : agreement(maps, contrastMap, run.maps(is.agreeWith()), pair, is);
@@ -153,6 +163,7 @@ final class ImportanceCommand implements Callable<Integer> {
                 result.put("maps", displayed(maps, is));
                 result.put("contrast", contrastMap);
                 result.put("components", componentScores);
+                result.put("causal_importance", specific.subList(0, Math.min(TOP, specific.size())));
                 result.put("cost", costs);
                 result.put("spearman_vs_" + (is.agreeWith() == null ? "none" : is.agreeWith().cliName()), agreement);
                 print.println(Json.write(result));
@@ -167,6 +178,7 @@ final class ImportanceCommand implements Callable<Integer> {
             agreement.forEach((name, rho) -> print.printf(Locale.ROOT, "Spearman rank correlation of %s vs %s on %s: %+.3f%n",
                     is.method().cliName(), is.agreeWith().cliName(), name, rho));
             printComponents(componentScores, pair, print);
+            printSpecificity(specific, pair == null ? tokens.keySet().iterator().next() : pair[0], print);
             if (cs != null && cs.inspect() != null) {
                 printInspection(lm, cs, tokens, options.context(), print);
             }
@@ -277,6 +289,40 @@ final class ImportanceCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * With a decomposition that has causal-importance functions: its subcomponents ranked by mean causal importance on
+     * the contrast's first text (else the first text) minus the largest on any other; empty for components only.
+     */
+    private static List<SubcomponentRanking.Ranked> bySpecificity(LoadedModel lm, ComponentsSpec cs, int window,
+                                                                  Map<String, long[]> tokens, String[] pair) {
+        String target = pair == null ? tokens.keySet().iterator().next() : pair[0];
+        if (!DecompositionFile.hasImportanceFunctions(spdPath(cs))) {
+            return List.of();
+        }
+        try (DecompositionFile.Loaded loaded = DecompositionFile.read(spdPath(cs), lm.model())) {
+            List<ModuleDecomposition> chosen = loaded.modules().stream()
+                    .filter(d -> ModuleNames.matching(lm.model().weights(), cs.components()).contains(d.module())).toList();
+            var report = DecompositionQuality.measure(lm.model(), chosen, tokens, lm.tokenizer().bosForPrompts(), window, 4);
+            return SubcomponentRanking.bySpecificity(report, target);
+        }
+    }
+
+    private static void printSpecificity(List<SubcomponentRanking.Ranked> ranked, String target, java.io.PrintWriter print) {
+        if (ranked.isEmpty()) {
+            return;
+        }
+        List<String> texts = List.copyOf(ranked.get(0).meanImportance().keySet());
+        print.printf("%nsubcomponents by mean causal importance on %s minus the largest on any other text:%n%-40s %4s %11s", target,
+                "module", "c", "specificity");
+        texts.forEach(t -> print.printf(" %7s", "CI " + t));
+        print.println();
+        for (var r : ranked.subList(0, Math.min(TOP, ranked.size()))) {
+            print.printf(Locale.ROOT, "%-40s %4d %+11.4f", r.module(), r.index(), r.specificity());
+            texts.forEach(t -> print.printf(Locale.ROOT, " %7.4f", r.meanImportance().get(t)));
+            print.println();
+        }
+    }
+
     private static Path spdPath(ComponentsSpec cs) {
         return cs.spd() == null ? null : Path.of(cs.spd());
     }
@@ -308,7 +354,7 @@ final class ImportanceCommand implements Callable<Integer> {
         String what = pair != null ? " (" + pair[0] + " minus " + pair[1] + ")" : "";
         print.printf("%nrank-1 components ranked by removal ΔCE%s:%n%-40s %4s %9s %12s %12s%n", what, "module", "c", "sigma",
                 "dCE removed", "dCE/ds at 1");
-        scores.stream().limit(20).forEach(s -> print.printf(Locale.ROOT, "%-40s %4d %9.3f %+12.5f %+12.5f%n",
+        scores.stream().limit(TOP).forEach(s -> print.printf(Locale.ROOT, "%-40s %4d %9.3f %+12.5f %+12.5f%n",
                 s.module(), s.index(), s.singularValue(), s.ablation(), s.gradient()));
     }
 

@@ -6,6 +6,7 @@ import dev.scalpel.app.SpecFields;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.spec.ComponentsSpec;
+import dev.scalpel.engine.spec.DecomposeSpec;
 import dev.scalpel.engine.spec.ExportSpec;
 import dev.scalpel.engine.spec.ImportanceSpec;
 import java.util.List;
@@ -29,6 +30,16 @@ class SpecFlagsTest {
                 "ImportanceSpec fields without a flag on scalpel importance");
         assertEquals(List.of(), missingFlags(ComponentsSpec.class, new ImportanceCommand()),
                 "ComponentsSpec fields without a flag on scalpel importance");
+    }
+
+    @Test
+    void everyDecomposeSpecFieldIsAFlagOfDecompose() {
+        assertEquals(List.of(), missingFlags(DecomposeSpec.class, new DecomposeCommand()), "DecomposeSpec fields without a flag");
+        DecomposeCommand command = new DecomposeCommand();
+        new CommandLine(command).parseArgs("--modules", "layers.5.self_attn.v_proj", "--components", "384", "--steps", "10",
+                "--p-final", "0.4", "--out", "d.safetensors");
+        assertEquals(new DecomposeSpec("layers.5.self_attn.v_proj", 384, 10, null, null, null, null, null, null, 0.4, null, null, null,
+                "d.safetensors"), command.decomposeSpec());
     }
 
     /** The flags the command lacks for the record's fields ({@code cache} is found as the negatable --[no-]cache). */

@@ -122,9 +122,11 @@ public final class DecompositionFile {
         }
     }
 
-    /** The spec a file was made with, as JSON, or null. */
-    public static String specJson(Map<String, String> metadata) {
-        return metadata.get("spec");
+    /** Whether a decomposition file holds causal-importance functions (ours do; an SPD export may hold components only). */
+    public static boolean hasImportanceFunctions(Path file) {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            return f.tensorNames().stream().anyMatch(n -> n.startsWith("_ci_fns."));
+        }
     }
 
     /** Metadata values as strings: numbers and maps as JSON. */

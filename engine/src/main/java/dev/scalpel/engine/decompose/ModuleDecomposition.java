@@ -1,11 +1,13 @@
 package dev.scalpel.engine.decompose;
 
+import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.train.Optimizer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -108,6 +110,17 @@ public record ModuleDecomposition(String module, Tensor v, Tensor u, Tensor w1, 
     /** Subcomponent c as a matrix u_c v_cᵀ, [d_out, d_in]. */
     public Tensor component(int c) {
         return u.select(0, c).unsqueeze(1).matmul(v.select(1, c).unsqueeze(0));
+    }
+
+    /**
+     * The subcomponents as the engine's rank-1 components (u [d_out, C], σ = 1, v [d_in, C]), for prefactor edits and
+     * removal scores; copies, so this decomposition can be closed first.
+     */
+    public RankOneDecomposition asRankOne() {
+        try (NoGradGuard g = new NoGradGuard()) {
+            return new RankOneDecomposition(module, u.detach().t().contiguous(),
+                    torch.ones(new long[] {size()}, Tensors.floatOptions(ComputeDevice.of(v))), v.detach().clone());
+        }
     }
 
     /** Every tensor by its role name (v, u, ci.w1, ci.b1, ci.w2, ci.b2). */

@@ -7,6 +7,9 @@ import dev.scalpel.engine.api.ProgressListener;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.components.ModuleNames;
 import dev.scalpel.engine.components.RankOneDecomposition;
+import dev.scalpel.engine.decompose.DecompositionFile;
+import dev.scalpel.engine.decompose.DecompositionQuality;
+import dev.scalpel.engine.decompose.SubcomponentRanking;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditOverlay;
 import dev.scalpel.engine.edit.HeadLayout;
@@ -19,6 +22,7 @@ import dev.scalpel.engine.importance.ImportanceMaps;
 import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.train.FineTuner;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -29,10 +33,12 @@ import java.util.function.Consumer;
 
 /**
  * The German-removal study of the seed experiment, on any model and language pair: find the heads and the rank-1
- * component that carry the target language (importance contrast target − retain, component removal contrast), then
- * for each target-token budget train (a) one scalar prefactor on the top component, (b) rank-1 and (c) rank-4 LoRA on
- * that component's matrix, (d) head-LoRA on the top target heads, all with the same objective (unlearn up to ln V
- * plus a retain KL) and budget, and measure every language's CE.
+ * component that carry the target language (importance contrast target − retain, component removal contrast) and,
+ * given a parameter decomposition, the subcomponent whose causal importance is highest on the target relative to every
+ * other language; then for each target-token budget train one scalar prefactor on that subcomponent, one on the top
+ * SVD component, rank-1 and rank-4 LoRA on the chosen matrix, and head-LoRA on the top target heads, all with the same
+ * objective (unlearn up to ln V plus a retain KL) and budget, and measure every language's CE. Everything is chosen on
+ * the training texts; the evaluation texts only measure.
  */
 public final class UnlearningStudy {
     /**
@@ -44,18 +50,36 @@ public final class UnlearningStudy {
      * @param topHeads    heads for head-LoRA
      * @param steps       optimizer steps per run
      * @param retainWeight λ of the retain KL
-     * @param evalTokens  tokens of each eval text used to measure (and, for the target and retain, to attribute)
+     * @param evalTokens  tokens of each eval text used to measure, and of each training text used to choose
+     * @param decomposition a decomposition file (scalpel decompose) whose subcomponents are candidates too, or null
      */
     public record Options(String target, String retain, List<Integer> budgets, List<String> components, int rank,
-                          int topHeads, int steps, double retainWeight, int evalTokens, long seed) {}
+                          int topHeads, int steps, double retainWeight, int evalTokens, long seed, Path decomposition) {}
 
     /** One trained method at one budget. */
     public record Row(String method, int budget, long parameters, double targetCe, double targetFractionOfLnV,
                       Map<String, Double> deltaCe, double seconds) {}
 
-    /** What was found before training. */
+    /**
+     * What was found before training, on the training texts.
+     *
+     * @param subcomponent the decomposition's chosen subcomponent, or null without a decomposition
+     */
     public record Attribution(HeadSet heads, String component, int componentIndex, double componentContrast,
-                              ImportanceMap contrastMap) {}
+                              ImportanceMap contrastMap, Subcomponent subcomponent) {
+        /** The matrix the LoRA baselines train: the subcomponent's with a decomposition, else the SVD component's. */
+        public String loraMatrix() {
+            return subcomponent != null ? subcomponent.module() : component;
+        }
+    }
+
+    /**
+     * The decomposition's subcomponent most specific to the target: the largest mean causal importance on the target
+     * text minus the largest on any other text.
+     *
+     * @param meanImportance language → the subcomponent's mean causal importance on that training text
+     */
+    public record Subcomponent(String module, int index, Map<String, Double> meanImportance) {}
 
     public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows) {}
 
@@ -84,14 +108,17 @@ public final class UnlearningStudy {
         double lnV = Math.log(m.config().vocabSize());
         log.accept("base CE: " + base);
 
-        Attribution attribution = attribute(m, eval, bos, o, log);
+        Map<String, long[]> choose = new LinkedHashMap<>();
+        trainTexts.forEach((k, v) -> choose.put(k, Arrays.copyOf(v, Math.min(v.length, o.evalTokens()))));
+        Attribution attribution = attribute(m, choose, bos, o, log);
         List<Row> rows = new ArrayList<>();
         try (RankOneDecomposition d = RankOneDecomposition.svd(attribution.component(),
-                m.model().weights().get(attribution.component() + ".weight"), o.rank())) {
+                m.model().weights().get(attribution.component() + ".weight"), o.rank());
+             RankOneDecomposition sub = attribution.subcomponent() == null ? null : subcomponents(m, o.decomposition(), attribution)) {
             for (int budget : o.budgets()) {
-                for (String method : List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4")) {
-                    try (Edit edit = newEdit(method, m, d, attribution, o)) {
-                        double lr = method.equals("prefactor") ? 0.05 : 5e-3;
+                for (String method : methods(attribution.subcomponent() != null)) {
+                    try (Edit edit = newEdit(method, m, d, sub, attribution, o)) {
+                        double lr = method.startsWith("prefactor") ? 0.05 : 5e-3;
                         var spec = new FineTuner.Spec(FineTuner.Objective.UNLEARN, o.retainWeight(), 0, budget, o.steps(), 4,
                                 CONTEXT, lr, "adamw", o.seed());
                         long t0 = System.nanoTime();
@@ -122,7 +149,10 @@ public final class UnlearningStudy {
         return new Result(attribution, base, lnV, rows);
     }
 
-    /** Top heads by the target − retain gradient contrast, and the component whose removal hurts the target most relative to retain. */
+    /**
+     * Top heads by the target − retain gradient contrast, the component whose removal hurts the target most relative to
+     * retain and, with a decomposition, the most target-specific subcomponent — all on {@code eval}, the training texts.
+     */
     private static Attribution attribute(LoadedModel m, Map<String, long[]> eval, int bos, Options o, Consumer<String> log) {
         var options = new HeadImportance.Options(CONTEXT, 8);
         var importance = new HeadImportance(m.model(), options);
@@ -153,18 +183,51 @@ public final class UnlearningStudy {
             double contrastValue = top.ablation() - b.get(best).ablation();
             log.accept(String.format(java.util.Locale.ROOT, "top %s component: %s #%d (σ %.3f): removal ΔCE %s %+.4f, %s %+.4f",
                     o.target(), top.module(), top.index(), top.singularValue(), o.target(), top.ablation(), o.retain(), b.get(best).ablation()));
-            return new Attribution(heads, top.module(), top.index(), contrastValue, contrast);
+            Subcomponent sub = o.decomposition() == null ? null : mostSpecific(m, eval, bos, o, log);
+            return new Attribution(heads, top.module(), top.index(), contrastValue, contrast, sub);
         } finally {
             decompositions.forEach(RankOneDecomposition::close);
         }
     }
 
-    private static Edit newEdit(String method, LoadedModel m, RankOneDecomposition d, Attribution a, Options o) {
-        String matrix = a.component().substring(a.component().lastIndexOf('.') + 1);
-        int layer = ModuleNames.layerOf(a.component()).orElse(-1);
+    /**
+     * The subcomponent whose mean causal importance on the target text most exceeds its largest on any other text
+     * ({@code eval}: the training texts); logs the five most specific with their importance per language.
+     */
+    private static Subcomponent mostSpecific(LoadedModel m, Map<String, long[]> eval, int bos, Options o, Consumer<String> log) {
+        try (DecompositionFile.Loaded loaded = DecompositionFile.read(o.decomposition(), m.model())) {
+            var report = DecompositionQuality.measure(m.model(), loaded.modules(), eval, bos, CONTEXT, 8);
+            List<SubcomponentRanking.Ranked> ranked = SubcomponentRanking.bySpecificity(report, o.target());
+            for (var c : ranked.subList(0, Math.min(5, ranked.size()))) {
+                log.accept(String.format(java.util.Locale.ROOT, "%s-specific subcomponent %s #%d: mean causal importance %s",
+                        o.target(), c.module(), c.index(), formatted(c.meanImportance())));
+            }
+            var best = ranked.get(0);
+            return new Subcomponent(best.module(), best.index(), best.meanImportance());
+        }
+    }
+
+    private static String formatted(Map<String, Double> values) {
+        StringBuilder b = new StringBuilder();
+        values.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(String.format(java.util.Locale.ROOT, " %.3f", v)));
+        return b.toString();
+    }
+
+    /** The chosen subcomponent's matrix, all its subcomponents as rank-1 components. */
+    private static RankOneDecomposition subcomponents(LoadedModel m, Path file, Attribution a) {
+        try (DecompositionFile.Loaded loaded = DecompositionFile.read(file, m.model())) {
+            return loaded.modules().stream().filter(d -> d.module().equals(a.subcomponent().module())).findFirst().orElseThrow().asRankOne();
+        }
+    }
+
+    private static Edit newEdit(String method, LoadedModel m, RankOneDecomposition d, RankOneDecomposition sub, Attribution a, Options o) {
+        String module = a.loraMatrix();
+        String matrix = module.substring(module.lastIndexOf('.') + 1);
+        int layer = ModuleNames.layerOf(module).orElse(-1);
         List<Integer> layers = layer >= 0 ? List.of(layer) : null;
         return switch (method) {
-            case "prefactor" -> PrefactorEdit.of(d, List.of(a.componentIndex()), "svd");
+            case "prefactor-spd" -> PrefactorEdit.of(sub, List.of(a.subcomponent().index()), "decomposition");
+            case "prefactor", "prefactor-svd" -> PrefactorEdit.of(d, List.of(a.componentIndex()), "svd");
             case "lora-r1" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 1, Map.of(), 2, 0, o.seed());
             case "lora-r4" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 4, Map.of(), 8, 0, o.seed());
             case "head-lora-r4" -> LoraEdit.heads(m.model(), a.heads(), List.of(HeadLayout.Projection.values()), 4, 8, 0, o.seed());
@@ -172,13 +235,24 @@ public final class UnlearningStudy {
         };
     }
 
-    /** Methods in the order the study runs them (for tables and charts). */
-    public static List<String> methods() {
-        return List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4");
+    /**
+     * Methods in the order the study runs them (for tables and charts); with a decomposition the prefactor on its
+     * subcomponent comes first and the SVD prefactor is "prefactor-svd". LoRAs are on the chosen matrix only.
+     */
+    public static List<String> methods(boolean withDecomposition) {
+        return withDecomposition ? List.of("prefactor-spd", "prefactor-svd", "lora-r1", "lora-r4", "head-lora-r4")
+                : List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4");
+    }
+
+    /** The methods of {@code rows}, in the study's order. */
+    public static List<String> methods(List<Row> rows) {
+        boolean spd = rows.stream().anyMatch(r -> r.method().equals("prefactor-spd"));
+        return methods(spd).stream().filter(m -> rows.stream().anyMatch(r -> r.method().equals(m))).toList();
     }
 
     /** Rows sorted by method then budget. */
     public static List<Row> sorted(List<Row> rows) {
-        return rows.stream().sorted(Comparator.comparing((Row r) -> methods().indexOf(r.method())).thenComparingInt(Row::budget)).toList();
+        List<String> order = methods(rows);
+        return rows.stream().sorted(Comparator.comparing((Row r) -> order.indexOf(r.method())).thenComparingInt(Row::budget)).toList();
     }
 }

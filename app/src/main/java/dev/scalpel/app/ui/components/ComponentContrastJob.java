@@ -9,7 +9,12 @@ import dev.scalpel.engine.importance.ComponentImportance;
 import dev.scalpel.engine.importance.ComponentImportance.ComponentScore;
 import dev.scalpel.engine.importance.HeadImportance;
 import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.decompose.DecompositionFile;
+import dev.scalpel.engine.decompose.DecompositionQuality;
+import dev.scalpel.engine.decompose.ModuleDecomposition;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Map;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -58,13 +63,38 @@ final class ComponentContrastJob implements Job<List<ComponentRow>> {
             stopIfCancelled(context);
             List<ComponentScore> onRetain = scorer.compute(List.of(d), retain.name(), retain.tokens(), bos,
                     (f, m) -> context.progress(0.5 + 0.5 * f, "removing each component on " + retain.name()));
+            double[][] importance = meanImportance(context);                                   // [2][C] or null
             List<ComponentRow> rows = new ArrayList<>();
             for (int c = 0; c < onTarget.size(); c++) {
                 ComponentScore t = onTarget.get(c);
-                rows.add(ComponentRow.of(t.index(), t.singularValue(), t.ablation(), onRetain.get(c).ablation(), t.gradient()));
+                ComponentRow row = ComponentRow.of(t.index(), t.singularValue(), t.ablation(), onRetain.get(c).ablation(), t.gradient());
+                rows.add(importance == null ? row : row.withImportance(importance[0][c], importance[1][c]));
             }
             rows.sort(Comparator.comparingDouble(ComponentRow::contrast).reversed());
             return rows;
+        }
+    }
+
+    /** Each subcomponent's mean causal importance on target and retain, when the decomposition has CI functions; else null. */
+    private double[][] meanImportance(JobContext context) {
+        if (spec.spd() == null || !DecompositionFile.hasImportanceFunctions(Path.of(spec.spd()))) {
+            return null;
+        }
+        stopIfCancelled(context);
+        context.progress(0.99, "causal importance on " + target.name() + " and " + retain.name());
+        try (DecompositionFile.Loaded loaded = DecompositionFile.read(Path.of(spec.spd()), model.model())) {
+            List<ModuleDecomposition> module = loaded.modules().stream().filter(d -> d.module().equals(spec.components())).toList();
+            if (module.isEmpty()) {
+                return null;
+            }
+            var report = DecompositionQuality.measure(model.model(), module,
+                    Map.of(target.name(), target.tokens(), retain.name(), retain.tokens()), model.tokenizer().bosForPrompts(),
+                    options.context(), options.batchSize());
+            double[][] out = new double[2][];
+            for (var t : report.texts()) {
+                out[t.text().equals(target.name()) ? 0 : 1] = t.meanImportance().get(spec.components());
+            }
+            return out;
         }
     }
 

@@ -124,7 +124,14 @@ public final class ComponentsPane extends BorderPane {
         TableColumn<ComponentRow, Number> contrast = column("contrast", ComponentRow::contrast, "%+.5f");
         contrast.setCellFactory(c -> new ContrastCell());
         TableColumn<ComponentRow, Number> gradient = column("∂CE/∂s target", ComponentRow::gradient, "%+.5f");
-        table.getColumns().setAll(List.of(index, sigma, targetDelta, retainDelta, contrast, gradient));
+        TableColumn<ComponentRow, Number> ciTarget = column("CI target", ComponentRow::targetImportance, "%.4f");
+        TableColumn<ComponentRow, Number> ciRetain = column("CI retain", ComponentRow::retainImportance, "%.4f");
+        // mean causal importance: only a decomposition with CI functions has it
+        for (var ci : List.of(ciTarget, ciRetain)) {
+            ci.visibleProperty().bind(Bindings.createBooleanBinding(() -> model.rows().stream()
+                    .anyMatch(r -> !Double.isNaN(r.targetImportance())), model.rows()));
+        }
+        table.getColumns().setAll(List.of(index, sigma, targetDelta, retainDelta, contrast, gradient, ciTarget, ciRetain));
         Label shown = new Label();
         shown.textProperty().bind(model.shownProperty());
         VBox box = new VBox(4, shown, table);
