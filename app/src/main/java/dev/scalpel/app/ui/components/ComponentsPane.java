@@ -86,8 +86,18 @@ public final class ComponentsPane extends BorderPane {
         compute.setDefaultButton(true);
         compute.disableProperty().bind(model.busyProperty());
         compute.setOnAction(e -> model.compute());
-        HBox row = new HBox(6, new Label("Module"), module, new Label("Rank"), rank, new Label("From"), spd, new Label("Target"), target,
-                new Label("Retain"), retain, compute);
+        Button decompose = new Button("Decompose…");
+        decompose.setId("decompose");
+        decompose.setTooltip(new Tooltip("Train a parameter decomposition (SPD) of the module: subcomponents with causal importances"));
+        decompose.setOnAction(e -> {
+            DecomposeDialog dialog = new DecomposeDialog(model.decomposer());
+            if (getScene() != null) {
+                dialog.initOwner(getScene().getWindow());
+            }
+            dialog.show();
+        });
+        HBox row = new HBox(6, new Label("Module"), module, new Label("Rank"), rank, new Label("From"), spd, decompose,
+                new Label("Target"), target, new Label("Retain"), retain, compute);
         row.setAlignment(Pos.CENTER_LEFT);
         row.setPadding(new Insets(0, 0, 8, 0));
         return row;

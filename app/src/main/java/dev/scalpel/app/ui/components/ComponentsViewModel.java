@@ -113,6 +113,11 @@ public final class ComponentsViewModel {
         return spd;
     }
 
+    /** The state of a Decompose dialog for the chosen matrix; a finished decomposition becomes {@link #spdProperty()}. */
+    public DecomposeViewModel decomposer() {
+        return new DecomposeViewModel(session, jobs, module.get(), spd::set);
+    }
+
     /** The text whose loss removing a component should raise (default "de"). */
     public StringProperty targetProperty() {
         return target;

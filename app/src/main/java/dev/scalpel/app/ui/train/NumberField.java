@@ -13,7 +13,7 @@ import javafx.scene.control.TextField;
  * does not leaves the property alone, outlines the field in red and puts a one-line error under the field's id into
  * {@code errors} until it is fixed. Changes of the property from elsewhere show in the field.
  */
-final class NumberField {
+public final class NumberField {
     private static final String INVALID_STYLE = "-fx-border-color: #c62828; -fx-border-width: 1.5;";
 
     private NumberField() {}
@@ -23,7 +23,7 @@ final class NumberField {
      * @param kind  what the text must be, e.g. "a whole number"
      * @param parse reads the trimmed text; throws {@link NumberFormatException} when it is not a number
      */
-    static TextField of(String id, String label, String kind, Property<Number> property, Function<String, Number> parse,
+    public static TextField of(String id, String label, String kind, Property<Number> property, Function<String, Number> parse,
                         ObservableMap<String, String> errors) {
         TextField field = new TextField(text(property.getValue()));
         field.setId(id);
