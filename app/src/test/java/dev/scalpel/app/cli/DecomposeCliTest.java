@@ -98,6 +98,32 @@ class DecomposeCliTest {
         assertTrue(Files.readString(tmp.resolve("edits.json")).contains("decomposition d.safetensors"), "the edit names its source");
     }
 
+    /** Issue 19 for decomposition files: random bytes, NaN values, shapes of another model — one-line refusals. */
+    @Test
+    void brokenDecompositionFilesAreRefusedClearly() throws IOException {
+        Path junk = tmp.resolve("junk.safetensors");
+        Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+        Path nan = tmp.resolve("nan.safetensors");
+        Path wrong = tmp.resolve("wrong.safetensors");
+        var tensors = new java.util.LinkedHashMap<String, dev.scalpel.engine.model.safetensors.TensorSource>();
+        float[] v = new float[64 * 4];
+        v[5] = Float.NaN;
+        tensors.put("_components.model-layers-1-self_attn-v_proj.V", dev.scalpel.engine.model.safetensors.TensorSource.ofFloats(
+                dev.scalpel.engine.model.safetensors.DType.F32, new long[] {64, 4}, v));
+        tensors.put("_components.model-layers-1-self_attn-v_proj.U", dev.scalpel.engine.model.safetensors.TensorSource.ofFloats(
+                dev.scalpel.engine.model.safetensors.DType.F32, new long[] {4, 32}, new float[4 * 32]));
+        dev.scalpel.engine.model.safetensors.SafetensorsWriter.write(nan, tensors);
+        tensors.put("_components.model-layers-1-self_attn-v_proj.V", dev.scalpel.engine.model.safetensors.TensorSource.ofFloats(
+                dev.scalpel.engine.model.safetensors.DType.F32, new long[] {63, 4}, new float[63 * 4]));
+        dev.scalpel.engine.model.safetensors.SafetensorsWriter.write(wrong, tensors);
+        for (Path bad : List.of(junk, nan, wrong)) {
+            CliRun r = CliRun.of("importance", "--model", model.toString(), "--components", MODULE, "--spd", bad.toString(),
+                    "--max-tokens", "64", "--no-cache");
+            assertEquals(1, r.status(), bad + ": " + r.err());
+            assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
+        }
+    }
+
     @Test
     void theDemoChoosesTheSubcomponentOnTrainingTextAndComparesItWithTheBaselines() throws IOException {
         Path out = tmp.resolve("demo");

@@ -72,6 +72,11 @@ public final class SpdImport {
                     + " needs [" + rows + ", " + (cols >= 0 ? cols : "C") + "] (" + what + "); the decomposition does not match this model.");
         }
         float[] values = TensorFloats.toFloatArray(spd.info(name), spd.data(name));
+        for (float x : values) {
+            if (!Float.isFinite(x)) {
+                throw new ScalpelException("SPD tensor " + name + " holds NaN or infinite values; the decomposition is corrupt.");
+            }
+        }
         return Tensors.floats(values, model.device()).view(shape);
     }
 }

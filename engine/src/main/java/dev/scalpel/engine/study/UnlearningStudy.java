@@ -137,9 +137,10 @@ public final class UnlearningStudy {
                         }
                         Row row = new Row(method, budget, edit.parameterCount(), targetCe, targetCe / lnV, delta, seconds);
                         rows.add(row);
-                        log.accept(String.format(java.util.Locale.ROOT, "budget %5d  %-13s %,8d params  %s CE %.3f (%.2f ln V)  stop %s  %.1f s",
+                        log.accept(String.format(java.util.Locale.ROOT, "budget %5d  %-13s %,8d params  %s CE %.3f (%.2f ln V)  stop %s  %.1f s%s",
                                 budget, method, row.parameters(), o.target(), targetCe, row.targetFractionOfLnV(),
-                                result.stopReason() == null ? "-" : result.stopReason(), seconds));
+                                result.stopReason() == null ? "-" : result.stopReason(), seconds,
+                                edit instanceof PrefactorEdit p ? String.format(java.util.Locale.ROOT, "  s = %.3f", p.prefactors()[0]) : ""));
                     }
                 }
             }
