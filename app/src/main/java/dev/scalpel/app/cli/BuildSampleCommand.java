@@ -6,6 +6,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.sample.SampleModelRecipe;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,6 +41,11 @@ final class BuildSampleCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
+    @Option(names = "--mix", split = ",", paramLabel = "SOURCE=SHARE",
+            description = "Shares of the training rows per source, e.g. en=0.7,de=0.1,fr=0.1,es=0.1 (unnamed sources: 0). "
+                    + "Default: an equal mix of en, de, fr, es, code.")
+    Map<String, Double> mix;
+
     @Option(names = "--card-only", description = "Only (re)measure the built model in --out and rewrite its MODEL_CARD.md.")
     boolean cardOnly;
 
@@ -61,7 +67,7 @@ final class BuildSampleCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var options = new SampleModelRecipe.Options(corporaDir, minutes != null ? Duration.ofSeconds((long) (minutes * 60)) : null,
-                tokens, seed, 8, lr);
+                tokens, seed, 8, lr, mix);
         if (cardOnly) {
             SampleModelRecipe.writeCard(this.out, options, out::println);
             return 0;

@@ -187,7 +187,7 @@ final class SessionView {
         save.disableProperty().bind(session.mapProperty().isNull());
         save.setOnAction(e -> chooseMapFile());
         FlowPane row = new FlowPane(6, 4, new Label("Agree with"), agreeWith, new Label("Normalize"), normalize,
-                new Label("Contrast norm."), contrastNormalize, new Label("Tokens"), maxTokens, new Label("Context"), context,
+                new Label("Contrast norm."), contrastNormalize, new Label("Tokens"), maxTokens, new Label("Context (0 = auto)"), context,
                 new Label("Batch"), batchSize, cache, save);   // wraps instead of hiding controls in an overflow menu
         row.setAlignment(Pos.CENTER_LEFT);
         row.setPadding(new Insets(4, 8, 4, 8));

@@ -32,7 +32,7 @@ public final class ModelCardMarkdown {
 
         md.append("## Training\n\n| | |\n|---|---|\n")
           .append(row("data", "`../shared/corpora` train splits of en, de, fr, es, code (see `DATA.md` for sources and licenses)"))
-          .append(row("mix", "equal: each training row draws its source with probability 1/5 (20 % en, 20 % de, 20 % fr, 20 % es, 20 % code)"))
+          .append(row("mix", mixText(recipe)))
           .append(row("tokens seen", String.format(Locale.ROOT, "%,d (%d steps × %d rows × %d tokens)",
                   state.tokens(), state.step(), state.batchSize(), state.context())))
           .append(row("optimizer", String.format(Locale.ROOT, "AdamW (β 0.9/0.95, weight decay 0.1 on matrices), peak lr %.0e, "
@@ -84,5 +84,13 @@ public final class ModelCardMarkdown {
 
     private static String row(String key, String value) {
         return "| " + key + " | " + value + " |\n";
+    }
+
+    /** "equal: …" or the shares, e.g. "70 % en, 10 % de, 10 % fr, 10 % es, 0 % code". */
+    private static String mixText(SampleModelRecipe.Options recipe) {
+        StringBuilder shares = new StringBuilder();
+        recipe.shares().forEach((s, share) -> shares.append(shares.length() == 0 ? "" : ", ")
+                .append(String.format(Locale.ROOT, "%.0f %% %s", 100 * share, s)));
+        return (recipe.mix() == null ? "equal: " : "") + "each training row draws its source with these probabilities (" + shares + ")";
     }
 }

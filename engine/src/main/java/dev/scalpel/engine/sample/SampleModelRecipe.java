@@ -45,10 +45,39 @@ public final class SampleModelRecipe {
      * @param corpora   folder with {@code <source>/train.txt} and {@code valid.txt} for every source
      * @param budget    wall-time budget for pre-training (the schedule is fitted to it), or null to use {@code tokens}
      * @param tokens    token budget when {@code budget} is null
+     * @param mix       source → share of the training rows (they need not sum to 1; 0 leaves a source out), or null
+     *                  for an equal mix; e.g. an English-majority model for the language-removal study
      */
-    public record Options(Path corpora, Duration budget, long tokens, long seed, int batchSize, double lr) {
+    public record Options(Path corpora, Duration budget, long tokens, long seed, int batchSize, double lr, Map<String, Double> mix) {
+        public Options {
+            if (mix != null) {
+                for (var e : mix.entrySet()) {
+                    if (!SOURCES.contains(e.getKey())) {
+                        throw new ScalpelException("--mix names '" + e.getKey() + "'; the sources are " + SOURCES + ".");
+                    }
+                    if (!(e.getValue() >= 0) || Double.isInfinite(e.getValue())) {
+                        throw new ScalpelException("--mix gives " + e.getKey() + " the share " + e.getValue() + "; use a number ≥ 0.");
+                    }
+                }
+                if (mix.values().stream().mapToDouble(Double::doubleValue).sum() <= 0) {
+                    throw new ScalpelException("--mix gives every source a share of 0; give at least one a positive share.");
+                }
+                mix = Map.copyOf(mix);
+            }
+        }
+
         public static Options defaults(Path corpora, Duration budget) {
-            return new Options(corpora, budget, 4_000_000, 1234, 8, 2e-3);
+            return new Options(corpora, budget, 4_000_000, 1234, 8, 2e-3, null);
+        }
+
+        /** The share of each source's rows, summing to 1, in {@link #SOURCES} order. */
+        public Map<String, Double> shares() {
+            Map<String, Double> out = new LinkedHashMap<>();
+            double total = mix == null ? SOURCES.size() : mix.values().stream().mapToDouble(Double::doubleValue).sum();
+            for (String s : SOURCES) {
+                out.put(s, (mix == null ? 1.0 : mix.getOrDefault(s, 0.0)) / total);
+            }
+            return out;
         }
     }
 
@@ -88,7 +117,7 @@ public final class SampleModelRecipe {
                     asInts[i] = (int) ids[i];
                 }
                 tokens.put(s, asInts);
-                mix.put(s, 1.0);
+                mix.put(s, options.shares().get(s));
                 log.accept("  " + s + ": " + ids.length + " training tokens");
             }
         }
@@ -97,8 +126,8 @@ public final class SampleModelRecipe {
                 options.budget(), AdamW.Options.defaults(options.lr()), 100, 0.1, 1.0, options.seed(), 100);
         try (CausalLM model = ModelLoader.load(out, ComputeDevice.CPU)) {
             log.accept((resuming ? "Resuming" : "Starting") + " pre-training: " + model.weights().parameterCount()
-                    + " parameters, batch " + options.batchSize() + " × " + ARCHITECTURE.maxPositions() + " tokens, equal mix of "
-                    + String.join("/", SOURCES));
+                    + " parameters, batch " + options.batchSize() + " × " + ARCHITECTURE.maxPositions() + " tokens, mix "
+                    + options.shares());
             return new Pretrainer(model, corpus, trainOptions, folder).run(progress, stop);
         }
     }

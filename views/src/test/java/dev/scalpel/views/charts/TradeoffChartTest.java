@@ -52,10 +52,11 @@ class TradeoffChartTest {
     @Test
     void showsTheDemoSampleResultsAndRendersHeadless(FxRobot robot) {
         List<TradeoffPoint> points = TradeoffChart.readCsv(TradeoffCsvTest.SAMPLE);
-        AtomicInteger firstLine = new AtomicInteger();
+        AtomicInteger headLoraLine = new AtomicInteger();
         robot.interact(() -> chart.show(points, "de", "en"));
-        robot.interact(() -> firstLine.set(ChartImages.pixelsNear(chart, Color.web("#1f77b4"))));
-        assertEquals(4, chart.dataset().getSeriesCount());
-        assertTrue(firstLine.get() > 150, "first method's line pixels: " + firstLine);
+        // head-LoRA (fifth colour): the longest curve; prefactor-spd's points all lie near the origin
+        robot.interact(() -> headLoraLine.set(ChartImages.pixelsNear(chart, Color.web("#9467bd"))));
+        assertEquals(5, chart.dataset().getSeriesCount(), "prefactor-spd, prefactor-svd, lora-r1, lora-r4, head-lora-r4");
+        assertTrue(headLoraLine.get() > 150, "head-LoRA's line pixels: " + headLoraLine);
     }
 }

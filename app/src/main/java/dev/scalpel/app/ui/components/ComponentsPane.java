@@ -25,6 +25,7 @@ import java.io.File;
 import javafx.scene.layout.Background;
 import javafx.scene.layout.BackgroundFill;
 import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.FlowPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
@@ -54,7 +55,7 @@ public final class ComponentsPane extends BorderPane {
     }
 
     /** Module, rank, target, retain and Compute in one row. */
-    private HBox controls() {
+    private FlowPane controls() {
         ComboBox<String> module = new ComboBox<>(model.modules());
         module.setId("components");   // the spec's field: which matrix
         module.valueProperty().bindBidirectional(model.moduleProperty());
@@ -96,8 +97,13 @@ public final class ComponentsPane extends BorderPane {
             }
             dialog.show();
         });
-        HBox row = new HBox(6, new Label("Module"), module, new Label("Rank"), rank, new Label("From"), spd, decompose,
-                new Label("Target"), target, new Label("Retain"), retain, compute);
+        FlowPane row = new FlowPane(6, 6, new Label("Module"), module, new Label("Rank"), rank, new Label("From"), spd, decompose,
+                new Label("Target"), target, new Label("Retain"), retain, compute);   // wraps rather than cutting labels short
+        row.getChildren().forEach(n -> {
+            if (n instanceof Region r) {
+                r.setMinWidth(Region.USE_PREF_SIZE);
+            }
+        });
         row.setAlignment(Pos.CENTER_LEFT);
         row.setPadding(new Insets(0, 0, 8, 0));
         return row;

@@ -16,6 +16,7 @@ import javafx.scene.control.TextField;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 
@@ -62,6 +63,11 @@ public final class DecomposeDialog extends Dialog<Void> {
         grid.addRow(row, new Label("Write to"), new HBox(6, out, browse));
         GridPane.setColumnSpan(grid.getChildren().get(grid.getChildren().size() - 1), 3);
 
+        grid.getChildren().forEach(n -> {
+            if (n instanceof Label label) {
+                label.setMinWidth(Region.USE_PREF_SIZE);                                       // names in full, not "Minimality wei…"
+            }
+        });
         Label texts = new Label("Trains on " + vm.trainingTexts() + ".");
         texts.setWrapText(true);
         Label problem = new Label();
