@@ -12,9 +12,7 @@ import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.spec.DecomposeSpec;
 import dev.scalpel.engine.train.TokenCorpus;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -174,13 +172,8 @@ final class DecomposeCommand implements Callable<Integer> {
     /** Name → text of the given files, or of every *.txt in {@code bundled}. */
     private static Map<String, String> texts(Map<String, Path> given, Path bundled, String flag) {
         Map<String, Path> files = new TreeMap<>(given);
-        if (files.isEmpty() && Files.isDirectory(bundled)) {
-            try (var list = Files.list(bundled)) {
-                list.filter(f -> f.getFileName().toString().endsWith(".txt"))
-                        .forEach(f -> files.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), f));
-            } catch (IOException e) {
-                throw new ScalpelException("Cannot list " + bundled + ": " + e.getMessage());
-            }
+        if (files.isEmpty()) {
+            files.putAll(TextFiles.inFolder(bundled));
         }
         if (files.isEmpty()) {
             throw new ScalpelException("No texts: pass " + flag + " NAME=FILE (this model ships no " + bundled.getFileName() + "/*.txt).");

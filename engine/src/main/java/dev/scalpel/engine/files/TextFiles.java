@@ -8,10 +8,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Reads the text files users point Scalpel at (CLI and workbench), strictly as UTF-8. */
 public final class TextFiles {
     private TextFiles() {}
+
+    /** Name → file of every {@code NAME.txt} in {@code dir}, sorted by name; empty when {@code dir} is not a folder. */
+    public static Map<String, Path> inFolder(Path dir) {
+        Map<String, Path> files = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (var list = Files.list(dir)) {
+            list.filter(f -> f.getFileName().toString().endsWith(".txt"))
+                    .forEach(f -> files.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), f));
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot list " + dir + ": " + e.getMessage());
+        }
+        return files;
+    }
 
     /**
      * The text of {@code file}, decoded strictly.

@@ -14,7 +14,6 @@ import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.spec.DecomposeSpec;
 import dev.scalpel.engine.train.TokenCorpus;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import javafx.beans.property.DoubleProperty;
 import javafx.beans.property.IntegerProperty;
@@ -159,7 +157,7 @@ public final class DecomposeViewModel {
     /** Which texts the run trains on, for the dialog. */
     public String trainingTexts() {
         Path bundled = session.modelDir().resolve("train-sample");
-        return Files.isDirectory(bundled) ? "the model's train-sample texts " + listed(bundled).keySet()
+        return Files.isDirectory(bundled) ? "the model's train-sample texts " + TextFiles.inFolder(bundled).keySet()
                 : "the open texts " + session.texts().keySet() + " (the model ships no train-sample/; they are then no longer held out)";
     }
 
@@ -196,7 +194,7 @@ public final class DecomposeViewModel {
         Path bundled = session.modelDir().resolve("train-sample");
         Map<String, int[]> tokens = new LinkedHashMap<>();
         if (Files.isDirectory(bundled)) {
-            listed(bundled).forEach((name, file) -> tokens.put(name,
+            TextFiles.inFolder(bundled).forEach((name, file) -> tokens.put(name,
                     Arrays.stream(session.model().tokenizer().encode(TextFiles.readUtf8(file))).mapToInt(Math::toIntExact).toArray()));
         } else {
             session.texts().forEach((name, ids) -> tokens.put(name, Arrays.stream(ids).mapToInt(Math::toIntExact).toArray()));
@@ -208,17 +206,6 @@ public final class DecomposeViewModel {
         tokens.keySet().forEach(n -> mix.put(n, 1.0 / tokens.size()));
         Integer bos = session.model().tokenizer().bosForPrompts();
         return new TokenCorpus(tokens, mix, bos != null ? bos : session.model().config().bosTokenId());
-    }
-
-    private static Map<String, Path> listed(Path dir) {
-        Map<String, Path> files = new TreeMap<>();
-        try (var list = Files.list(dir)) {
-            list.filter(f -> f.getFileName().toString().endsWith(".txt"))
-                    .forEach(f -> files.put(f.getFileName().toString().replaceFirst("\\.txt$", ""), f));
-        } catch (IOException e) {
-            throw new ScalpelException("Cannot list " + dir + ": " + e.getMessage());
-        }
-        return files;
     }
 
     /** The engine's decomposer as a job: its losses as progress messages, cancel = checkpoint and stop. */
