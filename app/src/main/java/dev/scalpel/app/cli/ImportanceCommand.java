@@ -300,8 +300,8 @@ final class ImportanceCommand implements Callable<Integer> {
             return List.of();
         }
         try (DecompositionFile.Loaded loaded = DecompositionFile.read(spdPath(cs), lm.model())) {
-            List<ModuleDecomposition> chosen = loaded.modules().stream()
-                    .filter(d -> ModuleNames.matching(lm.model().weights(), cs.components()).contains(d.module())).toList();
+            List<String> matched = ModuleNames.matching(lm.model().weights(), cs.components());
+            List<ModuleDecomposition> chosen = loaded.modules().stream().filter(d -> matched.contains(d.module())).toList();
             var report = DecompositionQuality.measure(lm.model(), chosen, tokens, lm.tokenizer().bosForPrompts(), window, 4);
             return SubcomponentRanking.bySpecificity(report, target);
         }

@@ -47,9 +47,8 @@ final class MaskedComponents implements LinearOverlay {
     @Override
     public Tensor linear(String weightName, Tensor x, Tensor weight, Tensor bias) {
         ModuleDecomposition d = byWeight.get(weightName);
-        Tensor target = LinearOverlay.plain(weightName, x, weight, bias);                     // [..., d_out]
         if (d == null) {
-            return target;
+            return LinearOverlay.plain(weightName, x, weight, bias);
         }
         Tensor z = d.preImportance(x);                                                       // [..., C]
         Tensor lower = ModuleDecomposition.lowerLeaky(z);
@@ -70,6 +69,7 @@ final class MaskedComponents implements LinearOverlay {
         if (mode != Mode.STOCHASTIC || order.size() == 1) {
             return out;
         }
+        Tensor target = LinearOverlay.plain(weightName, x, weight, bias);                     // [..., d_out], unrouted positions
         Tensor routed = route(x).narrow(-1, order.indexOf(weightName), 1);                     // [..., 1]
         return target.add(out.sub(target).mul(routed));
     }
