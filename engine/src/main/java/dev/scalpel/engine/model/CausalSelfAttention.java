@@ -15,17 +15,22 @@ public final class CausalSelfAttention {
     private CausalSelfAttention() {}
 
     /**
-     * @param q queries [B, S, H, D] (positions already applied)
-     * @param k keys of the new positions [B, S, Hkv, D]
-     * @param v values of the new positions [B, S, Hkv, D]
+     * @param q         queries [B, S, H, D], before RoPE
+     * @param k         keys of the new positions [B, S, Hkv, D], before RoPE
+     * @param v         values of the new positions [B, S, Hkv, D]
+     * @param positions the rotary table of these positions, or null for a model without RoPE (GPT-2)
      * @return z, the per-head outputs after hooks and gates, [B, S, H, D]
      */
-    public static Tensor attend(int layer, Tensor q, Tensor k, Tensor v, ModelConfig config, ForwardContext ctx,
-                                HookPoints.Layer names) {
+    public static Tensor attend(int layer, Tensor q, Tensor k, Tensor v, RotaryEmbedding.Table positions,
+                                ModelConfig config, ForwardContext ctx, HookPoints.Layer names) {
         Hooks hooks = ctx.hooks();
         q = hooks.run(names.q(), q);
         k = hooks.run(names.k(), k);
         v = hooks.run(names.v(), v);
+        if (positions != null) {
+            q = hooks.run(names.rotQ(), positions.apply(q));
+            k = hooks.run(names.rotK(), positions.apply(k));
+        }
         long s = q.size(1);
         long past = ctx.startPosition();
 
@@ -42,7 +47,7 @@ public final class CausalSelfAttention {
         double scale = 1.0 / Math.sqrt(config.headDim());
 
         Tensor out;                                                                         // [B, H, S, D]
-        Integer window = config.slidingWindow();
+        Integer window = config.windowOf(layer);
         long t = past + s;
         boolean windowBinds = window != null && t > window;
         if (hooks.has(names.pattern())) {

@@ -20,14 +20,24 @@ public final class HookPoints {
         return "blocks." + l + ".hook_resid_pre";
     }
 
-    /** Queries after bias/norm/RoPE, [B, S, H, D]. */
+    /** Queries after the projection (bias, q norm), before RoPE, [B, S, H, D]. */
     public static String q(int l) {
         return "blocks." + l + ".attn.hook_q";
     }
 
-    /** Keys of the new positions after RoPE, [B, S, H_kv, D]. */
+    /** Keys of the new positions before RoPE, [B, S, H_kv, D]. */
     public static String k(int l) {
         return "blocks." + l + ".attn.hook_k";
+    }
+
+    /** Queries after RoPE, [B, S, H, D] (rotary models only). */
+    public static String rotQ(int l) {
+        return "blocks." + l + ".attn.hook_rot_q";
+    }
+
+    /** Keys of the new positions after RoPE, [B, S, H_kv, D] (rotary models only). */
+    public static String rotK(int l) {
+        return "blocks." + l + ".attn.hook_rot_k";
     }
 
     /** Values of the new positions, [B, S, H_kv, D]. */
@@ -66,10 +76,11 @@ public final class HookPoints {
     }
 
     /** The names of one layer, built once per model so the forward pass does not concatenate strings. */
-    public record Layer(String residPre, String q, String k, String v, String pattern, String z, String attnOut,
-                        String residMid, String mlpOut, String residPost) {
+    public record Layer(String residPre, String q, String k, String rotQ, String rotK, String v, String pattern, String z,
+                        String attnOut, String residMid, String mlpOut, String residPost) {
         public static Layer of(int l) {
-            return new Layer(HookPoints.residPre(l), HookPoints.q(l), HookPoints.k(l), HookPoints.v(l), HookPoints.pattern(l),
+            return new Layer(HookPoints.residPre(l), HookPoints.q(l), HookPoints.k(l), HookPoints.rotQ(l), HookPoints.rotK(l),
+                    HookPoints.v(l), HookPoints.pattern(l),
                     HookPoints.z(l), HookPoints.attnOut(l), HookPoints.residMid(l), HookPoints.mlpOut(l), HookPoints.residPost(l));
         }
     }

@@ -9,9 +9,10 @@ import java.util.List;
  * @param normEps           RMSNorm eps (Llama family) or LayerNorm eps (GPT-2)
  * @param ropeTheta         RoPE base; unused by GPT-2 (learned positions)
  * @param ropeScaling       Llama 3 frequency scaling, or null for none
- * @param attentionBias     q/k/v (and for GPT-2 every linear) carry a bias
- * @param qkNorm            Qwen3: RMSNorm over head_dim on each head's q and k before RoPE
- * @param slidingWindow     Mistral: a query sees at most this many positions back, or null for full attention
+ * @param biases            which linear layers carry a bias
+ * @param style             the family's block layout (norm placement, q/k norm, …)
+ * @param slidingWindow     how many positions a sliding-attention layer sees (its own included), or null for none
+ * @param layerTypes        per layer: full or sliding attention (size numLayers)
  * @param bosTokenId        null when the model has none
  * @param eosTokenIds       generation stops at any of these
  */
@@ -28,15 +29,25 @@ public record ModelConfig(
         double ropeTheta,
         RopeScaling ropeScaling,
         boolean tieWordEmbeddings,
-        boolean attentionBias,
-        boolean qkNorm,
+        LinearBiases biases,
+        DecoderStyle style,
         int maxPositions,
         Integer slidingWindow,
+        List<LayerType> layerTypes,
         Integer bosTokenId,
         List<Integer> eosTokenIds) {
 
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
+        layerTypes = List.copyOf(layerTypes);
+        if (layerTypes.size() != numLayers) {
+            throw new IllegalArgumentException(layerTypes.size() + " layer types for " + numLayers + " layers");
+        }
+    }
+
+    /** The window layer {@code layer} attends within, or null when it sees every earlier position. */
+    public Integer windowOf(int layer) {
+        return layerTypes.get(layer) == LayerType.SLIDING_ATTENTION ? slidingWindow : null;
     }
 
     /** Query heads that share one key/value head (1 without GQA). */

@@ -36,9 +36,9 @@ class ConfigReaderTest {
         assertEquals(500000.0, l3.ropeTheta());
 
         ModelConfig q2 = ConfigReader.read(Fixtures.model("qwen2"));
-        assertTrue(q2.attentionBias(), "Qwen2 always has q/k/v bias");
+        assertEquals(new LinearBiases(true, false, false), q2.biases(), "Qwen2 always has q/k/v bias, never o_proj");
         ModelConfig q3 = ConfigReader.read(Fixtures.model("qwen3"));
-        assertTrue(q3.qkNorm());
+        assertEquals(DecoderStyle.QkNorm.PER_HEAD, q3.style().qkNorm());
         assertEquals(24, q3.headDim());
         ModelConfig g = ConfigReader.read(Fixtures.model("gpt2"));
         assertEquals(Architecture.GPT2, g.architecture());

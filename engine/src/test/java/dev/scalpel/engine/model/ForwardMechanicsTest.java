@@ -117,6 +117,26 @@ class ForwardMechanicsTest {
     }
 
     @Test
+    void hookQIsBeforeRopeAndHookRotQAfterAsInTransformerLens() {
+        Hooks hooks = new Hooks();
+        Map<String, Tensor> captured = hooks.capture(HookPoints.q(0), HookPoints.rotQ(0), HookPoints.k(0), HookPoints.rotK(0));
+        try (PointerScope s = new PointerScope()) {
+            model.forward(Tensors.ids(IDS, ComputeDevice.CPU), ForwardContext.withHooks(hooks));
+            Tensor q = captured.get(HookPoints.q(0));                                 // [1, S, H, D]
+            Tensor rotQ = captured.get(HookPoints.rotQ(0));
+            Tensor rope = new RotaryEmbedding(model.config()).table(0, IDS[0].length, ComputeDevice.CPU).apply(q);
+            assertEquals(0.0, rotQ.sub(rope).abs().max().item_double(), 1e-6, "hook_rot_q = RoPE(hook_q)");
+            assertEquals(0.0, rotQ.select(1, 0).sub(q.select(1, 0)).abs().max().item_double(), 1e-6,
+                    "position 0 is not rotated");
+            assertTrue(rotQ.select(1, 5).sub(q.select(1, 5)).abs().max().item_double() > 1e-3, "position 5 is rotated");
+            Tensor k = captured.get(HookPoints.k(0));                                 // [1, S, Hkv, D]
+            assertEquals(model.config().numKvHeads(), k.size(2));
+            assertTrue(captured.get(HookPoints.rotK(0)).sub(k).abs().max().item_double() > 1e-3, "keys are rotated too");
+        }
+        captured.values().forEach(Tensor::releaseReference);
+    }
+
+    @Test
     void patchingTheWholeResidualStreamTransplantsAnotherInputsOutput() {
         long[][] other = {{0, 11, 22, 33, 44, 55, 66, 77, 88, 99}};
         Hooks capture = new Hooks();

@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.ConfigReader;
+import dev.scalpel.engine.model.DecoderStyle;
+import dev.scalpel.engine.model.LayerType;
+import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.ModelConfig;
+import java.util.Collections;
 
 /** config.json of GPT-2 as Hugging Face writes it. */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -48,10 +52,11 @@ public record Gpt2ConfigJson(
                 0,
                 null,
                 !Boolean.FALSE.equals(tieWordEmbeddings),
-                true,
-                false,
+                LinearBiases.ALL,
+                DecoderStyle.LLAMA,
                 nPositions != null ? nPositions : 1024,
                 null,
+                Collections.nCopies(Math.max(nLayer, 0), LayerType.FULL_ATTENTION),
                 bosTokenId,
                 ConfigReader.idList(eosTokenId));
     }

@@ -132,7 +132,7 @@ public final class Gpt2Model implements CausalLM {
             Tensor q = qkv.narrow(2, 0, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
             Tensor k = qkv.narrow(2, d, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
             Tensor v = qkv.narrow(2, 2 * d, d).reshape(b, s, h, hd);                                 // [B, S, H, D]
-            Tensor z = CausalSelfAttention.attend(l, q, k, v, config, ctx, names);                  // [B, S, H, D]
+            Tensor z = CausalSelfAttention.attend(l, q, k, v, null, config, ctx, names);                  // [B, S, H, D]
             Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, d), w.o(), w.oBias())); // [B, S, d]
             x = hooks.run(names.residMid(), x.add(attnOut));
 

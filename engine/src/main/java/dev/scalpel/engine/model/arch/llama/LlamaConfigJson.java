@@ -6,8 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.ConfigReader;
+import dev.scalpel.engine.model.DecoderStyle;
+import dev.scalpel.engine.model.LayerType;
+import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.RopeScaling;
+import java.util.ArrayList;
+import java.util.List;
 
 /** config.json of Llama, Mistral, Qwen2 and Qwen3 as Hugging Face writes it. */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -25,10 +30,13 @@ public record LlamaConfigJson(
         @JsonProperty("rope_parameters") JsonNode ropeParameters,
         @JsonProperty("tie_word_embeddings") Boolean tieWordEmbeddings,
         @JsonProperty("attention_bias") Boolean attentionBias,
+        @JsonProperty("mlp_bias") Boolean mlpBias,
         @JsonProperty("hidden_act") String hiddenAct,
         @JsonProperty("max_position_embeddings") Integer maxPositions,
         @JsonProperty("sliding_window") Integer slidingWindow,
         @JsonProperty("use_sliding_window") Boolean useSlidingWindow,
+        @JsonProperty("max_window_layers") Integer maxWindowLayers,
+        @JsonProperty("layer_types") List<String> layerTypes,
         @JsonProperty("bos_token_id") Integer bosTokenId,
         @JsonProperty("eos_token_id") JsonNode eosTokenId) {
 
@@ -41,15 +49,15 @@ public record LlamaConfigJson(
         JsonNode rope = ropeParameters != null && !ropeParameters.isNull() ? ropeParameters : ropeScaling;
         double theta = ropeTheta != null ? ropeTheta
                 : rope != null && rope.has("rope_theta") ? rope.get("rope_theta").asDouble() : 10000.0;
-        boolean qwen2 = arch == Architecture.QWEN2;
         boolean tied = Boolean.TRUE.equals(tieWordEmbeddings);
-        // Qwen2 always has q/k/v bias (no attention_bias field); Qwen3 has q/k norm and attention_bias false by default.
-        boolean bias = qwen2 || Boolean.TRUE.equals(attentionBias);
         Integer window = switch (arch) {
             case MISTRAL -> slidingWindow;
             case QWEN2, QWEN3 -> Boolean.TRUE.equals(useSlidingWindow) ? slidingWindow : null;
             default -> null;
         };
+        if (window != null && window < 1) {
+            throw new ScalpelException("sliding_window must be a positive number of positions, got " + window + ".");
+        }
         return new ModelConfig(
                 arch,
                 vocabSize,
@@ -63,12 +71,55 @@ public record LlamaConfigJson(
                 theta,
                 ropeScalingOf(rope),
                 tied,
-                bias,
-                arch == Architecture.QWEN3,
+                biases(arch),
+                arch == Architecture.QWEN3 ? new DecoderStyle(DecoderStyle.QkNorm.PER_HEAD) : DecoderStyle.LLAMA,
                 maxPositions != null ? maxPositions : 2048,
                 window,
+                layerTypes(arch, window),
                 bosTokenId,
                 ConfigReader.idList(eosTokenId));
+    }
+
+    /**
+     * Qwen2 always biases q/k/v and never o_proj; Llama and Qwen3's {@code attention_bias} biases q, k, v and o_proj;
+     * Llama's {@code mlp_bias} biases gate, up and down; Mistral has no biases.
+     */
+    private LinearBiases biases(Architecture arch) {
+        boolean attention = Boolean.TRUE.equals(attentionBias);
+        return switch (arch) {
+            case QWEN2 -> new LinearBiases(true, false, false);
+            case QWEN3 -> new LinearBiases(attention, attention, false);
+            case LLAMA -> new LinearBiases(attention, attention, Boolean.TRUE.equals(mlpBias));
+            default -> LinearBiases.NONE;
+        };
+    }
+
+    /**
+     * Which layers slide, as transformers decides: Mistral slides every layer when it has a window; Qwen2/Qwen3 follow
+     * {@code layer_types} when config.json has it (transformers 5 writes it), else the layers from
+     * {@code max_window_layers} on slide; with no window every layer is full attention.
+     */
+    private List<LayerType> layerTypes(Architecture arch, Integer window) {
+        if (layerTypes != null && layerTypes.size() != numLayers) {
+            throw new ScalpelException("layer_types lists " + layerTypes.size() + " layers but num_hidden_layers is "
+                    + numLayers + "; restore config.json from the model's source.");
+        }
+        List<LayerType> types = new ArrayList<>();
+        for (int l = 0; l < numLayers; l++) {
+            LayerType t;
+            if (window == null) {
+                t = LayerType.FULL_ATTENTION;
+            } else if (arch == Architecture.MISTRAL) {
+                t = LayerType.SLIDING_ATTENTION;
+            } else if (layerTypes != null) {
+                t = LayerType.of(layerTypes.get(l));
+            } else {
+                int firstSliding = maxWindowLayers != null ? maxWindowLayers : 28;
+                t = l >= firstSliding ? LayerType.SLIDING_ATTENTION : LayerType.FULL_ATTENTION;
+            }
+            types.add(t);
+        }
+        return types;
     }
 
     private static RopeScaling ropeScalingOf(JsonNode node) {

@@ -10,13 +10,14 @@ import org.bytedeco.pytorch.Tensor;
  * @param q         [H·D, d];  qBias [H·D] or null (Qwen2)
  * @param k         [Hkv·D, d]; kBias [Hkv·D] or null
  * @param v         [Hkv·D, d]; vBias [Hkv·D] or null
- * @param o         [d, H·D]
+ * @param o         [d, H·D];  oBias [d] or null (attention_bias)
  * @param qNorm     per-head RMSNorm weight on q [D] or null (Qwen3); kNorm likewise on k
  * @param postNorm  RMSNorm weight before the MLP [d]
- * @param gate      [I, d]; up [I, d]; down [d, I]
+ * @param gate      [I, d]; up [I, d]; down [d, I]; their biases [I], [I], [d] or null (mlp_bias)
  */
 public record LlamaLayer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
-                         Tensor o, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor up, Tensor down) {
+                         Tensor o, Tensor oBias, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor gateBias,
+                         Tensor up, Tensor upBias, Tensor down, Tensor downBias) {
 
     /** The Hugging Face names of layer l's linear weights, as overlays see them. */
     public record Names(String q, String k, String v, String o, String gate, String up, String down) {

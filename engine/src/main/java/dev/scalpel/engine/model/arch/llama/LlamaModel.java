@@ -3,9 +3,11 @@ package dev.scalpel.engine.model.arch.llama;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.CausalSelfAttention;
 import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HookPoints;
 import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.RotaryEmbedding;
@@ -62,23 +64,27 @@ public final class LlamaModel implements CausalLM {
             LlamaLayer[] layers = new LlamaLayer[config.numLayers()];
             for (int l = 0; l < layers.length; l++) {
                 String p = "model.layers." + l + ".";
-                boolean bias = config.attentionBias();
-                boolean qk = config.qkNorm();
+                LinearBiases bias = config.biases();
+                boolean qk = config.style().qkNorm() == DecoderStyle.QkNorm.PER_HEAD;
                 layers[l] = new LlamaLayer(
                         r.read(p + "input_layernorm.weight", d),
                         r.read(p + "self_attn.q_proj.weight", qw, d),
-                        bias ? r.read(p + "self_attn.q_proj.bias", qw) : null,
+                        bias.qkv() ? r.read(p + "self_attn.q_proj.bias", qw) : null,
                         r.read(p + "self_attn.k_proj.weight", kvw, d),
-                        bias ? r.read(p + "self_attn.k_proj.bias", kvw) : null,
+                        bias.qkv() ? r.read(p + "self_attn.k_proj.bias", kvw) : null,
                         r.read(p + "self_attn.v_proj.weight", kvw, d),
-                        bias ? r.read(p + "self_attn.v_proj.bias", kvw) : null,
+                        bias.qkv() ? r.read(p + "self_attn.v_proj.bias", kvw) : null,
                         r.read(p + "self_attn.o_proj.weight", d, qw),
+                        bias.output() ? r.read(p + "self_attn.o_proj.bias", d) : null,
                         qk ? r.read(p + "self_attn.q_norm.weight", hd) : null,
                         qk ? r.read(p + "self_attn.k_norm.weight", hd) : null,
                         r.read(p + "post_attention_layernorm.weight", d),
                         r.read(p + "mlp.gate_proj.weight", inter, d),
+                        bias.mlp() ? r.read(p + "mlp.gate_proj.bias", inter) : null,
                         r.read(p + "mlp.up_proj.weight", inter, d),
-                        r.read(p + "mlp.down_proj.weight", d, inter));
+                        bias.mlp() ? r.read(p + "mlp.up_proj.bias", inter) : null,
+                        r.read(p + "mlp.down_proj.weight", d, inter),
+                        bias.mlp() ? r.read(p + "mlp.down_proj.bias", d) : null);
             }
             Tensor norm = r.read("model.norm.weight", d);
             // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
@@ -116,21 +122,19 @@ public final class LlamaModel implements CausalLM {
             Tensor q = ov.linear(n.q(), a, w.q(), w.qBias()).view(b, s, h, hd);               // [B, S, H, D]
             Tensor k = ov.linear(n.k(), a, w.k(), w.kBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
             Tensor v = ov.linear(n.v(), a, w.v(), w.vBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
-            if (config.qkNorm()) {
+            if (w.qNorm() != null) {
                 q = rmsNorm(q, w.qNorm(), hd);
                 k = rmsNorm(k, w.kNorm(), hd);
             }
-            q = positions.apply(q);
-            k = positions.apply(k);
-            Tensor z = CausalSelfAttention.attend(l, q, k, v, config, ctx, names);            // [B, S, H, D]
-            Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, (long) h * hd), w.o(), null)); // [B, S, d]
+            Tensor z = CausalSelfAttention.attend(l, q, k, v, positions, config, ctx, names); // [B, S, H, D]
+            Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, (long) h * hd), w.o(), w.oBias())); // [B, S, d]
             x = hooks.run(names.residMid(), x.add(attnOut));
 
             // MLP: down(silu(gate(m)) · up(m))
             Tensor m = rmsNorm(x, w.postNorm(), config.hiddenSize());                        // [B, S, d]
-            Tensor act = torch.silu(ov.linear(n.gate(), m, w.gate(), null))
-                    .mul(ov.linear(n.up(), m, w.up(), null));                                     // [B, S, I]
-            Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.down(), act, w.down(), null)); // [B, S, d]
+            Tensor act = torch.silu(ov.linear(n.gate(), m, w.gate(), w.gateBias()))
+                    .mul(ov.linear(n.up(), m, w.up(), w.upBias()));                               // [B, S, I]
+            Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.down(), act, w.down(), w.downBias())); // [B, S, d]
             x = hooks.run(names.residPost(), x.add(mlpOut));
         }
         if (ctx.cache() != null) {
