@@ -7,8 +7,8 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The part of attention every architecture shares: the KV cache, grouped-query expansion, the causal (and sliding
- * window) mask, the softmax, the hook points q/k/v/pattern/z and the head gates.
+ * The part of attention every architecture shares: RoPE, the KV cache, grouped-query expansion, the causal (and
+ * sliding window) mask, score soft-capping, the softmax, the hook points q/k/rot_q/rot_k/v/pattern/z and the head gates.
  * Shapes: B batch, S new positions, T = cached + S key positions, H query heads, Hkv key/value heads, D head_dim.
  */
 public final class CausalSelfAttention {
@@ -44,14 +44,18 @@ public final class CausalSelfAttention {
         }
         kh = repeatKv(kh, config.queriesPerKvHead());                                      // [B, H, T, D]
         vh = repeatKv(vh, config.queriesPerKvHead());                                      // [B, H, T, D]
-        double scale = 1.0 / Math.sqrt(config.headDim());
+        double scale = config.attentionScale();
+        Double softcap = config.style().attnSoftcap();
 
         Tensor out;                                                                         // [B, H, S, D]
         Integer window = config.windowOf(layer);
         long t = past + s;
         boolean windowBinds = window != null && t > window;
-        if (hooks.has(names.pattern())) {
+        if (hooks.has(names.pattern()) || softcap != null) {
             Tensor scores = qh.matmul(kh.transpose(-2, -1)).mul(new Scalar(scale));        // [B, H, S, T]
+            if (softcap != null) {
+                scores = Tensors.softcap(scores, softcap);
+            }
             scores = scores.masked_fill(causalMask(past, s, window, q).logical_not(),
                     new Scalar(Double.NEGATIVE_INFINITY));
             Tensor pattern = hooks.run(names.pattern(), torch.softmax(scores, -1));        // [B, H, S, T]

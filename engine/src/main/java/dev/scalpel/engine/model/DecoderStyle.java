@@ -2,17 +2,84 @@ package dev.scalpel.engine.model;
 
 /**
  * How one family's decoder block differs from Llama's, each knob named after what transformers does.
- * Llama: {@code x + attn(norm(x))}, then {@code x + mlp(norm(x))}, no q/k norm.
+ * Llama: {@code x + attn(norm(x))}, then {@code x + mlp(norm(x))}, SiLU, separate projections, no q/k norm.
  *
- * @param qkNorm where the queries and keys are RMS-normalised before RoPE
+ * @param norms              where the RMSNorms sit around attention and the MLP
+ * @param qkNorm             where the queries and keys are RMS-normalised before RoPE
+ * @param normPlusOne        Gemma: RMSNorm scales by {@code 1 + w} (weights stored as offsets from 1)
+ * @param activation         the MLP's gate activation
+ * @param scaleEmbeddings    Gemma: token embeddings are multiplied by √hidden_size
+ * @param queryPreAttnScalar Gemma: attention scores are scaled by 1/√this instead of 1/√head_dim; null = head_dim
+ * @param attnSoftcap        Gemma 2: scores become {@code c·tanh(scores / c)} before the mask; null = none
+ * @param finalSoftcap       Gemma 2: logits become {@code c·tanh(logits / c)}; null = none
+ * @param fusedProjections   Phi-3: one {@code qkv_proj} (rows q | k | v) and one {@code gate_up_proj} (rows gate | up)
+ * @param rotaryFraction     Phi-3 {@code partial_rotary_factor}: RoPE turns only the first fraction of each head
+ * @param localRopeTheta     Gemma 3: the RoPE base of sliding-window layers (default RoPE); null = as full layers
+ * @param moe                Qwen3-MoE: the sparse MLP's shape; null for a dense MLP in every layer
  */
-public record DecoderStyle(QkNorm qkNorm) {
-    public static final DecoderStyle LLAMA = new DecoderStyle(QkNorm.NONE);
+public record DecoderStyle(
+        NormPlacement norms,
+        QkNorm qkNorm,
+        boolean normPlusOne,
+        Activation activation,
+        boolean scaleEmbeddings,
+        Double queryPreAttnScalar,
+        Double attnSoftcap,
+        Double finalSoftcap,
+        boolean fusedProjections,
+        double rotaryFraction,
+        Double localRopeTheta,
+        MixtureOfExperts moe) {
+
+    public static final DecoderStyle LLAMA = new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, Activation.SILU, false,
+            null, null, null, false, 1.0, null, null);
+
+    /** Where the RMSNorms of a block sit. */
+    public enum NormPlacement {
+        /** Llama: {@code x + f(norm(x))} ({@code input_layernorm}, {@code post_attention_layernorm} before the MLP). */
+        PRE,
+        /** OLMo 2: {@code x + norm(f(x))} ({@code post_attention_layernorm}, {@code post_feedforward_layernorm}). */
+        POST,
+        /** Gemma: {@code x + postnorm(f(prenorm(x)))}, four norms per block. */
+        SANDWICH
+    }
 
     /** Where queries and keys are normalised. */
     public enum QkNorm {
         NONE,
-        /** Qwen3: RMSNorm over head_dim on each head's q and k (weights [D]). */
-        PER_HEAD
+        /** Qwen3, Gemma 3: RMSNorm over head_dim on each head's q and k (weights [D]). */
+        PER_HEAD,
+        /** OLMo 2: RMSNorm over all heads together, right after the projection (weights [H·D] and [Hkv·D]). */
+        FULL_WIDTH
+    }
+
+    /** The MLP's gate activation: {@code down(act(gate(x)) · up(x))}. */
+    public enum Activation {
+        /** SiLU (hidden_act "silu"). */
+        SILU,
+        /** GELU, tanh approximation (Gemma's "gelu_pytorch_tanh"). */
+        GELU_TANH
+    }
+
+    /**
+     * A sparse MLP: a router picks {@code perToken} of {@code experts} experts per token by softmax, each an
+     * {@code intermediateSize} SiLU-gated MLP; the chosen weights are renormalised to sum 1 when
+     * {@code normalizeTopK}. Layer l is sparse unless listed in {@code denseLayers} or (l + 1) % sparseStep ≠ 0.
+     */
+    public record MixtureOfExperts(int experts, int perToken, int intermediateSize, boolean normalizeTopK, int sparseStep,
+                                   java.util.Set<Integer> denseLayers) {
+        public MixtureOfExperts {
+            denseLayers = java.util.Set.copyOf(denseLayers);
+        }
+
+        public boolean isSparse(int layer) {
+            return experts > 0 && !denseLayers.contains(layer) && (layer + 1) % sparseStep == 0;
+        }
+    }
+
+    /** The per-head (or full-width) norm kind, for Qwen3's style. */
+    public DecoderStyle withQkNorm(QkNorm kind) {
+        return new DecoderStyle(norms, kind, normPlusOne, activation, scaleEmbeddings, queryPreAttnScalar, attnSoftcap,
+                finalSoftcap, fusedProjections, rotaryFraction, localRopeTheta, moe);
     }
 }

@@ -65,6 +65,17 @@ public record ModelConfig(
         return numKvHeads * headDim;
     }
 
+    /** The factor on q·k: 1/√query_pre_attn_scalar where the style sets it (Gemma), else 1/√head_dim. */
+    public double attentionScale() {
+        return 1.0 / Math.sqrt(style.queryPreAttnScalar() != null ? style.queryPreAttnScalar() : headDim);
+    }
+
+    /** How many leading dimensions of each head RoPE turns: head_dim × the style's rotary fraction, even. */
+    public int rotaryDims() {
+        int r = (int) (headDim * style.rotaryFraction());
+        return r - r % 2;
+    }
+
     public boolean isEos(long id) {
         return eosTokenIds.contains((int) id);
     }

@@ -67,4 +67,9 @@ public final class Tensors {
     public static TensorOptions floatOptions(ComputeDevice device) {
         return new TensorOptions(torch.ScalarType.Float).device(new DeviceOptional(device.torchDevice()));
     }
+
+    /** Soft-capping {@code c·tanh(x / c)}: smooth, keeps |x| below c (Gemma 2's attention scores and logits). */
+    public static Tensor softcap(Tensor x, double cap) {
+        return x.div(new org.bytedeco.pytorch.Scalar(cap)).tanh().mul(new org.bytedeco.pytorch.Scalar(cap));
+    }
 }

@@ -6,6 +6,10 @@ import dev.scalpel.engine.model.safetensors.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.MemoryFormatOptional;
@@ -23,6 +27,7 @@ public final class WeightReader implements AutoCloseable {
     private final ComputeDevice device;
     private final Weights into;
     private UnaryOperator<String> storedName = UnaryOperator.identity();
+    private final Set<String> readNames = new HashSet<>();
 
     public WeightReader(Path dir, ComputeDevice device, Weights into) {
         this.checkpoint = SafetensorsCheckpoint.open(dir);
@@ -56,7 +61,25 @@ public final class WeightReader implements AutoCloseable {
                     + " but config.json implies " + Arrays.toString(expectedShape)
                     + "; the weights do not match the config (wrong config.json, or a different model's shards).");
         }
+        readNames.add(name);
         return into.put(storedName.apply(name), toTensor(info, checkpoint.data(name), device));
+    }
+
+    /**
+     * Refuses a checkpoint that holds a tensor the architecture did not read (other than {@code ignorable} ones, such
+     * as buffers transformers saves): such a tensor means config.json describes a different computation than the
+     * weights (an o_proj bias with attention_bias false, say), and ignoring it would give wrong numbers silently.
+     */
+    public void requireEveryTensorRead(Predicate<String> ignorable) {
+        List<String> unused = checkpoint.names().stream()
+                .filter(n -> !readNames.contains(n) && !ignorable.test(n))
+                .sorted()
+                .toList();
+        if (!unused.isEmpty()) {
+            throw new ScalpelException("The checkpoint in " + dir + " holds " + unused.size() + " tensor(s) that config.json "
+                    + "does not describe, e.g. '" + unused.get(0) + "'; Scalpel refuses to ignore weights (the numbers would "
+                    + "be wrong). Check config.json against the model's source (a bias flag, norm or expert count).");
+        }
     }
 
     /** Copies safetensors bytes into a new float32 tensor on {@code device}. */

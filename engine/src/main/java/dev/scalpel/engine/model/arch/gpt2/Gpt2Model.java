@@ -84,6 +84,8 @@ public final class Gpt2Model implements CausalLM {
             }
             Tensor lnF = r.read(root + "ln_f.weight", d);
             Tensor lnFBias = r.read(root + "ln_f.bias", d);
+            // Hub GPT-2 checkpoints carry the causal-mask buffers attn.bias / attn.masked_bias: not weights.
+            r.requireEveryTensorRead(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias"));
             return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias);
         } catch (RuntimeException e) {
             weights.close();

@@ -7,14 +7,23 @@ import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.ConfigReader;
 import dev.scalpel.engine.model.DecoderStyle;
+import dev.scalpel.engine.model.DecoderStyle.Activation;
+import dev.scalpel.engine.model.DecoderStyle.MixtureOfExperts;
+import dev.scalpel.engine.model.DecoderStyle.NormPlacement;
+import dev.scalpel.engine.model.DecoderStyle.QkNorm;
 import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.RopeScaling;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 
-/** config.json of Llama, Mistral, Qwen2 and Qwen3 as Hugging Face writes it. */
+/**
+ * config.json of the Llama family (Llama, Mistral, Qwen2, Qwen3, Qwen3-MoE, OLMo 2, Gemma 2, Gemma 3 text, Phi-3) as
+ * Hugging Face writes it, in transformers 4 and 5 spellings. Which keys exist and which of them Scalpel reads or
+ * refuses is checked against transformers' own config classes by {@code ConfigKeysTest}.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record LlamaConfigJson(
         @JsonProperty("vocab_size") int vocabSize,
@@ -28,36 +37,35 @@ public record LlamaConfigJson(
         @JsonProperty("rope_theta") Double ropeTheta,
         @JsonProperty("rope_scaling") JsonNode ropeScaling,
         @JsonProperty("rope_parameters") JsonNode ropeParameters,
+        @JsonProperty("rope_local_base_freq") Double ropeLocalBaseFreq,
+        @JsonProperty("partial_rotary_factor") Double partialRotaryFactor,
         @JsonProperty("tie_word_embeddings") Boolean tieWordEmbeddings,
         @JsonProperty("attention_bias") Boolean attentionBias,
         @JsonProperty("mlp_bias") Boolean mlpBias,
         @JsonProperty("hidden_act") String hiddenAct,
+        @JsonProperty("hidden_activation") String hiddenActivation,
         @JsonProperty("max_position_embeddings") Integer maxPositions,
         @JsonProperty("sliding_window") Integer slidingWindow,
         @JsonProperty("use_sliding_window") Boolean useSlidingWindow,
         @JsonProperty("max_window_layers") Integer maxWindowLayers,
+        @JsonProperty("sliding_window_pattern") Integer slidingWindowPattern,
         @JsonProperty("layer_types") List<String> layerTypes,
+        @JsonProperty("query_pre_attn_scalar") Double queryPreAttnScalar,
+        @JsonProperty("attn_logit_softcapping") Double attnLogitSoftcapping,
+        @JsonProperty("final_logit_softcapping") Double finalLogitSoftcapping,
+        @JsonProperty("num_experts") Integer numExperts,
+        @JsonProperty("num_experts_per_tok") Integer numExpertsPerTok,
+        @JsonProperty("moe_intermediate_size") Integer moeIntermediateSize,
+        @JsonProperty("norm_topk_prob") Boolean normTopkProb,
+        @JsonProperty("decoder_sparse_step") Integer decoderSparseStep,
+        @JsonProperty("mlp_only_layers") List<Integer> mlpOnlyLayers,
         @JsonProperty("bos_token_id") Integer bosTokenId,
         @JsonProperty("eos_token_id") JsonNode eosTokenId) {
 
     public ModelConfig toModelConfig(Architecture arch) {
-        if (hiddenAct != null && !hiddenAct.equals("silu")) {
-            throw new ScalpelException("Unsupported hidden_act '" + hiddenAct + "' for " + arch.modelType()
-                    + "; Scalpel's Llama-family MLP is SiLU-gated (hidden_act: silu).");
-        }
-        // transformers 5 moved rope_theta / rope_scaling into rope_parameters; read both spellings.
-        JsonNode rope = ropeParameters != null && !ropeParameters.isNull() ? ropeParameters : ropeScaling;
-        double theta = ropeTheta != null ? ropeTheta
-                : rope != null && rope.has("rope_theta") ? rope.get("rope_theta").asDouble() : 10000.0;
-        boolean tied = Boolean.TRUE.equals(tieWordEmbeddings);
-        Integer window = switch (arch) {
-            case MISTRAL -> slidingWindow;
-            case QWEN2, QWEN3 -> Boolean.TRUE.equals(useSlidingWindow) ? slidingWindow : null;
-            default -> null;
-        };
-        if (window != null && window < 1) {
-            throw new ScalpelException("sliding_window must be a positive number of positions, got " + window + ".");
-        }
+        Rope rope = rope(arch);
+        Integer window = window(arch);
+        boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3_TEXT;
         return new ModelConfig(
                 arch,
                 vocabSize,
@@ -68,11 +76,11 @@ public record LlamaConfigJson(
                 headDim != null ? headDim : numHeads > 0 ? hiddenSize / numHeads : 0,
                 intermediateSize,
                 rmsNormEps != null ? rmsNormEps : 1e-6,
-                theta,
-                ropeScalingOf(rope),
-                tied,
+                rope.theta(),
+                rope.scaling(),
+                tieWordEmbeddings != null ? tieWordEmbeddings : gemma,   // Gemma ties by default, the others do not
                 biases(arch),
-                arch == Architecture.QWEN3 ? new DecoderStyle(DecoderStyle.QkNorm.PER_HEAD) : DecoderStyle.LLAMA,
+                style(arch, rope),
                 maxPositions != null ? maxPositions : 2048,
                 window,
                 layerTypes(arch, window),
@@ -80,24 +88,87 @@ public record LlamaConfigJson(
                 ConfigReader.idList(eosTokenId));
     }
 
+    /** The block layout of {@code arch}. */
+    private DecoderStyle style(Architecture arch, Rope rope) {
+        Activation activation = activation(arch);
+        return switch (arch) {
+            case QWEN3 -> DecoderStyle.LLAMA.withQkNorm(QkNorm.PER_HEAD);
+            case QWEN3_MOE -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
+                    false, 1.0, null, moe());
+            case OLMO2 -> new DecoderStyle(NormPlacement.POST, QkNorm.FULL_WIDTH, false, activation, false, null, null, null,
+                    false, 1.0, null, null);
+            case GEMMA2 -> new DecoderStyle(NormPlacement.SANDWICH, QkNorm.NONE, true, activation, true,
+                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, null, null);
+            case GEMMA3_TEXT -> new DecoderStyle(NormPlacement.SANDWICH, QkNorm.PER_HEAD, true, activation, true,
+                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, rope.localTheta(), null);
+            case PHI3 -> new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, activation, false, null, null, null,
+                    true, rope.rotaryFraction(), null, null);
+            default -> DecoderStyle.LLAMA;
+        };
+    }
+
+    /** SiLU for all but Gemma (GELU-tanh); anything else is refused, never approximated. */
+    private Activation activation(Architecture arch) {
+        String act = hiddenActivation != null ? hiddenActivation : hiddenAct;
+        boolean gemma = arch == Architecture.GEMMA2 || arch == Architecture.GEMMA3_TEXT;
+        if (act == null) {
+            return gemma ? Activation.GELU_TANH : Activation.SILU;
+        }
+        return switch (act) {
+            case "silu" -> Activation.SILU;
+            case "gelu_pytorch_tanh" -> Activation.GELU_TANH;
+            default -> throw new ScalpelException("Unsupported hidden activation '" + act + "' for " + arch.modelType()
+                    + "; Scalpel runs silu and gelu_pytorch_tanh gated MLPs.");
+        };
+    }
+
     /**
-     * Qwen2 always biases q/k/v and never o_proj; Llama and Qwen3's {@code attention_bias} biases q, k, v and o_proj;
-     * Llama's {@code mlp_bias} biases gate, up and down; Mistral has no biases.
+     * Qwen2 always biases q/k/v and never o_proj; Llama, Qwen3, Qwen3-MoE, OLMo 2, Gemma's {@code attention_bias}
+     * biases q, k, v and o_proj; Llama's {@code mlp_bias} biases gate, up and down; Mistral and Phi-3 have no biases.
      */
     private LinearBiases biases(Architecture arch) {
         boolean attention = Boolean.TRUE.equals(attentionBias);
         return switch (arch) {
             case QWEN2 -> new LinearBiases(true, false, false);
-            case QWEN3 -> new LinearBiases(attention, attention, false);
+            case QWEN3, QWEN3_MOE, OLMO2, GEMMA2, GEMMA3_TEXT -> new LinearBiases(attention, attention, false);
             case LLAMA -> new LinearBiases(attention, attention, Boolean.TRUE.equals(mlpBias));
             default -> LinearBiases.NONE;
         };
     }
 
+    private MixtureOfExperts moe() {
+        if (numExperts == null || numExpertsPerTok == null || moeIntermediateSize == null) {
+            throw new ScalpelException("A qwen3_moe config.json needs num_experts, num_experts_per_tok and "
+                    + "moe_intermediate_size; restore config.json from the model's source.");
+        }
+        int step = decoderSparseStep != null ? decoderSparseStep : 1;
+        if (numExperts < 1 || numExpertsPerTok < 1 || numExpertsPerTok > numExperts || moeIntermediateSize < 1 || step < 1) {
+            throw new ScalpelException("Invalid mixture of experts in config.json: num_experts " + numExperts
+                    + ", num_experts_per_tok " + numExpertsPerTok + ", moe_intermediate_size " + moeIntermediateSize
+                    + ", decoder_sparse_step " + step + " (each must be ≥ 1, and at most num_experts experts per token).");
+        }
+        return new MixtureOfExperts(numExperts, numExpertsPerTok, moeIntermediateSize, Boolean.TRUE.equals(normTopkProb), step,
+                new HashSet<>(mlpOnlyLayers != null ? mlpOnlyLayers : List.of()));
+    }
+
+    /** The sliding window, or null when no layer slides. */
+    private Integer window(Architecture arch) {
+        Integer window = switch (arch) {
+            case MISTRAL, PHI3, GEMMA2, GEMMA3_TEXT -> slidingWindow;
+            case QWEN2, QWEN3, QWEN3_MOE -> Boolean.TRUE.equals(useSlidingWindow) ? slidingWindow : null;
+            default -> null;
+        };
+        if (window != null && window < 1) {
+            throw new ScalpelException("sliding_window must be a positive number of positions, got " + window + ".");
+        }
+        return window;
+    }
+
     /**
-     * Which layers slide, as transformers decides: Mistral slides every layer when it has a window; Qwen2/Qwen3 follow
-     * {@code layer_types} when config.json has it (transformers 5 writes it), else the layers from
-     * {@code max_window_layers} on slide; with no window every layer is full attention.
+     * Which layers slide, as transformers decides: Mistral and Phi-3 slide every layer when there is a window; the
+     * others follow {@code layer_types} when config.json has it (transformers 5 always writes it), else their
+     * transformers 4 rule: Qwen slides the layers from {@code max_window_layers} on, Gemma 2 every other layer from
+     * layer 0, Gemma 3 all but every {@code sliding_window_pattern}-th. Without a window every layer is full attention.
      */
     private List<LayerType> layerTypes(Architecture arch, Integer window) {
         if (layerTypes != null && layerTypes.size() != numLayers) {
@@ -106,21 +177,60 @@ public record LlamaConfigJson(
         }
         List<LayerType> types = new ArrayList<>();
         for (int l = 0; l < numLayers; l++) {
-            LayerType t;
+            boolean slides;
             if (window == null) {
-                t = LayerType.FULL_ATTENTION;
-            } else if (arch == Architecture.MISTRAL) {
-                t = LayerType.SLIDING_ATTENTION;
+                slides = false;
+            } else if (arch == Architecture.MISTRAL || arch == Architecture.PHI3) {
+                slides = true;
             } else if (layerTypes != null) {
-                t = LayerType.of(layerTypes.get(l));
+                slides = LayerType.of(layerTypes.get(l)) == LayerType.SLIDING_ATTENTION;
             } else {
-                int firstSliding = maxWindowLayers != null ? maxWindowLayers : 28;
-                t = l >= firstSliding ? LayerType.SLIDING_ATTENTION : LayerType.FULL_ATTENTION;
+                slides = switch (arch) {
+                    case GEMMA2 -> l % 2 == 0;
+                    case GEMMA3_TEXT -> (l + 1) % (slidingWindowPattern != null ? slidingWindowPattern : 6) != 0;
+                    default -> l >= (maxWindowLayers != null ? maxWindowLayers : 28);
+                };
             }
-            types.add(t);
+            types.add(slides ? LayerType.SLIDING_ATTENTION : LayerType.FULL_ATTENTION);
         }
         return types;
     }
+
+    /**
+     * RoPE: transformers 5 nests theta and scaling in {@code rope_parameters} (Gemma 3: one entry per layer type);
+     * transformers 4 has top-level {@code rope_theta}, {@code rope_scaling}, {@code rope_local_base_freq} and
+     * {@code partial_rotary_factor}. Read both spellings.
+     */
+    private Rope rope(Architecture arch) {
+        JsonNode params = ropeParameters != null && !ropeParameters.isNull() ? ropeParameters : ropeScaling;
+        JsonNode global = params;
+        Double localTheta = ropeLocalBaseFreq;
+        if (params != null && params.has(LayerType.FULL_ATTENTION.configName())) {
+            global = params.get(LayerType.FULL_ATTENTION.configName());
+            JsonNode local = params.path(LayerType.SLIDING_ATTENTION.configName());
+            if (!local.isMissingNode()) {
+                if (ropeScalingOf(local) != null) {
+                    throw new ScalpelException("Unsupported rope scaling on sliding_attention layers; Scalpel runs the "
+                            + "default RoPE there.");
+                }
+                localTheta = local.path("rope_theta").asDouble(10000.0);
+            }
+        }
+        double theta = ropeTheta != null ? ropeTheta
+                : global != null && global.has("rope_theta") ? global.get("rope_theta").asDouble() : 10000.0;
+        double fraction = partialRotaryFactor != null ? partialRotaryFactor
+                : global != null && global.has("partial_rotary_factor") ? global.get("partial_rotary_factor").asDouble() : 1.0;
+        if (!(fraction > 0 && fraction <= 1)) {
+            throw new ScalpelException("partial_rotary_factor must be in (0, 1], got " + fraction + ".");
+        }
+        if (arch != Architecture.GEMMA3_TEXT) {
+            localTheta = null;
+        }
+        return new Rope(theta, ropeScalingOf(global), localTheta, fraction);
+    }
+
+    /** RoPE of full-attention layers (theta, scaling), of sliding layers (theta or null = same), rotated fraction. */
+    private record Rope(double theta, RopeScaling scaling, Double localTheta, double rotaryFraction) {}
 
     private static RopeScaling ropeScalingOf(JsonNode node) {
         if (node == null || node.isNull()) {

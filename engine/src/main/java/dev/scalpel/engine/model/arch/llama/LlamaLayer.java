@@ -1,30 +1,37 @@
 package dev.scalpel.engine.model.arch.llama;
 
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Weights of one decoder block of the Llama family, in Hugging Face's [out, in] layout.
  * d = hidden size, H·D = query width, Hkv·D = key/value width, I = intermediate size.
  *
- * @param inputNorm RMSNorm weight before attention [d]
- * @param q         [H·D, d];  qBias [H·D] or null (Qwen2)
- * @param k         [Hkv·D, d]; kBias [Hkv·D] or null
- * @param v         [Hkv·D, d]; vBias [Hkv·D] or null
- * @param o         [d, H·D];  oBias [d] or null (attention_bias)
- * @param qNorm     per-head RMSNorm weight on q [D] or null (Qwen3); kNorm likewise on k
- * @param postNorm  RMSNorm weight before the MLP [d]
- * @param gate      [I, d]; up [I, d]; down [d, I]; their biases [I], [I], [d] or null (mlp_bias)
+ * @param preAttnNorm  RMSNorm before attention [d] ({@code input_layernorm}), or null (OLMo 2)
+ * @param attention    the q/k/v projections, separate or fused
+ * @param qNorm        q norm [D] (per head) or [H·D] (full width), or null; kNorm likewise [D] or [Hkv·D]
+ * @param o            output projection [d, H·D]
+ * @param postAttnNorm RMSNorm on the attention output [d] (OLMo 2, Gemma), or null
+ * @param preMlpNorm   RMSNorm before the MLP [d] (Llama's {@code post_attention_layernorm}), or null (OLMo 2)
+ * @param mlp          the dense MLP, or null when the block is sparse
+ * @param moe          the sparse MLP (Qwen3-MoE), or null when the block is dense
+ * @param postMlpNorm  RMSNorm on the MLP output [d] (OLMo 2, Gemma), or null
  */
-public record LlamaLayer(Tensor inputNorm, Tensor q, Tensor qBias, Tensor k, Tensor kBias, Tensor v, Tensor vBias,
-                         Tensor o, Tensor oBias, Tensor qNorm, Tensor kNorm, Tensor postNorm, Tensor gate, Tensor gateBias,
-                         Tensor up, Tensor upBias, Tensor down, Tensor downBias) {
+public record LlamaLayer(Tensor preAttnNorm, Attention attention, Tensor qNorm, Tensor kNorm, Linear o,
+                         Tensor postAttnNorm, Tensor preMlpNorm, Mlp mlp, Moe moe, Tensor postMlpNorm) {
 
-    /** The Hugging Face names of layer l's linear weights, as overlays see them. */
-    public record Names(String q, String k, String v, String o, String gate, String up, String down) {
-        public static Names of(int l) {
-            String p = "model.layers." + l + ".";
-            return new Names(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight",
-                    p + "self_attn.o_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight");
-        }
-    }
+    /** One linear layer: its Hugging Face weight name (as overlays see it), weight [out, in] and bias [out] or null. */
+    public record Linear(String name, Tensor weight, Tensor bias) {}
+
+    /**
+     * The query/key/value projections: q [H·D, d], k and v [Hkv·D, d] each, or (Phi-3) one qkv [(H + 2·Hkv)·D, d]
+     * whose rows are q | k | v; exactly one of the two shapes is set.
+     */
+    public record Attention(Linear q, Linear k, Linear v, Linear qkv) {}
+
+    /** {@code down(act(gate(x)) · up(x))}: gate and up [I, d] each, or (Phi-3) one gateUp [2I, d] = gate | up; down [d, I]. */
+    public record Mlp(Linear gate, Linear up, Linear gateUp, Linear down) {}
+
+    /** A router [E, d] ({@code mlp.gate}) choosing among experts, each a SiLU-gated MLP. */
+    public record Moe(Linear router, List<Mlp> experts) {}
 }

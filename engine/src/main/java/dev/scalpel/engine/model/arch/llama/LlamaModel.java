@@ -7,25 +7,32 @@ import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HookPoints;
 import dev.scalpel.engine.model.Hooks;
-import dev.scalpel.engine.model.LinearBiases;
+import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.RotaryEmbedding;
-import dev.scalpel.engine.model.WeightReader;
+import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.model.Weights;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Mlp;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Moe;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Llama, Mistral, Qwen2 and Qwen3 with Hugging Face semantics: RMSNorm {@code x·rsqrt(mean(x²)+eps)·w},
- * rotate_half RoPE, grouped-query attention, optional q/k/v bias (Qwen2) and per-head q/k RMSNorm (Qwen3),
- * SiLU-gated MLP, tied or separate unembedding. Read the forward pass top to bottom.
+ * The Llama family with Hugging Face semantics: Llama, Mistral, Qwen2, Qwen3, Qwen3-MoE, OLMo 2, Gemma 2, Gemma 3 and
+ * Phi-3. RMSNorm {@code x·rsqrt(mean(x²)+eps)·w} (Gemma: {@code ·(1 + w)}), rotate_half RoPE, grouped-query attention,
+ * gated MLP, tied or separate unembedding; the {@link DecoderStyle} says where each family differs. Read the forward
+ * pass top to bottom.
  */
 public final class LlamaModel implements CausalLM {
     private final ModelConfig config;
+    private final DecoderStyle style;
     private final ComputeDevice device;
     private final Weights weights;
     private final Tensor embed;      // [V, d]
@@ -33,12 +40,13 @@ public final class LlamaModel implements CausalLM {
     private final Tensor finalNorm;  // [d]
     private final Tensor unembed;    // [V, d], the embedding itself when tied
     private final RotaryEmbedding rope;
+    private final RotaryEmbedding localRope; // sliding layers' RoPE (Gemma 3), or null when every layer uses rope
     private final HookPoints.Layer[] hookNames;
-    private final LlamaLayer.Names[] weightNames;
 
-    private LlamaModel(ModelConfig config, ComputeDevice device, Weights weights, Tensor embed, LlamaLayer[] layers,
-                       Tensor finalNorm, Tensor unembed) {
+    LlamaModel(ModelConfig config, ComputeDevice device, Weights weights, Tensor embed, LlamaLayer[] layers,
+               Tensor finalNorm, Tensor unembed) {
         this.config = config;
+        this.style = config.style();
         this.device = device;
         this.weights = weights;
         this.embed = embed;
@@ -46,60 +54,26 @@ public final class LlamaModel implements CausalLM {
         this.finalNorm = finalNorm;
         this.unembed = unembed;
         this.rope = new RotaryEmbedding(config);
+        this.localRope = style.localRopeTheta() == null ? null
+                : new RotaryEmbedding(style.localRopeTheta(), null, config.rotaryDims());
         this.hookNames = new HookPoints.Layer[layers.length];
-        this.weightNames = new LlamaLayer.Names[layers.length];
         for (int l = 0; l < layers.length; l++) {
             hookNames[l] = HookPoints.Layer.of(l);
-            weightNames[l] = LlamaLayer.Names.of(l);
         }
     }
 
     /** Loads the weights of {@code dir} (already described by {@code config}) onto {@code device}. */
     public static LlamaModel load(Path dir, ModelConfig config, ComputeDevice device) {
-        Weights weights = new Weights();
-        try (WeightReader r = new WeightReader(dir, device, weights)) {
-            long d = config.hiddenSize(), qw = config.qWidth(), kvw = config.kvWidth(), inter = config.intermediateSize();
-            long vocab = config.vocabSize(), hd = config.headDim();
-            Tensor embed = r.read("model.embed_tokens.weight", vocab, d);
-            LlamaLayer[] layers = new LlamaLayer[config.numLayers()];
-            for (int l = 0; l < layers.length; l++) {
-                String p = "model.layers." + l + ".";
-                LinearBiases bias = config.biases();
-                boolean qk = config.style().qkNorm() == DecoderStyle.QkNorm.PER_HEAD;
-                layers[l] = new LlamaLayer(
-                        r.read(p + "input_layernorm.weight", d),
-                        r.read(p + "self_attn.q_proj.weight", qw, d),
-                        bias.qkv() ? r.read(p + "self_attn.q_proj.bias", qw) : null,
-                        r.read(p + "self_attn.k_proj.weight", kvw, d),
-                        bias.qkv() ? r.read(p + "self_attn.k_proj.bias", kvw) : null,
-                        r.read(p + "self_attn.v_proj.weight", kvw, d),
-                        bias.qkv() ? r.read(p + "self_attn.v_proj.bias", kvw) : null,
-                        r.read(p + "self_attn.o_proj.weight", d, qw),
-                        bias.output() ? r.read(p + "self_attn.o_proj.bias", d) : null,
-                        qk ? r.read(p + "self_attn.q_norm.weight", hd) : null,
-                        qk ? r.read(p + "self_attn.k_norm.weight", hd) : null,
-                        r.read(p + "post_attention_layernorm.weight", d),
-                        r.read(p + "mlp.gate_proj.weight", inter, d),
-                        bias.mlp() ? r.read(p + "mlp.gate_proj.bias", inter) : null,
-                        r.read(p + "mlp.up_proj.weight", inter, d),
-                        bias.mlp() ? r.read(p + "mlp.up_proj.bias", inter) : null,
-                        r.read(p + "mlp.down_proj.weight", d, inter),
-                        bias.mlp() ? r.read(p + "mlp.down_proj.bias", d) : null);
-            }
-            Tensor norm = r.read("model.norm.weight", d);
-            // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
-            Tensor unembed = config.tieWordEmbeddings() ? embed : r.read("lm_head.weight", vocab, d);
-            return new LlamaModel(config, device, weights, embed, layers, norm, unembed);
-        } catch (RuntimeException e) {
-            weights.close();
-            throw e;
-        }
+        return LlamaWeightsReader.load(dir, config, device);
     }
 
     @Override
     public Tensor forward(Tensor inputIds, ForwardContext ctx) {
-        Tensor x = ctx.hooks().run(HookPoints.EMBED, torch.embedding(embed, inputIds));    // [B, S, d]
-        return forwardFromLayer(0, x, ctx);
+        Tensor x = torch.embedding(embed, inputIds);                                          // [B, S, d]
+        if (style.scaleEmbeddings()) {
+            x = x.mul(new Scalar((float) Math.sqrt(config.hiddenSize())));                    // Gemma: × √d, in float32
+        }
+        return forwardFromLayer(0, ctx.hooks().run(HookPoints.EMBED, x), ctx);
     }
 
     @Override
@@ -109,33 +83,39 @@ public final class LlamaModel implements CausalLM {
         long b = residual.size(0), s = residual.size(1);
         int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
         RotaryEmbedding.Table positions = rope.table(ctx.startPosition(), s, device);
+        RotaryEmbedding.Table localPositions = localRope == null ? positions : localRope.table(ctx.startPosition(), s, device);
 
         Tensor x = residual;                                                                  // [B, S, d]
         for (int l = first; l < layers.length; l++) {
             LlamaLayer w = layers[l];
-            LlamaLayer.Names n = weightNames[l];
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
             // attention
-            Tensor a = rmsNorm(x, w.inputNorm(), config.hiddenSize());                       // [B, S, d]
-            Tensor q = ov.linear(n.q(), a, w.q(), w.qBias()).view(b, s, h, hd);               // [B, S, H, D]
-            Tensor k = ov.linear(n.k(), a, w.k(), w.kBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
-            Tensor v = ov.linear(n.v(), a, w.v(), w.vBias()).view(b, s, hkv, hd);             // [B, S, Hkv, D]
-            if (w.qNorm() != null) {
-                q = rmsNorm(q, w.qNorm(), hd);
-                k = rmsNorm(k, w.kNorm(), hd);
+            Tensor a = norm(x, w.preAttnNorm());                                              // [B, S, d]
+            Tensor[] qkv = project(w.attention(), a, ov);                                     // [B, S, H·D], 2 × [B, S, Hkv·D]
+            if (style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH) {
+                qkv[0] = norm(qkv[0], w.qNorm());
+                qkv[1] = norm(qkv[1], w.kNorm());
             }
-            Tensor z = CausalSelfAttention.attend(l, q, k, v, positions, config, ctx, names); // [B, S, H, D]
-            Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, (long) h * hd), w.o(), w.oBias())); // [B, S, d]
-            x = hooks.run(names.residMid(), x.add(attnOut));
+            Tensor q = qkv[0].view(b, s, h, hd);                                              // [B, S, H, D]
+            Tensor k = qkv[1].view(b, s, hkv, hd);                                            // [B, S, Hkv, D]
+            Tensor v = qkv[2].view(b, s, hkv, hd);                                            // [B, S, Hkv, D]
+            if (style.qkNorm() == DecoderStyle.QkNorm.PER_HEAD) {
+                q = norm(q, w.qNorm());
+                k = norm(k, w.kNorm());
+            }
+            RotaryEmbedding.Table layerPositions =
+                    config.layerTypes().get(l) == LayerType.SLIDING_ATTENTION ? localPositions : positions;
+            Tensor z = CausalSelfAttention.attend(l, q, k, v, layerPositions, config, ctx, names); // [B, S, H, D]
+            Tensor attnOut = norm(linear(w.o(), z.reshape(b, s, (long) h * hd), ov), w.postAttnNorm()); // [B, S, d]
+            x = hooks.run(names.residMid(), x.add(hooks.run(names.attnOut(), attnOut)));
 
-            // MLP: down(silu(gate(m)) · up(m))
-            Tensor m = rmsNorm(x, w.postNorm(), config.hiddenSize());                        // [B, S, d]
-            Tensor act = torch.silu(ov.linear(n.gate(), m, w.gate(), w.gateBias()))
-                    .mul(ov.linear(n.up(), m, w.up(), w.upBias()));                               // [B, S, I]
-            Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.down(), act, w.down(), w.downBias())); // [B, S, d]
-            x = hooks.run(names.residPost(), x.add(mlpOut));
+            // MLP (dense, or a router's weighted mix of experts)
+            Tensor m = norm(x, w.preMlpNorm());                                               // [B, S, d]
+            Tensor mlpOut = norm(w.moe() != null ? mixtureOfExperts(w.moe(), m, ov) : mlp(w.mlp(), m, ov),
+                    w.postMlpNorm());                                                         // [B, S, d]
+            x = hooks.run(names.residPost(), x.add(hooks.run(names.mlpOut(), mlpOut)));
         }
         if (ctx.cache() != null) {
             ctx.cache().advance((int) s);
@@ -143,16 +123,78 @@ public final class LlamaModel implements CausalLM {
         if (ctx.lastPositionOnly()) {
             x = x.narrow(1, s - 1, 1);                                                        // [B, 1, d]
         }
-        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, rmsNorm(x, finalNorm, config.hiddenSize()));
-        return torch.linear(normed, unembed);                                                  // [B, S, V]
+        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, norm(x, finalNorm));
+        Tensor logits = torch.linear(normed, unembed);                                         // [B, S, V]
+        return style.finalSoftcap() == null ? logits : Tensors.softcap(logits, style.finalSoftcap());
     }
 
-    private Tensor rmsNorm(Tensor x, Tensor weight, long width) {
-        return torch.rms_norm(x, new long[] {width}, new TensorOptional(weight), new DoubleOptional(config.normEps()));
+    /** q [.., H·D], k and v [.., Hkv·D] from one fused projection (rows q | k | v) or three. */
+    private Tensor[] project(LlamaLayer.Attention p, Tensor a, LinearOverlay ov) {
+        if (p.qkv() == null) {
+            return new Tensor[] {linear(p.q(), a, ov), linear(p.k(), a, ov), linear(p.v(), a, ov)};
+        }
+        Tensor qkv = linear(p.qkv(), a, ov);                                                  // [B, S, (H + 2·Hkv)·D]
+        long qw = config.qWidth(), kvw = config.kvWidth();
+        return new Tensor[] {qkv.narrow(-1, 0, qw), qkv.narrow(-1, qw, kvw), qkv.narrow(-1, qw + kvw, kvw)};
     }
 
-    public LlamaLayer layer(int l) {
-        return layers[l];
+    /** down(act(gate(m)) · up(m)), gate and up separate or fused (rows gate | up): [B, S, d] → [B, S, d]. */
+    private Tensor mlp(Mlp p, Tensor m, LinearOverlay ov) {
+        Tensor gate, up;                                                                       // [.., I] each
+        if (p.gateUp() == null) {
+            gate = linear(p.gate(), m, ov);
+            up = linear(p.up(), m, ov);
+        } else {
+            Tensor both = linear(p.gateUp(), m, ov);                                           // [.., 2I]
+            long inter = both.size(-1) / 2;
+            gate = both.narrow(-1, 0, inter);
+            up = both.narrow(-1, inter, inter);
+        }
+        Tensor act = style.activation() == DecoderStyle.Activation.SILU ? torch.silu(gate) : torch.gelu(gate, "tanh");
+        return linear(p.down(), act.mul(up), ov);
+    }
+
+    /**
+     * Qwen3-MoE's sparse MLP, as transformers computes it: softmax over the router's logits, the top k experts per
+     * token (their probabilities renormalised to sum 1 when the style says so), each chosen expert's MLP on its tokens
+     * only, weighted and summed.
+     */
+    private Tensor mixtureOfExperts(Moe p, Tensor m, LinearOverlay ov) {
+        DecoderStyle.MixtureOfExperts shape = style.moe();
+        long b = m.size(0), s = m.size(1), d = m.size(2);
+        Tensor tokens = m.reshape(b * s, d);                                                   // [N, d]
+        Tensor probs = torch.softmax(linear(p.router(), tokens, ov), -1);                     // [N, E]
+        T_TensorTensor_T top = probs.topk(shape.perToken(), -1, true, true);
+        Tensor chosen = top.get0();                                                            // [N, k]
+        Tensor expert = top.get1();                                                            // [N, k] expert ids
+        if (shape.normalizeTopK()) {
+            chosen = chosen.div(chosen.sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()));
+        }
+        Tensor out = torch.zeros_like(tokens);                                                 // [N, d]
+        for (int e = 0; e < p.experts().size(); e++) {
+            Tensor picked = expert.eq(new Scalar(e));                                          // [N, k]
+            Tensor rows = torch.nonzero(picked.any(1)).view(-1);                               // [n] tokens routed to e
+            if (rows.size(0) == 0) {
+                continue;
+            }
+            Tensor weight = chosen.mul(picked).sum(1).index_select(0, rows).unsqueeze(1);      // [n, 1]
+            Tensor y = mlp(p.experts().get(e), tokens.index_select(0, rows), ov).mul(weight);  // [n, d]
+            out = out.index_add(0, rows, y);
+        }
+        return out.view(b, s, d);
+    }
+
+    private static Tensor linear(Linear p, Tensor x, LinearOverlay ov) {
+        return ov.linear(p.name(), x, p.weight(), p.bias());
+    }
+
+    /** RMSNorm over the last dimension with {@code weight} (Gemma: 1 + weight); the identity when weight is null. */
+    private Tensor norm(Tensor x, Tensor weight) {
+        if (weight == null) {
+            return x;
+        }
+        Tensor scale = style.normPlusOne() ? weight.add(new Scalar(1.0)) : weight;
+        return torch.rms_norm(x, new long[] {weight.size(0)}, new TensorOptional(scale), new DoubleOptional(config.normEps()));
     }
 
     @Override

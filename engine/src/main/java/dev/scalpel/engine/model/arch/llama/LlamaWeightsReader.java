@@ -1,0 +1,110 @@
+package dev.scalpel.engine.model.arch.llama;
+
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.DecoderStyle;
+import dev.scalpel.engine.model.LinearBiases;
+import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.model.WeightReader;
+import dev.scalpel.engine.model.Weights;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Attention;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Mlp;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Moe;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Reads a Llama-family checkpoint into {@link LlamaLayer}s: which tensors a block has follows from the config's
+ * {@link DecoderStyle} and {@link LinearBiases}, and every tensor the checkpoint holds must be one of them.
+ */
+final class LlamaWeightsReader {
+    private final WeightReader r;
+    private final ModelConfig config;
+    private final DecoderStyle style;
+    private final long d;
+
+    private LlamaWeightsReader(WeightReader r, ModelConfig config) {
+        this.r = r;
+        this.config = config;
+        this.style = config.style();
+        this.d = config.hiddenSize();
+    }
+
+    static LlamaModel load(Path dir, ModelConfig config, ComputeDevice device) {
+        Weights weights = new Weights();
+        try (WeightReader r = new WeightReader(dir, device, weights)) {
+            LlamaWeightsReader reader = new LlamaWeightsReader(r, config);
+            long vocab = config.vocabSize();
+            Tensor embed = r.read("model.embed_tokens.weight", vocab, config.hiddenSize());
+            LlamaLayer[] layers = new LlamaLayer[config.numLayers()];
+            for (int l = 0; l < layers.length; l++) {
+                layers[l] = reader.layer(l);
+            }
+            Tensor norm = r.read("model.norm.weight", config.hiddenSize());
+            // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
+            Tensor unembed = config.tieWordEmbeddings() ? embed : r.read("lm_head.weight", vocab, config.hiddenSize());
+            r.requireEveryTensorRead(n -> config.tieWordEmbeddings() && n.equals("lm_head.weight")
+                    || n.endsWith(".rotary_emb.inv_freq"));
+            return new LlamaModel(config, device, weights, embed, layers, norm, unembed);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    private LlamaLayer layer(int l) {
+        String p = "model.layers." + l + ".";
+        LinearBiases bias = config.biases();
+        long qw = config.qWidth(), kvw = config.kvWidth();
+        Attention attention = style.fusedProjections()
+                ? new Attention(null, null, null, linear(p + "self_attn.qkv_proj", qw + 2 * kvw, d, bias.qkv()))
+                : new Attention(linear(p + "self_attn.q_proj", qw, d, bias.qkv()), linear(p + "self_attn.k_proj", kvw, d, bias.qkv()),
+                        linear(p + "self_attn.v_proj", kvw, d, bias.qkv()), null);
+        long qNormWidth = switch (style.qkNorm()) {
+            case NONE -> 0;
+            case PER_HEAD -> config.headDim();
+            case FULL_WIDTH -> qw;
+        };
+        long kNormWidth = style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH ? kvw : qNormWidth;
+        Tensor qNorm = qNormWidth == 0 ? null : r.read(p + "self_attn.q_norm.weight", qNormWidth);
+        Tensor kNorm = kNormWidth == 0 ? null : r.read(p + "self_attn.k_norm.weight", kNormWidth);
+        Linear o = linear(p + "self_attn.o_proj", d, qw, bias.output());
+
+        boolean pre = style.norms() != DecoderStyle.NormPlacement.POST;
+        boolean post = style.norms() != DecoderStyle.NormPlacement.PRE;
+        // Llama's post_attention_layernorm is the norm before the MLP; OLMo 2's and Gemma's is on the attention output.
+        Tensor preAttn = pre ? r.read(p + "input_layernorm.weight", d) : null;
+        Tensor postAttn = post ? r.read(p + "post_attention_layernorm.weight", d) : null;
+        Tensor preMlp = !pre ? null : r.read(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), d);
+        Tensor postMlp = post ? r.read(p + "post_feedforward_layernorm.weight", d) : null;
+
+        DecoderStyle.MixtureOfExperts moe = style.moe();
+        if (moe != null && moe.isSparse(l)) {
+            List<Mlp> experts = new ArrayList<>();
+            for (int e = 0; e < moe.experts(); e++) {
+                experts.add(mlp(p + "mlp.experts." + e + ".", moe.intermediateSize(), false));
+            }
+            Moe sparse = new Moe(linear(p + "mlp.gate", moe.experts(), d, false), experts);
+            return new LlamaLayer(preAttn, attention, qNorm, kNorm, o, postAttn, preMlp, null, sparse, postMlp);
+        }
+        Mlp dense = mlp(p + "mlp.", config.intermediateSize(), bias.mlp());
+        return new LlamaLayer(preAttn, attention, qNorm, kNorm, o, postAttn, preMlp, dense, null, postMlp);
+    }
+
+    /** A gated MLP under {@code prefix} with intermediate size {@code inter}. */
+    private Mlp mlp(String prefix, long inter, boolean bias) {
+        Linear down = linear(prefix + "down_proj", d, inter, bias);
+        if (style.fusedProjections()) {
+            return new Mlp(null, null, linear(prefix + "gate_up_proj", 2 * inter, d, bias), down);
+        }
+        return new Mlp(linear(prefix + "gate_proj", inter, d, bias), linear(prefix + "up_proj", inter, d, bias), null, down);
+    }
+
+    /** Module {@code name}: its weight [out, in] and, when {@code bias}, its bias [out]. */
+    private Linear linear(String name, long out, long in, boolean bias) {
+        String weight = name + ".weight";
+        return new Linear(weight, r.read(weight, out, in), bias ? r.read(name + ".bias", out) : null);
+    }
+}
