@@ -21,9 +21,11 @@ Per fixture folder:
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -41,16 +43,26 @@ from safetensors.torch import save_file
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForCausalLM,
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
     GPT2Config,
     GPT2LMHeadModel,
     LlamaConfig,
     LlamaForCausalLM,
     MistralConfig,
     MistralForCausalLM,
+    Olmo2Config,
+    Olmo2ForCausalLM,
+    Phi3Config,
+    Phi3ForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
     Qwen3Config,
     Qwen3ForCausalLM,
+    Qwen3MoeConfig,
+    Qwen3MoeForCausalLM,
 )
 
 DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"  # shared/ sits beside the repository
@@ -89,6 +101,15 @@ LLAMA_LIKE = dict(
     max_position_embeddings=MAX_POS,
     rms_norm_eps=1e-5,
     hidden_act="silu",
+)
+# Gemma configs name the activation `hidden_activation` (no `hidden_act` field)
+GEMMA_LIKE = dict(
+    COMMON,
+    hidden_size=HIDDEN,
+    intermediate_size=INTERMEDIATE,
+    max_position_embeddings=MAX_POS,
+    rms_norm_eps=1e-6,
+    hidden_activation="gelu_pytorch_tanh",
 )
 
 
@@ -150,7 +171,10 @@ def is_embedding(name: str) -> bool:
 
 
 @torch.no_grad()
-def reinit(model: torch.nn.Module, seed: int) -> None:
+def reinit(model: torch.nn.Module, seed: int, norm_center: float = 1.0, embed_std: float = STD_EMBED) -> None:
+    """Every parameter from one seeded generator. norm_center is the mean of norm weights: 1.0 for
+    RMSNorm/LayerNorm that multiply by `weight`, 0.0 for Gemma's RMSNorm that multiplies by (1 + weight).
+    embed_std: Gemma multiplies embeddings by sqrt(hidden) = 8, so it uses a smaller one."""
     g = torch.Generator().manual_seed(seed)
     # named_parameters() dedups tied tensors, so a tied embedding is drawn once (as embedding)
     for name, p in model.named_parameters():
@@ -158,11 +182,11 @@ def reinit(model: torch.nn.Module, seed: int) -> None:
             if name.endswith("bias"):
                 v = torch.randn(p.shape, generator=g) * STD_BIAS
             else:
-                v = 1.0 + torch.randn(p.shape, generator=g) * STD_NORM
+                v = norm_center + torch.randn(p.shape, generator=g) * STD_NORM
         elif name.endswith("bias"):
             v = torch.randn(p.shape, generator=g) * STD_BIAS
         elif is_embedding(name):
-            v = torch.randn(p.shape, generator=g) * STD_EMBED
+            v = torch.randn(p.shape, generator=g) * embed_std
         else:
             v = torch.randn(p.shape, generator=g) * STD_MATRIX
         p.copy_(v.to(p.dtype))
@@ -260,6 +284,185 @@ def fixture_specs():
         notes="Same architecture as qwen2 (different random weights), stored bfloat16, single "
               "file. Reference = fp32 upcast of the stored bf16 weights.",
     ))
+
+    # ---- fixtures added later: appended so the ones above keep their base seeds ----
+    specs.append(dict(
+        name="llama-bias",
+        cls=LlamaForCausalLM,
+        config=LlamaConfig(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2,
+                           rope_theta=10000.0, tie_word_embeddings=False, attention_bias=True,
+                           mlp_bias=True),
+        ablations=[("o_proj bias zeroed", dict(zero=r"o_proj\.bias$")),
+                   ("mlp biases zeroed", dict(zero=r"mlp\.\w+_proj\.bias$"))],
+        notes="Llama with attention_bias=true (q/k/v AND o_proj bias) and mlp_bias=true "
+              "(gate/up/down bias), 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="qwen3-bias",
+        cls=Qwen3ForCausalLM,
+        config=Qwen3Config(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2, head_dim=24,
+                           rope_theta=10000.0, tie_word_embeddings=False, attention_bias=True,
+                           use_sliding_window=False),
+        ablations=[("o_proj bias zeroed", dict(zero=r"o_proj\.bias$"))],
+        notes="Qwen3 with attention_bias=true: q/k/v AND o_proj have bias (unlike Qwen2, whose "
+              "o_proj never has one); the bias is added before q_norm/k_norm. head_dim 24, 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="qwen2-sliding",
+        cls=Qwen2ForCausalLM,
+        config=Qwen2Config(**dict(LLAMA_LIKE, num_hidden_layers=3), num_attention_heads=4,
+                           num_key_value_heads=2, rope_theta=10000.0, tie_word_embeddings=False,
+                           use_sliding_window=True, sliding_window=4, max_window_layers=1),
+        ablations=[("sliding window off (sliding_window=1000)", dict(config=lambda c: setattr(c, "sliding_window", 1000)))],
+        notes="Qwen2 with use_sliding_window=true, sliding_window=4, max_window_layers=1, 3 layers. "
+              "transformers derives layer_types = [full, sliding, sliding] (layer i slides iff "
+              "i >= max_window_layers) and writes it to config.json. A sliding layer's query at "
+              "position q sees keys q-3..q (4 positions, itself included). Binds for seq 12 and "
+              "during generation (5 prompt + 10 new). Layer 0 is full attention. Untied.",
+    ))
+
+    specs.append(dict(
+        name="qwen3-sliding",
+        cls=Qwen3ForCausalLM,
+        config=Qwen3Config(**dict(LLAMA_LIKE, num_hidden_layers=3), num_attention_heads=4,
+                           num_key_value_heads=2, head_dim=16, rope_theta=10000.0,
+                           tie_word_embeddings=False, attention_bias=False,
+                           use_sliding_window=True, sliding_window=4, max_window_layers=1,
+                           layer_types=["full_attention", "sliding_attention", "full_attention"]),
+        ablations=[("sliding window off (sliding_window=1000)", dict(config=lambda c: setattr(c, "sliding_window", 1000)))],
+        notes="Qwen3 with use_sliding_window=true, sliding_window=4 and EXPLICIT layer_types "
+              "[full, sliding, full], 3 layers. max_window_layers=1 alone would derive "
+              "[full, sliding, sliding]: transformers uses layer_types as given, so a loader must "
+              "read layer_types and not re-derive it from max_window_layers. head_dim 16, 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="mistral-window",
+        cls=MistralForCausalLM,
+        config=MistralConfig(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2,
+                             rope_theta=10000.0, sliding_window=4, tie_word_embeddings=False),
+        ablations=[("sliding window off (sliding_window=None)", dict(config=lambda c: setattr(c, "sliding_window", None)))],
+        notes="Mistral with sliding_window=4 on every layer (Mistral has no layer_types; the window "
+              "applies to all layers when sliding_window is not null). Binds for seq 12 and during "
+              "generation. 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="olmo2",
+        cls=Olmo2ForCausalLM,
+        config=Olmo2Config(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2,
+                           rope_theta=10000.0, tie_word_embeddings=False, attention_bias=False),
+        notes="OLMo 2: NO pre-norms (no input_layernorm); post-norms on the sublayer outputs: "
+              "h = h + post_attention_layernorm(attn(h)); h = h + post_feedforward_layernorm(mlp(h)); "
+              "q_norm/k_norm are RMSNorms over the FULL projection width (q_norm [heads*head_dim]=[64], "
+              "k_norm [kv_heads*head_dim]=[32]) applied to q_proj/k_proj output before the head split "
+              "and RoPE. 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="gemma2",
+        cls=Gemma2ForCausalLM,
+        config=Gemma2Config(**GEMMA_LIKE, num_hidden_layers=4, num_attention_heads=4,
+                            num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=24,
+                            sliding_window=4, attn_logit_softcapping=10.0,
+                            final_logit_softcapping=3.0, rope_theta=10000.0,
+                            tie_word_embeddings=True),
+        norm_center=0.0,
+        embed_std=STD_EMBED / 8,
+        sdpa=False,
+        ablations=[
+            ("attn_logit_softcapping=None", dict(config=lambda c: setattr(c, "attn_logit_softcapping", None))),
+            ("final_logit_softcapping=None", dict(config=lambda c: setattr(c, "final_logit_softcapping", None))),
+            ("query_pre_attn_scalar=head_dim (16)", dict(config=lambda c: setattr(c, "query_pre_attn_scalar", 16))),
+            ("sliding window off (sliding_window=1000)", dict(config=lambda c: setattr(c, "sliding_window", 1000))),
+        ],
+        notes="Gemma 2: 4 layers, layer_types alternate [sliding, full, sliding, full] (default "
+              "pattern), sliding_window 4; attention scores scaled by query_pre_attn_scalar**-0.5 = "
+              "24**-0.5 (NOT head_dim 16), then soft-capped cap*tanh(s/cap) with attn_logit_softcapping "
+              "10 BEFORE the mask; final logits soft-capped with final_logit_softcapping 3. The caps are "
+              "smaller than Gemma 2's real 50 / 30 so that they bind on this tiny model (raw attention "
+              "scores <= ~5, uncapped logits <= ~2.5; at 50 / 30 they would move the logits by < 1e-2). "
+              "Embeddings drawn N(0, 0.0625^2) so that after the x8 scale they are N(0, 0.5^2) like the "
+              "other fixtures (tied random Gemmas with larger embeddings just repeat the last token). "
+              "RMSNorm multiplies by (1 + weight) (norm weights here N(0, 0.1^2)); 4 norms per "
+              "layer (input, post_attention, pre_feedforward, post_feedforward; the post-norms are "
+              "applied to the sublayer output before the residual add); embeddings multiplied by "
+              "sqrt(hidden)=8; gelu_pytorch_tanh gated MLP; tied. eager-vs-sdpa is NOT checked: "
+              "transformers' sdpa path silently ignores attn_logit_softcapping.",
+    ))
+
+    specs.append(dict(
+        name="gemma3-text",
+        cls=Gemma3ForCausalLM,
+        config=Gemma3TextConfig(**dict(GEMMA_LIKE, intermediate_size=64), num_hidden_layers=6, num_attention_heads=4,
+                                num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=24,
+                                sliding_window=4, rope_theta=1_000_000.0,
+                                rope_local_base_freq=10_000.0, tie_word_embeddings=True),
+        norm_center=0.0,
+        embed_std=STD_EMBED / 8,
+        ablations=[
+            ("sliding rope_theta = full rope_theta (1e6)",
+             dict(config=lambda c: c.rope_parameters["sliding_attention"].update(rope_theta=1_000_000.0))),
+            ("query_pre_attn_scalar=head_dim (16)", dict(config=lambda c: setattr(c, "query_pre_attn_scalar", 16))),
+            ("sliding window off (sliding_window=1000)", dict(config=lambda c: setattr(c, "sliding_window", 1000))),
+        ],
+        notes="Gemma 3 text-only (model_type gemma3_text, Gemma3ForCausalLM): 6 layers, default 5 local : 1 "
+              "global pattern -> layer_types [sliding x5, full]; sliding_window 4; RoPE per layer type: "
+              "config.json has rope_parameters = {full_attention: {rope_theta 1e6}, sliding_attention: "
+              "{rope_theta 1e4}} (built from the legacy kwargs rope_theta / rope_local_base_freq); "
+              "per-head q_norm/k_norm (Gemma RMSNorm, 1 + weight, [head_dim]) before RoPE; "
+              "query_pre_attn_scalar 24; no soft-capping (both null); 4 norms per layer like Gemma 2; "
+              "embeddings x sqrt(hidden)=8 (drawn N(0, 0.0625^2) like gemma2); intermediate_size 64 "
+              "(keeps the 6-layer folder under 1 MB); tied. Layer 0 is a sliding layer.",
+    ))
+
+    specs.append(dict(
+        name="phi3",
+        cls=Phi3ForCausalLM,
+        config=Phi3Config(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2,
+                          rope_theta=10000.0, original_max_position_embeddings=MAX_POS,
+                          tie_word_embeddings=False),
+        notes="Phi-3: fused self_attn.qkv_proj [q|k|v along out dim: 64+32+32=128, 64] and fused "
+              "mlp.gate_up_proj [gate|up: 2*128, 64] (first half gate, act(gate) * up), "
+              "4/2 GQA, full rotary (partial_rotary_factor 1.0), untied.",
+    ))
+
+    specs.append(dict(
+        name="phi3-partial",
+        cls=Phi3ForCausalLM,
+        config=Phi3Config(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2,
+                          rope_theta=10000.0, original_max_position_embeddings=MAX_POS,
+                          partial_rotary_factor=0.5, tie_word_embeddings=False),
+        ablations=[("partial_rotary_factor=1.0",
+                    dict(config=lambda c: c.rope_parameters.update(partial_rotary_factor=1.0)))],
+        notes="Phi-3 with partial_rotary_factor 0.5: RoPE (rotate_half over the rotary part) on the "
+              "first 8 of the 16 head dims, the last 8 pass through; inv_freq uses dim 8 "
+              "(theta^(-2i/8)). config.json has partial_rotary_factor both top-level and inside "
+              "rope_parameters. Fused qkv_proj/gate_up_proj like phi3, 4/2 GQA, untied.",
+    ))
+
+    specs.append(dict(
+        name="qwen3-moe",
+        cls=Qwen3MoeForCausalLM,
+        config=Qwen3MoeConfig(**LLAMA_LIKE, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                              rope_theta=10000.0, tie_word_embeddings=False, attention_bias=False,
+                              use_sliding_window=False, num_experts=4, num_experts_per_tok=2,
+                              moe_intermediate_size=32, norm_topk_prob=True, decoder_sparse_step=1,
+                              mlp_only_layers=[1]),
+        router_gap=True,
+        ablations=[("norm_topk_prob=False", dict(config=lambda c: setattr(c, "norm_topk_prob", False)))],
+        notes="Qwen3-MoE: layer 0 sparse (router mlp.gate.weight [4, 64], 4 experts of "
+              "moe_intermediate_size 32, top-2), layer 1 dense (mlp_only_layers=[1], ordinary "
+              "gate/up/down of intermediate_size 128). Router: softmax over all 4 expert logits (fp32), "
+              "top-2, renormalised to sum 1 (norm_topk_prob), output = sum_k w_k * expert_k(x), each "
+              "expert down(silu(gate(x)) * up(x)). save_pretrained writes per-expert 2-D keys "
+              "mlp.experts.{j}.{gate,up,down}_proj.weight (in memory v5 fuses them into 3-D "
+              "experts.gate_up_proj [4, 64, 64] / experts.down_proj [4, 64, 32]). config.json has "
+              "num_local_experts (not num_experts). Seed chosen so every token's 2nd/3rd router "
+              "probability gap is >= 1e-3. q_norm/k_norm like Qwen3. 4/2 GQA, untied.",
+    ))
     return specs
 
 
@@ -331,8 +534,12 @@ def save_model(spec: dict, folder: Path, tok_path: Path, seed: int) -> None:
     cfg._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = spec["cls"](cfg).to(torch.float32)
-    reinit(model, seed)
+    reinit(model, seed, spec.get("norm_center", 1.0), spec.get("embed_std", STD_EMBED))
     model.eval()
+    # every tensor save_pretrained can write is a parameter that reinit() just drew (no persistent buffers)
+    param_names = {n for n, _ in model.named_parameters(remove_duplicate=False)}
+    not_drawn = [k for k in model.state_dict() if k not in param_names]
+    assert not not_drawn, f"{spec['name']}: state_dict entries that are not parameters: {not_drawn}"
     if spec["name"] == "llama3-tied":
         check_llama3_rope(model)
     save_dtype = spec.get("save_dtype")
@@ -368,6 +575,49 @@ def layer0_output_via_hook(model, input_ids: torch.Tensor) -> torch.Tensor:
     return captured["h"].float()
 
 
+ROUTER_MIN_GAP = 1e-3       # MoE: k-th minus (k+1)-th router probability, every token
+ABLATION_MIN_REL = 2e-3     # a config feature must move max|logit| by >= this * max|logit| (20x the Java tolerance)
+
+
+def router_min_gap(model, *sequences: torch.Tensor) -> float:
+    """Smallest gap between the k-th and (k+1)-th router probability over all tokens and MoE layers,
+    so a re-implementation cannot pick a different expert set because of fp32 rounding."""
+    routers = [m for m in model.modules() if type(m).__name__.endswith("TopKRouter")]
+    assert routers, "no MoE router modules found"
+    gaps = []
+
+    def hook(mod, _inp, out):
+        probs = torch.softmax(out[0].float(), dim=-1).sort(dim=-1, descending=True).values
+        gaps.append((probs[:, mod.top_k - 1] - probs[:, mod.top_k]).min().item())
+
+    handles = [r.register_forward_hook(hook) for r in routers]
+    try:
+        with torch.no_grad():
+            for seq in sequences:
+                model(seq)
+    finally:
+        for h in handles:
+            h.remove()
+    return min(gaps)
+
+
+@torch.no_grad()
+def ablation_effect(spec: dict, ref, input_ids: torch.Tensor, logits: torch.Tensor, how: dict) -> float:
+    """max |logits - logits of the same weights with one feature switched off|: proves the feature binds."""
+    cfg = copy.deepcopy(ref.config)
+    if "config" in how:
+        how["config"](cfg)
+    cfg._attn_implementation = "eager"
+    state = ref.state_dict()
+    if "zero" in how:
+        hits = [k for k in state if re.search(how["zero"], k)]
+        assert hits, f"ablation pattern {how['zero']} matches nothing"
+        state = {k: (torch.zeros_like(v) if k in hits else v) for k, v in state.items()}
+    model = spec["cls"](cfg).to(torch.float32).eval()
+    model.load_state_dict(state, strict=True)
+    return (model(input_ids).logits.float() - logits).abs().max().item()
+
+
 def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
                   input_ids: torch.Tensor, prompt: torch.Tensor) -> dict:
     name = spec["name"]
@@ -384,13 +634,16 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
             m = load_fp32(folder, "eager")
             trial_t = greedy(m, prompt)
             margin = greedy_margin(m, prompt, trial_t)
+            gap = (router_min_gap(m, input_ids, torch.cat([prompt, trial_t], dim=1))
+                   if spec.get("router_gap") else None)
             del m
         trial = trial_t[0].tolist()
-        if greedy_ok(spec, trial, margin):
+        if greedy_ok(spec, trial, margin) and (gap is None or gap >= ROUTER_MIN_GAP):
             break
         rejected += 1
         if rejected <= 5:
-            print(f"  seed {seed}: greedy {trial} (min margin {margin:.4f}) rejected")
+            extra = f", router min gap {gap:.2e}" if gap is not None else ""
+            print(f"  seed {seed}: greedy {trial} (min margin {margin:.4f}{extra}) rejected")
     else:
         raise RuntimeError(f"{name}: no seed gave an acceptable greedy continuation")
     print(f"  init seed {seed} ({rejected} seeds rejected)")
@@ -415,19 +668,38 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
         sdpa_diff = (logits_sdpa - logits).abs().max().item()
         del sdpa
 
+        checks = {}
+        if spec.get("router_gap"):
+            checks["router_min_topk_gap"] = router_min_gap(ref, input_ids, full)
+        for label, how in spec.get("ablations", []):
+            checks[f"max_abs_logit_change_if {label}"] = ablation_effect(spec, ref, input_ids, logits, how)
+
     std = logits.std().item()
     max_abs = logits.abs().max().item()
     print(f"  logits std={std:.4f} max_abs={max_abs:.4f}  hidden0 std={hidden0.std().item():.4f}")
     # 1e-5, relative to the logit scale (fp32 rounding of logits ~10 is ~1e-6 per op)
     sdpa_tol = 1e-5 * max(1.0, max_abs)
+    check_sdpa = spec.get("sdpa", True)
+    verdict = ('OK' if sdpa_diff <= sdpa_tol else 'FAIL') if check_sdpa else 'NOT CHECKED for this model'
     print(f"  eager vs sdpa max |diff| = {sdpa_diff:.3e} (rel {sdpa_diff / max_abs:.1e}; "
-          f"tol {sdpa_tol:.1e}: {'OK' if sdpa_diff <= sdpa_tol else 'FAIL'})")
+          f"tol {sdpa_tol:.1e}: {verdict})")
     print(f"  greedy prompt {prompt.tolist()} -> new {greedy_out.tolist()} (min top1-top2 margin {margin:.4f})")
+    layer_types = getattr(ref.config, "layer_types", None)
+    if layer_types is not None:
+        print(f"  layer_types {layer_types}  sliding_window {getattr(ref.config, 'sliding_window', None)}")
+    for k, v in checks.items():
+        print(f"  check: {k} = {v:.4e}")
     assert std > 1e-2 and max_abs > 1e-1, "logits are near-uniform"
-    assert sdpa_diff <= sdpa_tol, "eager and sdpa disagree"
+    assert not check_sdpa or sdpa_diff <= sdpa_tol, "eager and sdpa disagree"
+    for k, v in checks.items():
+        if k.startswith("max_abs_logit_change_if"):
+            assert v >= ABLATION_MIN_REL * max_abs, f"{k}: the feature does not bind ({v:.2e})"
+    if spec.get("router_gap"):
+        assert checks["router_min_topk_gap"] >= ROUTER_MIN_GAP
     assert logits.shape == (SEQ_BATCH, SEQ_LEN, VOCAB)
     assert hidden0.shape == (SEQ_BATCH, SEQ_LEN, HIDDEN)
     n_params = sum(p.numel() for p in ref.parameters())
+    n_layers = ref.config.num_hidden_layers
 
     save_file(
         {
@@ -456,6 +728,11 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
         "greedy_min_top2_margin": round(margin, 6),
         "notes": spec["notes"],
     }
+    # keys only the later fixtures have (the first eight expected.json files stay as they were)
+    if not check_sdpa:
+        info["eager_vs_sdpa_checked"] = False
+    if checks:
+        info["checks"] = {k: float(f"{v:.6g}") for k, v in checks.items()}
     with open(folder / "expected.json", "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")
@@ -464,7 +741,7 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
     print(f"  tied: {getattr(ref.config, 'tie_word_embeddings', None)}; files: "
           f"{sorted(p.name for p in folder.iterdir())}")
     del ref
-    return dict(info, listing=listing)
+    return dict(info, listing=listing, layers=n_layers)
 
 
 COVERS = {
@@ -476,6 +753,17 @@ COVERS = {
     "gpt2": "GPT-2: Conv1D [in,out] weights, fused c_attn q\\|k\\|v, LayerNorm+bias, learned wpe, gelu_new, tied, `transformer.` prefix",
     "llama-f16-sharded": "float16 storage, 3 shards + model.safetensors.index.json (shards not layer-aligned), untied; reference = fp32 upcast",
     "qwen2-bf16": "bfloat16 storage, single file, Qwen2 with bias, tied; reference = fp32 upcast",
+    "llama-bias": "Llama with `attention_bias` (q/k/v AND o_proj bias) and `mlp_bias` (gate/up/down bias), GQA 4/2, untied",
+    "qwen3-bias": "Qwen3 with `attention_bias`: q/k/v/o_proj bias (bias before q_norm/k_norm), head_dim 24, GQA 4/2, untied",
+    "qwen2-sliding": "Qwen2 `use_sliding_window`, window 4, `max_window_layers` 1, 3 layers -> derived `layer_types` [full, sliding, sliding]; untied",
+    "qwen3-sliding": "Qwen3 window 4 with EXPLICIT `layer_types` [full, sliding, full] (not what `max_window_layers` 1 would derive), head_dim 16, untied",
+    "mistral-window": "Mistral `sliding_window` 4 on every layer (no `layer_types`), GQA 4/2, untied",
+    "olmo2": "OLMo 2: no pre-norms, post_attention/post_feedforward norms on sublayer outputs, q_norm/k_norm over the full q/k width [64]/[32], GQA 4/2, untied",
+    "gemma2": "Gemma 2: (1+w) RMSNorm, 4 norms/layer, embed x sqrt(64), alternating sliding(4)/full, query_pre_attn_scalar 24 != head_dim 16, attn softcap 10, final softcap 3, gelu_pytorch_tanh, tied",
+    "gemma3-text": "Gemma 3 text: 6 layers 5 sliding(4) : 1 full, per-layer-type RoPE (local 1e4, global 1e6), (1+w) q_norm/k_norm, query_pre_attn_scalar 24, no softcaps, intermediate 64, tied",
+    "phi3": "Phi-3: fused qkv_proj (q\\|k\\|v) and gate_up_proj (gate\\|up), GQA 4/2, full rotary, untied",
+    "phi3-partial": "Phi-3 with `partial_rotary_factor` 0.5: RoPE on the first 8 of 16 head dims, fused projections, untied",
+    "qwen3-moe": "Qwen3-MoE: layer 0 sparse (router `mlp.gate` [4,64], 4 experts x 32, top-2, `norm_topk_prob`), layer 1 dense (`mlp_only_layers` [1]), per-expert keys, q/k norm, untied",
 }
 
 README_NOTES = """
@@ -486,7 +774,10 @@ README_NOTES = """
 | `model.safetensors` or `model-0000k-of-0000n.safetensors` + `model.safetensors.index.json` | HF `save_pretrained(safe_serialization=True)` | weights |
 | `tokenizer.json` | `tokenizers` | the same byte-level BPE in every folder (vocab 512, merges 253, specials `<\|bos\|>`=0 `<\|eos\|>`=1 `<\|pad\|>`=2, ByteLevel pre-tokenizer `add_prefix_space=false`, ByteLevel decoder, **no post-processor**: BOS is not added by the tokenizer) |
 | `expected.safetensors` | this script | `input_ids` i64 [2,12] (ids in [3,512), no padding, no mask); `logits` f32 [2,12,512]; `greedy_prompt` i64 [1,5]; `greedy_output` i64 [1,N] (only the NEW ids of greedy generate, max_new_tokens 10, stops at eos 1); `hidden_after_layer0` f32 [2,12,hidden] (residual stream after block 0 = `hidden_states[1]`) |
-| `expected.json` | this script | versions, init seed, logit stats, eager-vs-sdpa diff, min top1-top2 greedy margin, notes |
+| `expected.json` | this script | versions, init seed, logit stats, eager-vs-sdpa diff, min top1-top2 greedy margin, notes; for the later fixtures also `checks` (feature ablations, MoE router gap) and, for gemma2 only, `eager_vs_sdpa_checked: false` |
+
+`config-keys.json` (beside the fixture folders) is written by `tools/parity/config_keys.py`, not by this script:
+every key of each supported config class with its default, for the Java test that every transformers key is classified.
 
 All references come from the folder RELOADED with `AutoModelForCausalLM.from_pretrained(folder,
 dtype=float32, attn_implementation="eager")`, so the f16/bf16 fixtures are referenced against the fp32
@@ -494,18 +785,21 @@ upcast of the stored half weights. `input_ids` and `greedy_prompt` are the same 
 Every greedy step has a top1-top2 logit gap >= {margin} (seeds that gave near-ties or degenerate
 repetition were skipped), so an fp32 re-implementation should reproduce `greedy_output` exactly.
 Suggested tolerances for an fp32 Java forward: logits and hidden states within ~1e-4 absolute
-(eager vs sdpa in torch already differ by up to ~1e-5 on logits of magnitude ~15).
+(eager vs sdpa in torch already differ by up to ~1e-5 on logits of magnitude ~15). gemma2 is the exception
+to the eager-vs-sdpa check: transformers' sdpa path ignores `attn_logit_softcapping` (its sdpa logits differ by
+exactly the soft-capping effect; see gemma2/expected.json), so only the eager reference is meaningful there.
 
 ## Things a loader must know (transformers {tf})
 - **RoPE config is nested**: v5 writes `"rope_parameters": {{"rope_theta": ..., "rope_type": "default"|"llama3", ...}}`
   and NO top-level `rope_theta` / `rope_scaling`. Checkpoints written by transformers 4.x (most of the Hub)
   have top-level `rope_theta` and `rope_scaling` (with `rope_type`, or legacy `type`). Accept both.
 - **dtype key**: v5 writes `"dtype"`; 4.x wrote `"torch_dtype"`.
-- `head_dim` is written explicitly for llama/mistral/qwen3 even when it equals hidden/heads; Qwen2's
-  config has no `head_dim` (derive hidden/heads). Qwen2/Qwen3 configs also carry `layer_types`,
-  `max_window_layers: 28`, `use_sliding_window: false`, `sliding_window: null` (all full attention).
-- **Tied models store no `lm_head.weight`** (llama3-tied, qwen2, qwen2-bf16, gpt2): use the input embedding.
-  Untied models store `lm_head.weight` [vocab, hidden].
+- `head_dim` is written explicitly for llama/mistral/qwen3/qwen3_moe/gemma2/gemma3_text even when it equals
+  hidden/heads; the Qwen2, OLMo 2 and Phi-3 configs have no `head_dim` (derive hidden/heads). Qwen2/Qwen3 configs
+  also carry `layer_types`, `max_window_layers: 28`, `use_sliding_window: false`, `sliding_window: null` (all full
+  attention) unless sliding is switched on.
+- **Tied models store no `lm_head.weight`** (llama3-tied, qwen2, qwen2-bf16, gpt2, gemma2, gemma3-text): use the
+  input embedding. Untied models store `lm_head.weight` [vocab, hidden].
 - Llama/Mistral/Qwen keys: `model.embed_tokens.weight`, `model.layers.{{i}}.input_layernorm.weight`,
   `model.layers.{{i}}.self_attn.{{q,k,v,o}}_proj.weight` (nn.Linear layout [out, in]), Qwen2 adds
   `self_attn.{{q,k,v}}_proj.bias`, Qwen3 adds `self_attn.{{q,k}}_norm.weight` [head_dim],
@@ -519,6 +813,60 @@ Suggested tolerances for an fp32 Java forward: logits and hidden states within ~
 - Sharded: `model.safetensors.index.json` = `{{"metadata": {{"total_parameters", "total_size"}}, "weight_map": {{key: file}}}}`;
   shards are cut by size, not by layer (here layer 1 is split over shards 2 and 3): always go through weight_map.
 - safetensors header metadata is `{{"format": "pt"}}`; dtypes F32 / F16 / BF16.
+- **Biases** (llama-bias, qwen3-bias): Llama `attention_bias: true` gives `self_attn.{{q,k,v,o}}_proj.bias`,
+  `mlp_bias: true` gives `mlp.{{gate,up,down}}_proj.bias`. Qwen3 `attention_bias: true` gives q/k/v AND o_proj bias
+  (added before q_norm/k_norm). Qwen2 has no `attention_bias` key: q/k/v bias always, o_proj never.
+- **Sliding windows** (qwen2-sliding, qwen3-sliding, mistral-window, gemma2, gemma3-text): a sliding layer's query at
+  position q sees keys k with q - W < k <= q (W = `sliding_window` = 4 positions, itself included). Which layers
+  slide: `layer_types[i] == "sliding_attention"` (and `sliding_window` not null); **read `layer_types`, do not
+  re-derive it**: qwen3-sliding's `layer_types` [full, sliding, full] is not what `max_window_layers: 1` would
+  give. Qwen2/Qwen3 write `sliding_window: null` whenever `use_sliding_window` is false, and derive
+  (only when `layer_types` is absent) "sliding iff i >= max_window_layers". Mistral and Phi-3 have no
+  `layer_types`: a non-null `sliding_window` applies to every layer. Gemma 2 alternates starting with sliding
+  (layer i slides iff i is even); Gemma 3 has one full layer every 6 ((i+1) % 6 == 0), and also writes the
+  legacy `_sliding_window_pattern: 6`. KV cache: transformers' DynamicCache keeps only the last W-1 keys/values
+  of a sliding layer (plus the new token = W); keeping everything and masking gives the same result. The windows
+  bind in the 12-token forward and during generation (5 + 10 tokens); cached generate() was checked against
+  the uncached forward.
+- **OLMo 2** keys: `self_attn.{{q,k,v,o}}_proj.weight`, `self_attn.q_norm.weight` [heads*head_dim = 64],
+  `self_attn.k_norm.weight` [kv_heads*head_dim = 32], `post_attention_layernorm.weight`,
+  `post_feedforward_layernorm.weight`, `mlp.{{gate,up,down}}_proj.weight`; NO `input_layernorm`. Block:
+  `h += post_attention_layernorm(attn(h))`, `h += post_feedforward_layernorm(mlp(h))` (the raw residual goes into
+  attn/mlp). q/k norms are RMSNorm over the whole projection output, before the split into heads and RoPE.
+- **Gemma 2 / Gemma 3** (model_type `gemma2`, `gemma3_text`): RMSNorm computes `normalize(x.float()) * (1 + weight)`
+  (stored weights are offsets around 0; they are N(0, 0.1^2) here), then casts. Four norms per layer:
+  `input_layernorm`, `post_attention_layernorm` (on the attention OUTPUT, before the residual add),
+  `pre_feedforward_layernorm`, `post_feedforward_layernorm` (on the MLP output); plus `model.norm`. Gemma 3 adds
+  `self_attn.{{q,k}}_norm.weight` [head_dim] (also 1 + weight), before RoPE. Embeddings are multiplied by
+  sqrt(hidden_size) (= 8 here) cast to the weight dtype (for bf16 Gemmas that rounds, e.g. sqrt(3072) = 55.43 ->
+  55.5). Attention scaling is `query_pre_attn_scalar ** -0.5`, not head_dim ** -0.5. Gemma 2 soft-caps attention
+  scores `cap * tanh(s / cap)` (`attn_logit_softcapping`, before the mask) and final logits
+  (`final_logit_softcapping`); both are null in Gemma 3. The activation key is `hidden_activation`
+  (`gelu_pytorch_tanh`), not `hidden_act`. Gemma 3 RoPE is per layer type:
+  `"rope_parameters": {{"full_attention": {{"rope_theta": 1000000.0, "rope_type": "default"}}, "sliding_attention":
+  {{"rope_theta": 10000.0, "rope_type": "default"}}}}`; 4.x / Hub Gemma 3 configs instead have top-level
+  `rope_theta` (global), `rope_local_base_freq` (sliding), `rope_scaling` (full-attention layers only) and
+  `sliding_window_pattern`. Both Gemmas are tied here (the Hub ones are too) and store no `lm_head.weight`.
+- **Phi-3** keys: `self_attn.qkv_proj.weight` [(heads + 2*kv_heads)*head_dim, hidden] = [128, 64], rows q (64) | k (32)
+  | v (32); `self_attn.o_proj.weight`; `mlp.gate_up_proj.weight` [2*intermediate, hidden] = [256, 64], rows gate (first
+  128) | up; out = `down_proj(up * silu(gate))`; `input_layernorm`, `post_attention_layernorm`. Partial rotary
+  (phi3-partial): `rope_parameters.partial_rotary_factor` 0.5 (written there AND top-level), rotary dim =
+  int(head_dim * factor) = 8: rotate_half over dims [0, 8) of each head, dims [8, 16) unchanged, inv_freq =
+  theta^(-2i/8). Config also has `original_max_position_embeddings` (only matters for `longrope`),
+  `resid_pdrop`/`embd_pdrop` (inference: ignore), `sliding_window: null`.
+- **Qwen3-MoE** (model_type `qwen3_moe`): layer i is sparse iff `i not in mlp_only_layers` and
+  `(i + 1) % decoder_sparse_step == 0` (here layer 0 sparse, layer 1 dense with `intermediate_size`). Sparse keys:
+  router `mlp.gate.weight` [num_experts, hidden] (no bias) and per expert `mlp.experts.{{j}}.{{gate,up}}_proj.weight`
+  [moe_intermediate, hidden], `mlp.experts.{{j}}.down_proj.weight` [hidden, moe_intermediate]. (transformers 5 fuses
+  them in memory to `experts.gate_up_proj` [E, 2*I, H] = cat(gate, up) and `experts.down_proj` [E, H, I], but
+  `save_pretrained` writes the per-expert 2-D keys, the same layout as the Hub checkpoints.) Routing per token:
+  `p = softmax(x @ gate.T)` in fp32 over all experts, take the top `num_experts_per_tok`, renormalise them to sum 1
+  if `norm_topk_prob`, output = sum_k p_k * down(silu(gate_k(x)) * up_k(x)). No shared expert. config.json spells
+  the expert count **`num_local_experts`** (the v5 attribute map); Hub configs say `num_experts`: accept both.
+  The fixture's seed keeps every token's top-2 vs 3rd router probability gap >= 1e-3 (see expected.json).
+- `expected.json` `checks` (later fixtures): the max |logit| change when one feature is switched off on the same
+  weights (window, soft-caps, query_pre_attn_scalar, local RoPE base, partial rotary, biases, norm_topk_prob); the
+  script requires each to be >= 2e-3 * max|logit| (20x the Java tolerance), so a loader that ignores it fails.
 """
 
 
@@ -531,26 +879,43 @@ def write_readme(results: list[dict], out_root: Path) -> None:
         f"Built with torch {torch.__version__}, transformers {transformers.__version__}, "
         f"tokenizers {__import__('tokenizers').__version__}, safetensors {__import__('safetensors').__version__}.",
         "",
-        "All models: vocab 512, hidden 64, intermediate 128 (GPT-2: 4*64 = 256), max positions 128, "
-        "2 layers (llama3-tied: 3), bos 0 / eos 1 / pad 2, random weights (matrices N(0,0.15^2), "
-        "embeddings N(0,0.5^2), norm weights 1+N(0,0.1^2), biases N(0,0.1^2)).",
+        "All models: vocab 512, hidden 64, intermediate 128 (GPT-2: 4*64 = 256; gemma3-text: 64; qwen3-moe "
+        "experts: 32), max positions 128, bos 0 / eos 1 / pad 2, layers as in the table, random weights "
+        "(matrices incl. MoE routers N(0,0.15^2), embeddings N(0,0.5^2) (Gemma: N(0,0.0625^2), times 8 in "
+        "the forward), norm weights 1+N(0,0.1^2) (Gemma's (1 + weight) norms: N(0,0.1^2)), biases N(0,0.1^2)).",
         "",
-        "| fixture | HF class | stored | params | seed | logits std | max abs | greedy new | covers |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| fixture | HF class | stored | layers | params | seed | logits std | max abs | greedy new | covers |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| `{r['fixture']}` | {r['architecture']} | {r['stored_dtype']} | {r['num_parameters']} | "
+            f"| `{r['fixture']}` | {r['architecture']} | {r['stored_dtype']} | {r['layers']} | {r['num_parameters']} | "
             f"{r['init_seed']} | {r['logits_std']:.3f} | {r['max_abs_logit']:.3f} | {r['greedy_new_tokens']} | "
             f"{COVERS.get(r['fixture'], '')} |")
     lines.append(README_NOTES.format(tf=transformers.__version__, margin=MIN_GREEDY_MARGIN))
-    lines.append("## Weight keys (layer 0 and non-layer tensors; other layers follow the same pattern)\n")
+    lines.append("## Weight keys (layer 0 and non-layer tensors; other layers follow the same pattern, "
+                 "except where a layer with different keys is listed too, e.g. qwen3-moe's dense layer 1)\n")
+    layer_re = re.compile(r"\.(?:layers|h)\.(\d+)\.(\S+)")
+
+    def layer_shape(listing, i):
+        """the (key suffix, shape) lines of layer i"""
+        out = set()
+        for l in listing:
+            m = layer_re.search(l)
+            if m and int(m.group(1)) == i:
+                out.add((m.group(2), l[m.end():].strip()))
+        return out
+
     for r in results:
         lines.append(f"### {r['fixture']}\n```")
+        shown, first = {0}, layer_shape(r["listing"], 0)
+        for i in range(1, r["layers"]):       # first layer of each further key pattern (MoE dense layers)
+            if layer_shape(r["listing"], i) != first and all(layer_shape(r["listing"], i) != layer_shape(r["listing"], j) for j in shown):
+                shown.add(i)
         for l in r["listing"]:
-            if "layers." in l or ".h." in l:
-                if not (".layers.0." in l or ".h.0." in l):
-                    continue
+            m = layer_re.search(l)
+            if m and int(m.group(1)) not in shown:
+                continue
             lines.append(l.rstrip())
         lines.append("```\n")
     (out_root / "README.md").write_text("\n".join(lines))

@@ -40,6 +40,7 @@ public final class ConfigReader {
         Architecture arch = Architecture.find(modelType, classes).orElseThrow(() -> new ScalpelException(
                 "Unknown architecture '" + (modelType != null ? modelType : String.join(",", classes)) + "' in " + file
                         + "; Scalpel runs " + Architecture.supportedList() + "."));
+        ConfigKeys.refuseUnsupported(arch, root, file);
         try {
             ModelConfig config = arch.family().readConfig(JSON, root, arch);
             validate(config, file);

@@ -28,7 +28,9 @@ class HfParityTest {
     private static final double RELATIVE_TOLERANCE = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16"})
+    @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16",
+            "llama-bias", "qwen3-bias", "qwen2-sliding", "qwen3-sliding", "mistral-window", "olmo2", "gemma2", "gemma3-text",
+            "phi3", "phi3-partial", "qwen3-moe"})
     void logitsAndHiddenStatesMatchTransformers(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (PointerScope scope = new PointerScope();
@@ -50,7 +52,9 @@ class HfParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16"})
+    @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16",
+            "llama-bias", "qwen3-bias", "qwen2-sliding", "qwen3-sliding", "mistral-window", "olmo2", "gemma2", "gemma3-text",
+            "phi3", "phi3-partial", "qwen3-moe"})
     void greedyGenerationWithKvCacheMatchesTransformers(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (SafetensorsFile expected = SafetensorsFile.open(dir.resolve("expected.safetensors"));
@@ -63,7 +67,8 @@ class HfParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "qwen3", "gpt2"})
+    @ValueSource(strings = {"llama-gqa", "qwen3", "gpt2", "qwen2-sliding", "mistral-window", "gemma2", "gemma3-text", "phi3-partial",
+            "qwen3-moe", "olmo2"})
     void kvCacheGivesTheSameTokensAsRecomputingEverything(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (CausalLM model = ModelLoader.load(dir, ComputeDevice.CPU)) {

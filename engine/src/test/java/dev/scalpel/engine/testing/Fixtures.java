@@ -19,7 +19,7 @@ public final class Fixtures {
 
     private static Path upwards(Path relative) {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve(relative))) {
+            if (Files.exists(p.resolve(relative))) {
                 return p.resolve(relative);
             }
         }

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.arch.gpt2;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,15 +13,15 @@ import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.ModelConfig;
 import java.util.Collections;
 
-/** config.json of GPT-2 as Hugging Face writes it. */
+/** config.json of GPT-2 as Hugging Face writes it (with transformers' aliases: hidden_size for n_embd, …). */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Gpt2ConfigJson(
         @JsonProperty("vocab_size") int vocabSize,
-        @JsonProperty("n_embd") int nEmbd,
-        @JsonProperty("n_layer") int nLayer,
-        @JsonProperty("n_head") int nHead,
+        @JsonProperty("n_embd") @JsonAlias("hidden_size") int nEmbd,
+        @JsonProperty("n_layer") @JsonAlias("num_hidden_layers") int nLayer,
+        @JsonProperty("n_head") @JsonAlias("num_attention_heads") int nHead,
         @JsonProperty("n_inner") Integer nInner,
-        @JsonProperty("n_positions") Integer nPositions,
+        @JsonProperty("n_positions") @JsonAlias("max_position_embeddings") Integer nPositions,
         @JsonProperty("layer_norm_epsilon") Double layerNormEpsilon,
         @JsonProperty("activation_function") String activation,
         @JsonProperty("scale_attn_weights") Boolean scaleAttnWeights,

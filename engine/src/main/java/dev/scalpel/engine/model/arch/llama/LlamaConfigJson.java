@@ -49,10 +49,12 @@ public record LlamaConfigJson(
         @JsonProperty("use_sliding_window") Boolean useSlidingWindow,
         @JsonProperty("max_window_layers") Integer maxWindowLayers,
         @JsonProperty("sliding_window_pattern") Integer slidingWindowPattern,
+        @JsonProperty("_sliding_window_pattern") Integer privateSlidingWindowPattern,
         @JsonProperty("layer_types") List<String> layerTypes,
         @JsonProperty("query_pre_attn_scalar") Double queryPreAttnScalar,
         @JsonProperty("attn_logit_softcapping") Double attnLogitSoftcapping,
         @JsonProperty("final_logit_softcapping") Double finalLogitSoftcapping,
+        @JsonProperty("num_local_experts") Integer numLocalExperts,
         @JsonProperty("num_experts") Integer numExperts,
         @JsonProperty("num_experts_per_tok") Integer numExpertsPerTok,
         @JsonProperty("moe_intermediate_size") Integer moeIntermediateSize,
@@ -137,8 +139,10 @@ public record LlamaConfigJson(
     }
 
     private MixtureOfExperts moe() {
+        // transformers 5 writes num_local_experts; transformers 4 (and the Hub's Qwen3 MoE configs) num_experts.
+        Integer numExperts = numLocalExperts != null ? numLocalExperts : this.numExperts;
         if (numExperts == null || numExpertsPerTok == null || moeIntermediateSize == null) {
-            throw new ScalpelException("A qwen3_moe config.json needs num_experts, num_experts_per_tok and "
+            throw new ScalpelException("A qwen3_moe config.json needs num_local_experts (or num_experts), num_experts_per_tok and "
                     + "moe_intermediate_size; restore config.json from the model's source.");
         }
         int step = decoderSparseStep != null ? decoderSparseStep : 1;
@@ -165,7 +169,7 @@ public record LlamaConfigJson(
     }
 
     /**
-     * Which layers slide, as transformers decides: Mistral and Phi-3 slide every layer when there is a window; the
+     * Which layers slide, as transformers decides: Mistral, Phi-3 and Qwen3-MoE slide every layer when there is a window; the
      * others follow {@code layer_types} when config.json has it (transformers 5 always writes it), else their
      * transformers 4 rule: Qwen slides the layers from {@code max_window_layers} on, Gemma 2 every other layer from
      * layer 0, Gemma 3 all but every {@code sliding_window_pattern}-th. Without a window every layer is full attention.
@@ -180,20 +184,26 @@ public record LlamaConfigJson(
             boolean slides;
             if (window == null) {
                 slides = false;
-            } else if (arch == Architecture.MISTRAL || arch == Architecture.PHI3) {
+            } else if (arch == Architecture.MISTRAL || arch == Architecture.PHI3 || arch == Architecture.QWEN3_MOE) {
                 slides = true;
             } else if (layerTypes != null) {
                 slides = LayerType.of(layerTypes.get(l)) == LayerType.SLIDING_ATTENTION;
             } else {
                 slides = switch (arch) {
                     case GEMMA2 -> l % 2 == 0;
-                    case GEMMA3_TEXT -> (l + 1) % (slidingWindowPattern != null ? slidingWindowPattern : 6) != 0;
+                    case GEMMA3_TEXT -> (l + 1) % fullAttentionPeriod() != 0;
                     default -> l >= (maxWindowLayers != null ? maxWindowLayers : 28);
                 };
             }
             types.add(slides ? LayerType.SLIDING_ATTENTION : LayerType.FULL_ATTENTION);
         }
         return types;
+    }
+
+    /** Gemma 3's period of full-attention layers (transformers 4 {@code sliding_window_pattern}, 5 {@code _sliding_window_pattern}). */
+    private int fullAttentionPeriod() {
+        return slidingWindowPattern != null ? slidingWindowPattern
+                : privateSlidingWindowPattern != null ? privateSlidingWindowPattern : 6;
     }
 
     /**
@@ -222,6 +232,11 @@ public record LlamaConfigJson(
                 : global != null && global.has("partial_rotary_factor") ? global.get("partial_rotary_factor").asDouble() : 1.0;
         if (!(fraction > 0 && fraction <= 1)) {
             throw new ScalpelException("partial_rotary_factor must be in (0, 1], got " + fraction + ".");
+        }
+        if (fraction != 1 && arch != Architecture.PHI3) {
+            throw new ScalpelException("partial_rotary_factor " + fraction + " is set for " + arch.modelType()
+                    + ", whose attention turns whole heads (transformers cannot run it either); only phi3 rotates part of "
+                    + "each head. Remove the key or restore config.json from the model's source.");
         }
         if (arch != Architecture.GEMMA3_TEXT) {
             localTheta = null;
