@@ -22,14 +22,16 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Head groups on the GQA fixture: 4 query heads per layer sharing 2 kv heads (H0,H1 → kv 0; H2,H3 → kv 1). */
 class HeadGroupsTest {
     private static final long[][] IDS = {{0, 45, 301, 77, 12, 99, 250, 3}};
 
     /** A group extracted from a copy of the model whose chosen heads were perturbed ("fine-tuned"). */
-    private static HeadGroup trained(String name, HeadSet heads, double scale, float[][] logitsOut) {
-        try (CausalLM donor = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
+    private static HeadGroup trained(String fixture, String name, HeadSet heads, double scale, float[][] logitsOut) {
+        try (CausalLM donor = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU)) {
             try (NoGradGuard g = new NoGradGuard()) {
                 HeadGroup original = HeadGroup.extract(donor, "hash", name, heads, Map.of());
                 original.tensors().values().forEach(t -> t.mul_(new Scalar(scale)));
@@ -44,15 +46,17 @@ class HeadGroupsTest {
         }
     }
 
-    @Test
-    void swappingAThenBThenARestoresBitIdenticalWeightsAndReproducesTheDonors(@TempDir Path tmp) {
+    /** Also on Phi-3 (heads are row slices of the fused qkv_proj) and Gemma 2 (sandwich norms, soft-capping). */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2"})
+    void swappingAThenBThenARestoresBitIdenticalWeightsAndReproducesTheDonors(String fixture, @TempDir Path tmp) {
         float[][] donorA = new float[1][];
         float[][] donorB = new float[1][];
-        HeadGroup a = trained("a", HeadSet.of(new HeadId(1, 0), new HeadId(1, 1)), 1.5, donorA);
-        HeadGroup b = trained("b", HeadSet.of(new HeadId(0, 3)), 0.5, donorB);
+        HeadGroup a = trained(fixture, "a", HeadSet.of(new HeadId(1, 0), new HeadId(1, 1)), 1.5, donorA);
+        HeadGroup b = trained(fixture, "b", HeadSet.of(new HeadId(0, 3)), 0.5, donorB);
         a.write(tmp.resolve("a.json"), java.util.List.of());
         HeadGroup aFromFile = HeadGroup.read(tmp.resolve("a.json"), ComputeDevice.CPU);
-        try (CausalLM model = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU);
+        try (CausalLM model = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU);
              HeadGroupRegistry registry = new HeadGroupRegistry(model)) {
             Map<String, float[]> before = snapshot(model);
             float[] base = Logits.of(model, IDS, LinearOverlay.NONE);
@@ -77,8 +81,8 @@ class HeadGroupsTest {
     @Test
     void twoGroupsClaimingTheSameHeadOrKvHeadConflict() {
         float[][] ignored = new float[1][];
-        HeadGroup a = trained("a", HeadSet.of(new HeadId(1, 0)), 1.5, ignored);
-        HeadGroup b = trained("b", HeadSet.of(new HeadId(1, 1), new HeadId(1, 2)), 0.5, ignored);  // L1H1 shares kv 0 with L1H0
+        HeadGroup a = trained("llama-gqa", "a", HeadSet.of(new HeadId(1, 0)), 1.5, ignored);
+        HeadGroup b = trained("llama-gqa", "b", HeadSet.of(new HeadId(1, 1), new HeadId(1, 2)), 0.5, ignored);  // L1H1 shares kv 0 with L1H0
         try (CausalLM model = ModelLoader.load(Fixtures.model("llama-gqa"), ComputeDevice.CPU);
              HeadGroupRegistry registry = new HeadGroupRegistry(model)) {
             registry.apply(a, HeadGroupRegistry.OnConflict.CANCEL);
