@@ -33,7 +33,8 @@ def main():
     ap.add_argument("--context", type=int, default=256)
     a = ap.parse_args()
     ids = Tokenizer.from_file(f"{a.base}/tokenizer.json").encode(open(a.text, encoding="utf-8").read(), add_special_tokens=False).ids
-    load = lambda d: transformers.AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
+    # eager attention: the reference semantics (sdpa drops Gemma 2's attention soft-capping)
+    load = lambda d: transformers.AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation="eager").eval()
     base = load(a.base)
     bos = base.config.bos_token_id
     print("base   ce %.4f tokens %d" % ce(base, ids, a.context, bos))

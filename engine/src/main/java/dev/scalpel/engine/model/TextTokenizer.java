@@ -28,7 +28,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /**
      * Loads {@code dir/tokenizer.json}. BOS is prepended when {@code tokenizer_config.json} says
-     * {@code add_bos_token: true}, or, without that file or field, for Llama and Mistral (as their HF tokenizers do).
+     * {@code add_bos_token: true}, or, without that file or field, for Llama, Mistral and Gemma (as their HF tokenizers do).
      */
     public static TextTokenizer load(Path dir, ModelConfig config) {
         Path file = dir.resolve("tokenizer.json");
@@ -60,7 +60,8 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new ScalpelException(cfg + " is not valid JSON; fix or remove it.", e);
             }
         }
-        return arch == Architecture.LLAMA || arch == Architecture.MISTRAL;
+        return arch == Architecture.LLAMA || arch == Architecture.MISTRAL || arch == Architecture.GEMMA2
+                || arch == Architecture.GEMMA3_TEXT;
     }
 
     /** Ids of {@code text} with no special tokens added. */

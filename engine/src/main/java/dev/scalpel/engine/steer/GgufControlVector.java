@@ -15,13 +15,20 @@ import java.util.Collection;
 
 /**
  * llama.cpp control vectors in GGUF (v3): architecture {@code controlvector}, metadata
- * {@code controlvector.model_hint} (string) and {@code controlvector.layer_count} (uint32), one float32 tensor
- * {@code direction.<n>} [n_embd] per steered layer, where n = the 0-based block index + 1 (the residual stream after
- * that block, as llama.cpp applies it). Data is aligned to 32 bytes.
+ * {@code controlvector.model_hint} (string) and {@code controlvector.layer_count} (int32), one float32 tensor
+ * {@code direction.<n>} [n_embd] per steered block. llama.cpp adds {@code direction.<n>} to the residual stream
+ * leaving 0-based block n (its {@code l_out}, Scalpel's {@code blocks.<n>.hook_resid_post}): the loader
+ * ({@code common_control_vector_load_one}) puts direction n at slot n, and the graph adds slot il after block il.
+ * It refuses {@code direction.0} and has no slot for the output of block 0, so block 0 cannot be steered this way,
+ * and directions from n_layer on are ignored; Scalpel writes blocks 1 … n_layer − 1 only. {@code layer_count} is
+ * what llama.cpp's {@code cvector-generator} writes (int32 n_layer − 1, the number of direction slots); llama.cpp's
+ * loader does not read it. Data is aligned to 32 bytes.
  */
 public final class GgufControlVector {
     private static final int ALIGNMENT = 32;
     private static final int TYPE_UINT32 = 4;
+    private static final int TYPE_INT32 = 5;
+    private static final int TYPE_FLOAT32 = 6;
     private static final int TYPE_STRING = 8;
     private static final int GGML_F32 = 0;
     private static final String FORMAT = "scalpel-control-vector/1";
@@ -30,13 +37,17 @@ public final class GgufControlVector {
 
     /**
      * Writes {@code vector} to {@code file} (replacing only a control vector Scalpel wrote; never into {@code models}
-     * or any other model folder). Besides llama.cpp's keys it records {@code scalpel.format}, which llama.cpp ignores.
+     * or any other model folder) as tensor {@code direction.<vector.layer()>}, with {@code controlvector.layer_count}
+     * = {@code numLayers} − 1. Besides llama.cpp's keys it records {@code scalpel.format}, which llama.cpp ignores.
      *
-     * @throws ScalpelException when the guard refuses the path or the direction is not finite
+     * @param numLayers the number of blocks of the model the vector was taken from
+     * @throws ScalpelException when the block cannot be steered by llama.cpp (see {@link #requireSteerable}), the guard
+     *     refuses the path or the direction is not finite
      */
-    public static void write(Path file, SteeringVector vector, String modelHint, int layerCount, Collection<Path> models) {
+    public static void write(Path file, SteeringVector vector, String modelHint, int numLayers, Collection<Path> models) {
+        requireSteerable(vector.layer(), numLayers);
         Output out = OutputGuard.files(OutputKind.CONTROL_VECTOR, models, file);
-        out.requireFinite("direction." + (vector.layer() + 1), vector.direction());
+        out.requireFinite("direction." + vector.layer(), vector.direction());
         ByteBuffer header = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
         header.put("GGUF".getBytes(StandardCharsets.US_ASCII)).putInt(3).putLong(1).putLong(4);
         putString(header, "scalpel.format");
@@ -49,8 +60,8 @@ public final class GgufControlVector {
         header.putInt(TYPE_STRING);
         putString(header, modelHint);
         putString(header, "controlvector.layer_count");
-        header.putInt(TYPE_UINT32).putInt(layerCount);
-        putString(header, "direction." + (vector.layer() + 1));                             // tensor info
+        header.putInt(TYPE_INT32).putInt(numLayers - 1);
+        putString(header, "direction." + vector.layer());                                   // tensor info
         header.putInt(1).putLong(vector.direction().length).putInt(GGML_F32).putLong(0);
         int padded = (header.position() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         ByteBuffer bytes = ByteBuffer.allocate(padded + 4 * vector.direction().length).order(ByteOrder.LITTLE_ENDIAN);
@@ -64,7 +75,25 @@ public final class GgufControlVector {
         out.write(file, ch -> TensorSource.writeAll(ch, bytes));
     }
 
-    /** Reads a control vector with one direction (as {@link #write} makes them). */
+    /**
+     * Refuses a block llama.cpp cannot steer: block 0 (llama.cpp has no control-vector slot for its output and rejects
+     * {@code direction.0}) and blocks outside the model's 0 … {@code numLayers} − 1.
+     */
+    public static void requireSteerable(int layer, int numLayers) {
+        if (layer == 0) {
+            throw new ScalpelException("Block 0 cannot be written as a llama.cpp control vector: llama.cpp cannot steer the "
+                    + "output of block 0 (it rejects direction.0); pick block 1 or later.");
+        }
+        if (layer < 0 || layer >= numLayers) {
+            throw new ScalpelException("Block " + layer + " is outside this model's 0 … " + (numLayers - 1)
+                    + "; a llama.cpp control vector steers blocks 1 … " + (numLayers - 1) + ".");
+        }
+    }
+
+    /**
+     * Reads a control vector with one direction (as {@link #write} makes them): {@code direction.<n>} becomes a steering
+     * vector for the output of block n.
+     */
     public static SteeringVector read(Path file) {
         try {
             ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
@@ -83,7 +112,7 @@ public final class GgufControlVector {
                 int type = b.getInt();
                 switch (type) {
                     case TYPE_STRING -> getString(b);
-                    case TYPE_UINT32, 5, 6 -> b.getInt();
+                    case TYPE_UINT32, TYPE_INT32, TYPE_FLOAT32 -> b.getInt();
                     default -> throw new ScalpelException(file + " has a metadata value of GGUF type " + type + " that Scalpel does not read.");
                 }
             }
@@ -95,20 +124,41 @@ public final class GgufControlVector {
             }
             int type = b.getInt();
             long offset = b.getLong();
-            if (!name.startsWith("direction.") || type != GGML_F32) {
-                throw new ScalpelException(file + " has tensor '" + name + "' of type " + type + "; expected a float32 direction.<layer>.");
+            if (!name.startsWith("direction.") || type != GGML_F32 || dims != 1) {
+                throw new ScalpelException(file + " has tensor '" + name + "' of type " + type + " with " + dims
+                        + " dimensions; expected a 1-D float32 direction.<block>.");
             }
+            int layer = blockOf(file, name);
             int data = (b.position() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT + (int) offset;
             float[] direction = new float[(int) n];
             b.position(data);
             b.asFloatBuffer().get(direction);
-            return new SteeringVector(Integer.parseInt(name.substring("direction.".length())) - 1, direction);
+            return new SteeringVector(layer, direction);
         } catch (IOException | RuntimeException e) {
             if (e instanceof ScalpelException se) {
                 throw se;
             }
             throw new ScalpelException("Cannot read control vector " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The block of {@code direction.<n>}: n, as llama.cpp reads it; 0 and what is not a number are refused. */
+    private static int blockOf(Path file, String name) {
+        String index = name.substring("direction.".length());
+        int layer;
+        try {
+            layer = Integer.parseInt(index);
+        } catch (NumberFormatException e) {
+            throw new ScalpelException(file + " has tensor '" + name + "'; expected direction.<block> with a block number.");
+        }
+        if (layer == 0) {
+            throw new ScalpelException(file + " holds direction.0, which llama.cpp rejects (there is no control vector for the "
+                    + "output of block 0); it is not a valid control vector.");
+        }
+        if (layer < 0) {
+            throw new ScalpelException(file + " has tensor '" + name + "'; a block number cannot be negative.");
+        }
+        return layer;
     }
 
     private static void putString(ByteBuffer b, String s) {

@@ -17,8 +17,9 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A steering vector: a direction in the residual stream after block {@code layer} (0-based; llama.cpp's
- * {@code direction.<layer+1>}), added with a coefficient at every position while the model runs.
+ * A steering vector: a direction in the residual stream after block {@code layer} (0-based, {@code
+ * blocks.<layer>.hook_resid_post}; llama.cpp's control-vector tensor {@code direction.<layer>}, which llama.cpp adds
+ * to the output of that block), added with a coefficient at every position while the model runs.
  *
  * @param direction [d] as floats
  */

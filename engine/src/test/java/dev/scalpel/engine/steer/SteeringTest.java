@@ -2,8 +2,10 @@ package dev.scalpel.engine.steer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ForwardContext;
@@ -47,10 +49,13 @@ class SteeringTest {
             SteeringVector pc = SteeringVector.extract(model, pos, neg, 1, SteeringVector.Method.FIRST_PRINCIPAL_COMPONENT);
             assertEquals(1, pc.layer());
 
-            GgufControlVector.write(tmp.resolve("v.gguf"), v, "llama", 2, java.util.List.of());
+            GgufControlVector.write(tmp.resolve("v.gguf"), pc, "llama", 2, java.util.List.of());
             SteeringVector back = GgufControlVector.read(tmp.resolve("v.gguf"));
-            assertEquals(0, back.layer());
-            assertArrayEquals(v.direction(), back.direction(), 0f);
+            assertEquals(1, back.layer());
+            assertArrayEquals(pc.direction(), back.direction(), 0f);
+            ScalpelException block0 = assertThrows(ScalpelException.class,
+                    () -> GgufControlVector.write(tmp.resolve("v0.gguf"), v, "llama", 2, java.util.List.of()));
+            assertTrue(block0.getMessage().contains("cannot steer the output of block 0"), block0.getMessage());
         }
     }
 
