@@ -163,7 +163,7 @@ final class VectorsCommand implements Runnable {
     static final class Steer implements Callable<Integer> {
         @Mixin ModelOptions modelOptions;
         @Mixin RuntimeOptions runtimeOptions;
-        @Option(names = "--layer", required = true, description = "Block whose output (residual stream) is steered, 0-based.") int layer;
+        @Option(names = "--layer", required = true, description = "Block whose output (residual stream) is steered, 0-based; 1 or later (llama.cpp cannot steer block 0).") int layer;
         @Option(names = "--positive", required = true, paramLabel = "FILE", description = "One prompt per line.") Path positive;
         @Option(names = "--negative", required = true, paramLabel = "FILE", description = "One prompt per line, paired with --positive.") Path negative;
         @Option(names = "--method", defaultValue = "mean", description = "mean (difference of means, default) or pca (first principal component).") String method;
@@ -178,6 +178,7 @@ final class VectorsCommand implements Runnable {
                 default -> throw new ScalpelException("--method takes mean or pca, not '" + method + "'.");
             };
             try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
+                dev.scalpel.engine.steer.GgufControlVector.requireSteerable(layer, m.config().numLayers());  // before the work
                 var vector = dev.scalpel.engine.steer.SteeringVector.extract(m.model(), prompts(m, positive), prompts(m, negative), layer, m0);
                 dev.scalpel.engine.steer.GgufControlVector.write(out, vector, m.config().architecture().modelType(), m.config().numLayers(),
                         List.of(modelOptions.modelDir()));
@@ -186,7 +187,7 @@ final class VectorsCommand implements Runnable {
                     norm += f * f;
                 }
                 spec.commandLine().getOut().printf(Locale.ROOT, "steering vector at layer %d (direction.%d), norm %.4f → %s%n",
-                        layer, layer + 1, Math.sqrt(norm), out);
+                        layer, layer, Math.sqrt(norm), out);
             }
             return 0;
         }

@@ -302,6 +302,7 @@ class CliTest {
         CliRun steer = run("vectors", "steer", "--model", LLAMA.toString(), "--layer", "1", "--positive", tmp.resolve("pos.txt").toString(),
                 "--negative", tmp.resolve("neg.txt").toString(), "--out", gguf.toString());
         assertEquals(0, steer.status(), steer.err());
+        assertTrue(steer.out().contains("(direction.1)"), "llama.cpp's direction.L is the output of block L: " + steer.out());
         byte[] head = Arrays.copyOf(Files.readAllBytes(gguf), 4);
         assertEquals("GGUF", new String(head, StandardCharsets.US_ASCII));
         String[] gen = {"generate", "--model", LLAMA.toString(), "--prompt", "The", "--max-new-tokens", "8", "--json", "--steer", gguf.toString(), "--steer-coef"};
@@ -330,6 +331,36 @@ class CliTest {
         CliRun gen = run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--device", "tpu");
         assertEquals(1, gen.status());
         assertTrue(gen.err().contains("Unknown device 'tpu'"), gen.err());
+    }
+
+    @Test
+    void usageErrorsExitOneWithOneErrorLineNamingTheHelp() {
+        CliRun unknown = run("generate", "--model", LLAMA.toString(), "--prompt", "x", "--max-new-token", "3");
+        assertEquals(1, unknown.status(), unknown.err());
+        assertEquals(1, unknown.err().strip().lines().count(), "one line, no usage dump: " + unknown.err());
+        assertTrue(unknown.err().startsWith("error: Unknown option") && unknown.err().contains("'--max-new-token'"), unknown.err());
+        assertTrue(unknown.err().contains("did you mean --max-new-tokens"), unknown.err());
+        assertTrue(unknown.err().strip().endsWith("run 'scalpel generate --help'"), unknown.err());
+        assertEquals("", unknown.out());
+
+        CliRun missing = run("vectors", "steer", "--model", LLAMA.toString(), "--positive", "p.txt", "--negative", "n.txt",
+                "--out", "v.gguf");
+        assertEquals(1, missing.status(), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), "one line, no usage dump: " + missing.err());
+        assertTrue(missing.err().startsWith("error: Missing required option: '--layer="), missing.err());
+        assertTrue(missing.err().strip().endsWith("run 'scalpel vectors steer --help'"), missing.err());
+
+        CliRun badType = run("vectors", "steer", "--model", LLAMA.toString(), "--layer", "one", "--positive", "p.txt",
+                "--negative", "n.txt", "--out", "v.gguf");
+        assertEquals(1, badType.status(), badType.err());
+        assertEquals(1, badType.err().strip().lines().count(), badType.err());
+        assertTrue(badType.err().startsWith("error: Invalid value for option '--layer': 'one' is not an int"), badType.err());
+
+        CliRun unknownCommand = run("genrate");
+        assertEquals(1, unknownCommand.status(), unknownCommand.err());
+        assertEquals(1, unknownCommand.err().strip().lines().count(), unknownCommand.err());
+        assertTrue(unknownCommand.err().contains("'genrate'") && unknownCommand.err().contains("did you mean generate"),
+                unknownCommand.err());
     }
 
     @Test

@@ -99,6 +99,16 @@ class HostileInputsTest {
     }
 
     @Test
+    void aSteeringVectorForBlockZeroIsRefusedBeforeAnyWork() throws IOException {
+        Files.writeString(tmp.resolve("pos.txt"), "Der Dienst startet.\n");
+        Files.writeString(tmp.resolve("neg.txt"), "The service starts.\n");
+        Path vector = tmp.resolve("v0.gguf");
+        refused(CliRun.of("vectors", "steer", "--model", LLAMA.toString(), "--layer", "0", "--positive", tmp.resolve("pos.txt").toString(),
+                "--negative", tmp.resolve("neg.txt").toString(), "--out", vector.toString()), "cannot steer the output of block 0");
+        assertFalse(Files.exists(vector));
+    }
+
+    @Test
     void aHeadGroupWithTensorsOfTheWrongShapeIsRefused() throws IOException {
         Path group = tmp.resolve("g.json");
         assertEquals(0, CliRun.of("heads", "extract", "--model", LLAMA.toString(), "--heads", "L0H0", "--name", "g",
