@@ -19,6 +19,7 @@ import dev.scalpel.engine.importance.ImportanceMapFile;
 import dev.scalpel.engine.importance.ImportanceMaps;
 import dev.scalpel.engine.importance.Normalization;
 import dev.scalpel.engine.importance.TextHeatmap;
+import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.spec.ComponentsSpec;
@@ -169,10 +170,11 @@ final class ImportanceCommand implements Callable<Integer> {
                 print.println(Json.write(result));
                 return 0;
             }
-            displayed(maps, is).forEach((name, map) -> print.println(TextHeatmap.render(map) + "\n"));
+            List<LayerType> layerTypes = lm.config().layerTypes();
+            displayed(maps, is).forEach((name, map) -> print.println(TextHeatmap.render(map, layerTypes) + "\n"));
             costs.forEach((name, c) -> print.println("cost of " + name + ": " + c));
             if (contrastMap != null) {
-                print.println(TextHeatmap.render(contrastMap));
+                print.println(TextHeatmap.render(contrastMap, layerTypes));
                 print.println("top heads for " + pair[0] + " over " + pair[1] + ": " + ImportanceMaps.topK(contrastMap, 5));
             }
             agreement.forEach((name, rho) -> print.printf(Locale.ROOT, "Spearman rank correlation of %s vs %s on %s: %+.3f%n",

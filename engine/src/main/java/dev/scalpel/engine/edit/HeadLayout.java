@@ -43,7 +43,7 @@ public final class HeadLayout {
         int kvHead = head.head() / config.queriesPerKvHead();
         ArchitectureFamily.AttentionWeights w = config.architecture().family().attention(config, head.layer());
         return switch (p) {
-            case Q -> Slice.block(w.q(), 0, (int) w.qRow() + head.head() * d, d);
+            case Q -> Slice.block(w.q(), 0, (int) (w.qRow() + head.head() * w.qStride()), d);
             case K -> Slice.block(w.k(), 0, (int) w.kRow() + kvHead * d, d);
             case V -> Slice.block(w.v(), 0, (int) w.vRow() + kvHead * d, d);
             case O -> Slice.block(w.o(), 1, head.head() * d, d);

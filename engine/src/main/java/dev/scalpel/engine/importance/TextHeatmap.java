@@ -1,7 +1,9 @@
 package dev.scalpel.engine.importance;
 
 import dev.scalpel.engine.api.ImportanceMap;
+import dev.scalpel.engine.model.LayerType;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -30,6 +32,14 @@ public final class TextHeatmap {
 
     /** The map as lines of text (each ending in a newline): header, one row per layer, legend. */
     public static String render(ImportanceMap map) {
+        return render(map, List.of());
+    }
+
+    /**
+     * The map with each row that is not full attention marked by its layer type ({@code sliding_attention},
+     * {@code linear_attention} for a Gated DeltaNet layer, whose heads are its value heads) after the row.
+     */
+    public static String render(ImportanceMap map, List<LayerType> layerTypes) {
         double[][] scores = map.scores();
         double min = Arrays.stream(scores).flatMapToDouble(Arrays::stream).min().orElseThrow();
         double max = Arrays.stream(scores).flatMapToDouble(Arrays::stream).max().orElseThrow();
@@ -46,6 +56,9 @@ public final class TextHeatmap {
                     row.append(String.format(Locale.ROOT, "%" + NUMBER_WIDTH + "s", numbers.format(score)));
                 }
                 row.append(shade(score, min, max));
+            }
+            if (layer < layerTypes.size() && layerTypes.get(layer) != LayerType.FULL_ATTENTION) {
+                row.append("  ").append(layerTypes.get(layer).configName());
             }
             line(out, row.toString());
         }

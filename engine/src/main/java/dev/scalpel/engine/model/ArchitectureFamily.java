@@ -24,10 +24,11 @@ public interface ArchitectureFamily {
     boolean storesTransposedMatrices();
 
     /**
-     * Where one layer's attention weights are: head h's query rows are rows {@code qRow + h·headDim …} of weight
-     * {@code q}; its key and value rows (of kv head k) start at {@code kRow + k·headDim} of {@code k} and {@code vRow +
+     * Where one layer's attention weights are: head h's query rows are rows {@code qRow + h·qStride …} (headDim of them)
+     * of weight {@code q} (qStride = headDim, or 2·headDim where each head's query rows are followed by its output-gate
+     * rows, Qwen3.5); its key and value rows (of kv head k) start at {@code kRow + k·headDim} of {@code k} and {@code vRow +
      * k·headDim} of {@code v} (the same weight for a fused qkv projection); its output columns are columns
      * {@code h·headDim …} of {@code o}.
      */
-    record AttentionWeights(String q, long qRow, String k, long kRow, String v, long vRow, String o) {}
+    record AttentionWeights(String q, long qRow, long qStride, String k, long kRow, String v, long vRow, String o) {}
 }

@@ -70,11 +70,16 @@ public final class CausalSelfAttention {
             out = torch.scaled_dot_product_attention(qh, kh, vh,
                     new TensorOptional(causalMask(past, s, window, q)), 0.0, false, new DoubleOptional(scale), false);
         }
-        Tensor z = hooks.run(names.z(), out.transpose(1, 2));                             // [B, S, H, D]
-        if (ctx.gates() != null) {
-            z = ctx.gates().apply(layer, z);
-        }
-        return z;
+        return headOutputs(layer, out.transpose(1, 2), ctx, names);                        // [B, S, H, D]
+    }
+
+    /**
+     * The per-head outputs z [B, S, H, D] of any token mixer (softmax attention, a Gated DeltaNet's value heads)
+     * through the {@code hook_z} hook and the head gates.
+     */
+    public static Tensor headOutputs(int layer, Tensor z, ForwardContext ctx, HookPoints.Layer names) {
+        z = ctx.hooks().run(names.z(), z);
+        return ctx.gates() != null ? ctx.gates().apply(layer, z) : z;
     }
 
     /** [B, Hkv, T, D] → [B, Hkv·n, T, D], each kv head repeated for the n query heads of its group (HF repeat_kv). */

@@ -63,6 +63,8 @@ public final class ConfigKeys {
             case QWEN3_MOE -> Set.of("attention_bias", "sliding_window", "use_sliding_window", "decoder_sparse_step",
                     "mlp_only_layers", "moe_intermediate_size", "norm_topk_prob", "num_experts_per_tok", "num_local_experts",
                     "num_experts");
+            case QWEN3_5_TEXT -> Set.of("attention_bias", "layer_types", "partial_rotary_factor", "linear_num_key_heads",
+                    "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim", "linear_conv_kernel_dim");
             case OLMO2 -> Set.of("attention_bias");
             case GEMMA2 -> GEMMA;
             case GEMMA3_TEXT -> union(GEMMA, Set.of("_sliding_window_pattern", "sliding_window_pattern", "rope_local_base_freq"));

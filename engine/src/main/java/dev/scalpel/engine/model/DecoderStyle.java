@@ -16,6 +16,8 @@ package dev.scalpel.engine.model;
  * @param rotaryFraction     Phi-3 {@code partial_rotary_factor}: RoPE turns only the first fraction of each head
  * @param localRopeTheta     Gemma 3: the RoPE base of sliding-window layers (default RoPE); null = as full layers
  * @param moe                Qwen3-MoE: the sparse MLP's shape; null for a dense MLP in every layer
+ * @param outputGate         Qwen3.5: q_proj also yields a per-head gate; attention output × sigmoid(gate) before o_proj
+ * @param deltaNet           Qwen3.5: the shape of its Gated DeltaNet (linear_attention) layers; null when it has none
  */
 public record DecoderStyle(
         NormPlacement norms,
@@ -29,10 +31,12 @@ public record DecoderStyle(
         boolean fusedProjections,
         double rotaryFraction,
         Double localRopeTheta,
-        MixtureOfExperts moe) {
+        MixtureOfExperts moe,
+        boolean outputGate,
+        DeltaNetShape deltaNet) {
 
     public static final DecoderStyle LLAMA = new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, Activation.SILU, false,
-            null, null, null, false, 1.0, null, null);
+            null, null, null, false, 1.0, null, null, false, null);
 
     /** Where the RMSNorms of a block sit. */
     public enum NormPlacement {
@@ -77,9 +81,21 @@ public record DecoderStyle(
         }
     }
 
+    /**
+     * A Gated DeltaNet layer's shape: {@code keyHeads} query/key heads of width {@code keyDim}, {@code valueHeads}
+     * value heads of width {@code valueDim} (each key head serves valueHeads / keyHeads value heads), and a causal
+     * depthwise convolution of {@code convKernel} taps over q|k|v.
+     */
+    public record DeltaNetShape(int keyHeads, int valueHeads, int keyDim, int valueDim, int convKernel) {
+        /** Width of q | k | v: the channels of the convolution. */
+        public int convChannels() {
+            return 2 * keyHeads * keyDim + valueHeads * valueDim;
+        }
+    }
+
     /** The per-head (or full-width) norm kind, for Qwen3's style. */
     public DecoderStyle withQkNorm(QkNorm kind) {
         return new DecoderStyle(norms, kind, normPlusOne, activation, scaleEmbeddings, queryPreAttnScalar, attnSoftcap,
-                finalSoftcap, fusedProjections, rotaryFraction, localRopeTheta, moe);
+                finalSoftcap, fusedProjections, rotaryFraction, localRopeTheta, moe, outputGate, deltaNet);
     }
 }

@@ -7,7 +7,9 @@ public enum LayerType {
     /** Every earlier position. */
     FULL_ATTENTION("full_attention"),
     /** At most {@code sliding_window} positions back (the query's own position included). */
-    SLIDING_ATTENTION("sliding_attention");
+    SLIDING_ATTENTION("sliding_attention"),
+    /** A Gated DeltaNet layer (Qwen3.5): linear attention through a per-head recurrent state instead of softmax. */
+    LINEAR_ATTENTION("linear_attention");
 
     private final String configName;
 
@@ -26,7 +28,7 @@ public enum LayerType {
                 return t;
             }
         }
-        throw new ScalpelException("Unsupported layer type '" + name + "' in layer_types; Scalpel runs full_attention and "
-                + "sliding_attention layers.");
+        throw new ScalpelException("Unsupported layer type '" + name + "' in layer_types; Scalpel runs full_attention, "
+                + "sliding_attention and (Qwen3.5) linear_attention layers.");
     }
 }

@@ -27,7 +27,8 @@ public final class ModelSummaries {
         }
         String dtype = bytesByDtype.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("none");
         return new ModelSummary(c.architecture().modelType(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                c.hiddenSize(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.tieWordEmbeddings(), params, dtype);
+                c.hiddenSize(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.tieWordEmbeddings(), params, dtype,
+                c.layerTypes().stream().map(LayerType::configName).toList());
     }
 
     /** A tied copy of the embedding, or GPT-2's saved attention-mask buffers. */

@@ -33,7 +33,7 @@ public final class Gpt2Family implements ArchitectureFamily {
     public AttentionWeights attention(ModelConfig config, int layer) {
         String attn = Gpt2Model.ROOT + "h." + layer + ".attn.";
         long width = config.hiddenSize();                                  // c_attn rows: q [0, d), k [d, 2d), v [2d, 3d)
-        return new AttentionWeights(attn + "c_attn.weight", 0, attn + "c_attn.weight", width, attn + "c_attn.weight",
+        return new AttentionWeights(attn + "c_attn.weight", 0, config.headDim(), attn + "c_attn.weight", width, attn + "c_attn.weight",
                 2 * width, attn + "c_proj.weight");
     }
 

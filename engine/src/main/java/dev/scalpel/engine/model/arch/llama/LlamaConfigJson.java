@@ -61,6 +61,11 @@ public record LlamaConfigJson(
         @JsonProperty("norm_topk_prob") Boolean normTopkProb,
         @JsonProperty("decoder_sparse_step") Integer decoderSparseStep,
         @JsonProperty("mlp_only_layers") List<Integer> mlpOnlyLayers,
+        @JsonProperty("linear_num_key_heads") Integer linearNumKeyHeads,
+        @JsonProperty("linear_num_value_heads") Integer linearNumValueHeads,
+        @JsonProperty("linear_key_head_dim") Integer linearKeyHeadDim,
+        @JsonProperty("linear_value_head_dim") Integer linearValueHeadDim,
+        @JsonProperty("linear_conv_kernel_dim") Integer linearConvKernelDim,
         @JsonProperty("bos_token_id") Integer bosTokenId,
         @JsonProperty("eos_token_id") JsonNode eosTokenId) {
 
@@ -96,15 +101,19 @@ public record LlamaConfigJson(
         return switch (arch) {
             case QWEN3 -> DecoderStyle.LLAMA.withQkNorm(QkNorm.PER_HEAD);
             case QWEN3_MOE -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
-                    false, 1.0, null, moe());
+                    false, 1.0, null, moe(), false, null);
             case OLMO2 -> new DecoderStyle(NormPlacement.POST, QkNorm.FULL_WIDTH, false, activation, false, null, null, null,
-                    false, 1.0, null, null);
+                    false, 1.0, null, null, false, null);
             case GEMMA2 -> new DecoderStyle(NormPlacement.SANDWICH, QkNorm.NONE, true, activation, true,
-                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, null, null);
+                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, null, null, false, null);
             case GEMMA3_TEXT -> new DecoderStyle(NormPlacement.SANDWICH, QkNorm.PER_HEAD, true, activation, true,
-                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, rope.localTheta(), null);
+                    queryPreAttnScalar, attnLogitSoftcapping, finalLogitSoftcapping, false, 1.0, rope.localTheta(), null,
+                    false, null);
             case PHI3 -> new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, activation, false, null, null, null,
-                    true, rope.rotaryFraction(), null, null);
+                    true, rope.rotaryFraction(), null, null, false, null);
+            // zero-centred norms (1 + w), per-head q/k norm, output-gated attention with partial RoPE, and Gated DeltaNet
+            case QWEN3_5_TEXT -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, true, activation, false, null, null, null,
+                    false, rope.rotaryFraction(), null, null, true, deltaNet());
             default -> DecoderStyle.LLAMA;
         };
     }
@@ -132,7 +141,7 @@ public record LlamaConfigJson(
         boolean attention = Boolean.TRUE.equals(attentionBias);
         return switch (arch) {
             case QWEN2 -> new LinearBiases(true, false, false);
-            case QWEN3, QWEN3_MOE, OLMO2, GEMMA2, GEMMA3_TEXT -> new LinearBiases(attention, attention, false);
+            case QWEN3, QWEN3_MOE, QWEN3_5_TEXT, OLMO2, GEMMA2, GEMMA3_TEXT -> new LinearBiases(attention, attention, false);
             case LLAMA -> new LinearBiases(attention, attention, Boolean.TRUE.equals(mlpBias));
             default -> LinearBiases.NONE;
         };
@@ -153,6 +162,31 @@ public record LlamaConfigJson(
         }
         return new MixtureOfExperts(numExperts, numExpertsPerTok, moeIntermediateSize, Boolean.TRUE.equals(normTopkProb), step,
                 new HashSet<>(mlpOnlyLayers != null ? mlpOnlyLayers : List.of()));
+    }
+
+    /**
+     * Qwen3.5's Gated DeltaNet shape. Its value heads take the place of attention heads in Scalpel's layer × head grid
+     * (gates, importance, the heatmap), so there must be as many of them as attention heads.
+     */
+    private DecoderStyle.DeltaNetShape deltaNet() {
+        if (linearNumKeyHeads == null || linearNumValueHeads == null || linearKeyHeadDim == null || linearValueHeadDim == null
+                || linearConvKernelDim == null) {
+            throw new ScalpelException("A qwen3_5_text config.json needs linear_num_key_heads, linear_num_value_heads, "
+                    + "linear_key_head_dim, linear_value_head_dim and linear_conv_kernel_dim; restore it from the model's source.");
+        }
+        if (linearNumKeyHeads < 1 || linearNumValueHeads % linearNumKeyHeads != 0 || linearKeyHeadDim < 1
+                || linearValueHeadDim < 1 || linearConvKernelDim < 1) {
+            throw new ScalpelException("Invalid Gated DeltaNet shape in config.json: " + linearNumKeyHeads + " key heads, "
+                    + linearNumValueHeads + " value heads (must be a multiple), head dims " + linearKeyHeadDim + "/"
+                    + linearValueHeadDim + ", conv kernel " + linearConvKernelDim + ".");
+        }
+        if (linearNumValueHeads != numHeads) {
+            throw new ScalpelException("This Qwen3.5 model has " + linearNumValueHeads + " Gated DeltaNet value heads but "
+                    + numHeads + " attention heads; Scalpel's head grid (gates, importance, heatmap) needs one head count per "
+                    + "model, so it runs hybrids with linear_num_value_heads = num_attention_heads only.");
+        }
+        return new DecoderStyle.DeltaNetShape(linearNumKeyHeads, linearNumValueHeads, linearKeyHeadDim, linearValueHeadDim,
+                linearConvKernelDim);
     }
 
     /** The sliding window, or null when no layer slides. */
@@ -179,6 +213,9 @@ public record LlamaConfigJson(
             throw new ScalpelException("layer_types lists " + layerTypes.size() + " layers but num_hidden_layers is "
                     + numLayers + "; restore config.json from the model's source.");
         }
+        if (arch == Architecture.QWEN3_5_TEXT) {
+            return hybridLayerTypes();
+        }
         List<LayerType> types = new ArrayList<>();
         for (int l = 0; l < numLayers; l++) {
             boolean slides;
@@ -187,7 +224,12 @@ public record LlamaConfigJson(
             } else if (arch == Architecture.MISTRAL || arch == Architecture.PHI3 || arch == Architecture.QWEN3_MOE) {
                 slides = true;
             } else if (layerTypes != null) {
-                slides = LayerType.of(layerTypes.get(l)) == LayerType.SLIDING_ATTENTION;
+                LayerType t = LayerType.of(layerTypes.get(l));
+                if (t == LayerType.LINEAR_ATTENTION) {
+                    throw new ScalpelException("layer_types lists linear_attention for " + arch.modelType()
+                            + ", which has no linear-attention layers; restore config.json from the model's source.");
+                }
+                slides = t == LayerType.SLIDING_ATTENTION;
             } else {
                 slides = switch (arch) {
                     case GEMMA2 -> l % 2 == 0;
@@ -196,6 +238,21 @@ public record LlamaConfigJson(
                 };
             }
             types.add(slides ? LayerType.SLIDING_ATTENTION : LayerType.FULL_ATTENTION);
+        }
+        return types;
+    }
+
+    /** Qwen3.5: {@code layer_types} (linear_attention / full_attention), else transformers' default of every 4th full. */
+    private List<LayerType> hybridLayerTypes() {
+        List<LayerType> types = new ArrayList<>();
+        for (int l = 0; l < numLayers; l++) {
+            LayerType t = layerTypes != null ? LayerType.of(layerTypes.get(l))
+                    : (l + 1) % 4 == 0 ? LayerType.FULL_ATTENTION : LayerType.LINEAR_ATTENTION;
+            if (t == LayerType.SLIDING_ATTENTION) {
+                throw new ScalpelException("layer_types of a qwen3_5_text model lists sliding_attention, which Qwen3.5 does "
+                        + "not have; restore config.json from the model's source.");
+            }
+            types.add(t);
         }
         return types;
     }
@@ -233,10 +290,10 @@ public record LlamaConfigJson(
         if (!(fraction > 0 && fraction <= 1)) {
             throw new ScalpelException("partial_rotary_factor must be in (0, 1], got " + fraction + ".");
         }
-        if (fraction != 1 && arch != Architecture.PHI3) {
+        if (fraction != 1 && arch != Architecture.PHI3 && arch != Architecture.QWEN3_5_TEXT) {
             throw new ScalpelException("partial_rotary_factor " + fraction + " is set for " + arch.modelType()
-                    + ", whose attention turns whole heads (transformers cannot run it either); only phi3 rotates part of "
-                    + "each head. Remove the key or restore config.json from the model's source.");
+                    + ", whose attention turns whole heads (transformers cannot run it either); only phi3 and qwen3_5_text rotate "
+                    + "part of each head. Remove the key or restore config.json from the model's source.");
         }
         if (arch != Architecture.GEMMA3_TEXT) {
             localTheta = null;

@@ -2,10 +2,12 @@ package dev.scalpel.engine.model.arch.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.ArchitectureFamily;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,14 +33,31 @@ public final class LlamaFamily implements ArchitectureFamily {
 
     @Override
     public AttentionWeights attention(ModelConfig config, int layer) {
+        if (config.layerTypes().get(layer) == LayerType.LINEAR_ATTENTION) {
+            throw new ScalpelException("L" + layer + " is a Gated DeltaNet (linear-attention) layer: head-LoRA, head "
+                    + "fine-tunes and head groups do not reach its value heads yet; choose heads of full-attention layers ("
+                    + fullAttentionLayers(config) + "). Gates, hooks and importance maps cover every layer.");
+        }
         String attn = "model.layers." + layer + ".self_attn.";
+        int hd = config.headDim();
         if (config.style().fusedProjections()) {
             String qkv = attn + "qkv_proj.weight";
-            return new AttentionWeights(qkv, 0, qkv, config.qWidth(), qkv, config.qWidth() + config.kvWidth(),
+            return new AttentionWeights(qkv, 0, hd, qkv, config.qWidth(), qkv, config.qWidth() + config.kvWidth(),
                     attn + "o_proj.weight");
         }
-        return new AttentionWeights(attn + "q_proj.weight", 0, attn + "k_proj.weight", 0, attn + "v_proj.weight", 0,
+        long qStride = config.style().outputGate() ? 2L * hd : hd;   // Qwen3.5: per head, query rows then gate rows
+        return new AttentionWeights(attn + "q_proj.weight", 0, qStride, attn + "k_proj.weight", 0, attn + "v_proj.weight", 0,
                 attn + "o_proj.weight");
+    }
+
+    private static String fullAttentionLayers(ModelConfig config) {
+        StringBuilder layers = new StringBuilder();
+        for (int l = 0; l < config.numLayers(); l++) {
+            if (config.layerTypes().get(l) != LayerType.LINEAR_ATTENTION) {
+                layers.append(layers.length() == 0 ? "" : ", ").append('L').append(l);
+            }
+        }
+        return layers.toString();
     }
 
     @Override

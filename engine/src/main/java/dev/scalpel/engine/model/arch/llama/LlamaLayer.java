@@ -8,7 +8,9 @@ import org.bytedeco.pytorch.Tensor;
  * d = hidden size, H·D = query width, Hkv·D = key/value width, I = intermediate size.
  *
  * @param preAttnNorm  RMSNorm before attention [d] ({@code input_layernorm}), or null (OLMo 2)
- * @param attention    the q/k/v projections, separate or fused
+ * @param deltaNet     a Gated DeltaNet layer's token mixer (Qwen3.5 linear_attention), or null for softmax attention;
+ *                     when set, attention, qNorm, kNorm and o are null
+ * @param attention    the q/k/v projections, separate or fused (Qwen3.5: q rows per head are its query then its gate)
  * @param qNorm        q norm [D] (per head) or [H·D] (full width), or null; kNorm likewise [D] or [Hkv·D]
  * @param o            output projection [d, H·D]
  * @param postAttnNorm RMSNorm on the attention output [d] (OLMo 2, Gemma), or null
@@ -17,7 +19,7 @@ import org.bytedeco.pytorch.Tensor;
  * @param moe          the sparse MLP (Qwen3-MoE), or null when the block is dense
  * @param postMlpNorm  RMSNorm on the MLP output [d] (OLMo 2, Gemma), or null
  */
-public record LlamaLayer(Tensor preAttnNorm, Attention attention, Tensor qNorm, Tensor kNorm, Linear o,
+public record LlamaLayer(Tensor preAttnNorm, GatedDeltaNet deltaNet, Attention attention, Tensor qNorm, Tensor kNorm, Linear o,
                          Tensor postAttnNorm, Tensor preMlpNorm, Mlp mlp, Moe moe, Tensor postMlpNorm) {
 
     /** One linear layer: its Hugging Face weight name (as overlays see it), weight [out, in] and bias [out] or null. */

@@ -80,8 +80,7 @@ public final class LlamaModel implements CausalLM {
     public Tensor forwardFromLayer(int first, Tensor residual, ForwardContext ctx) {
         Hooks hooks = ctx.hooks();
         LinearOverlay ov = ctx.overlay();
-        long b = residual.size(0), s = residual.size(1);
-        int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
+        long s = residual.size(1);
         RotaryEmbedding.Table positions = rope.table(ctx.startPosition(), s, device);
         RotaryEmbedding.Table localPositions = localRope == null ? positions : localRope.table(ctx.startPosition(), s, device);
 
@@ -91,24 +90,11 @@ public final class LlamaModel implements CausalLM {
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
-            // attention
             Tensor a = norm(x, w.preAttnNorm());                                              // [B, S, d]
-            Tensor[] qkv = project(w.attention(), a, ov);                                     // [B, S, H·D], 2 × [B, S, Hkv·D]
-            if (style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH) {
-                qkv[0] = norm(qkv[0], w.qNorm());
-                qkv[1] = norm(qkv[1], w.kNorm());
-            }
-            Tensor q = qkv[0].view(b, s, h, hd);                                              // [B, S, H, D]
-            Tensor k = qkv[1].view(b, s, hkv, hd);                                            // [B, S, Hkv, D]
-            Tensor v = qkv[2].view(b, s, hkv, hd);                                            // [B, S, Hkv, D]
-            if (style.qkNorm() == DecoderStyle.QkNorm.PER_HEAD) {
-                q = norm(q, w.qNorm());
-                k = norm(k, w.kNorm());
-            }
-            RotaryEmbedding.Table layerPositions =
-                    config.layerTypes().get(l) == LayerType.SLIDING_ATTENTION ? localPositions : positions;
-            Tensor z = CausalSelfAttention.attend(l, q, k, v, layerPositions, config, ctx, names); // [B, S, H, D]
-            Tensor attnOut = norm(linear(w.o(), z.reshape(b, s, (long) h * hd), ov), w.postAttnNorm()); // [B, S, d]
+            Tensor mixed = w.deltaNet() != null
+                    ? w.deltaNet().forward(l, a, style.deltaNet(), config.normEps(), ctx, names)
+                    : attention(l, w, a, positions, localPositions, ctx, names);                 // [B, S, d]
+            Tensor attnOut = norm(mixed, w.postAttnNorm());                                   // [B, S, d]
             x = hooks.run(names.residMid(), x.add(hooks.run(names.attnOut(), attnOut)));
 
             // MLP (dense, or a router's weighted mix of experts)
@@ -128,7 +114,42 @@ public final class LlamaModel implements CausalLM {
         return style.finalSoftcap() == null ? logits : Tensors.softcap(logits, style.finalSoftcap());
     }
 
-    /** q [.., H·D], k and v [.., Hkv·D] from one fused projection (rows q | k | v) or three. */
+    /** Softmax attention of layer l over a [B, S, d] (normed): q/k norms, RoPE, the cache, gates, o_proj → [B, S, d]. */
+    private Tensor attention(int l, LlamaLayer w, Tensor a, RotaryEmbedding.Table positions,
+                             RotaryEmbedding.Table localPositions, ForwardContext ctx, HookPoints.Layer names) {
+        LinearOverlay ov = ctx.overlay();
+        long b = a.size(0), s = a.size(1);
+        int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
+        Tensor[] qkv = project(w.attention(), a, ov);                                         // [B, S, H·D], 2 × [B, S, Hkv·D]
+        if (style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH) {
+            qkv[0] = norm(qkv[0], w.qNorm());
+            qkv[1] = norm(qkv[1], w.kNorm());
+        }
+        Tensor gate = null;                                                                   // [B, S, H, D] (Qwen3.5)
+        Tensor q;
+        if (style.outputGate()) {
+            Tensor perHead = qkv[0].view(b, s, h, 2L * hd);                                   // [B, S, H, 2D]: query | gate
+            q = perHead.narrow(-1, 0, hd);
+            gate = perHead.narrow(-1, hd, hd);
+        } else {
+            q = qkv[0].view(b, s, h, hd);                                                     // [B, S, H, D]
+        }
+        Tensor k = qkv[1].view(b, s, hkv, hd);                                                // [B, S, Hkv, D]
+        Tensor v = qkv[2].view(b, s, hkv, hd);                                                // [B, S, Hkv, D]
+        if (style.qkNorm() == DecoderStyle.QkNorm.PER_HEAD) {
+            q = norm(q, w.qNorm());
+            k = norm(k, w.kNorm());
+        }
+        RotaryEmbedding.Table layerPositions =
+                config.layerTypes().get(l) == LayerType.SLIDING_ATTENTION ? localPositions : positions;
+        Tensor z = CausalSelfAttention.attend(l, q, k, v, layerPositions, config, ctx, names);    // [B, S, H, D]
+        if (gate != null) {
+            z = z.mul(gate.sigmoid());
+        }
+        return linear(w.o(), z.reshape(b, s, (long) h * hd), ov);
+    }
+
+    /** q [.., H·D] (Qwen3.5: [.., 2·H·D] with the gates), k and v [.., Hkv·D] from one fused projection (rows q | k | v) or three. */
     private Tensor[] project(LlamaLayer.Attention p, Tensor a, LinearOverlay ov) {
         if (p.qkv() == null) {
             return new Tensor[] {linear(p.q(), a, ov), linear(p.k(), a, ov), linear(p.v(), a, ov)};

@@ -2,6 +2,7 @@ package dev.scalpel.engine.model.arch.llama;
 
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.DecoderStyle;
+import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.LinearBiases;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.WeightReader;
@@ -40,7 +41,7 @@ final class LlamaWeightsReader {
             Tensor embed = r.read("model.embed_tokens.weight", vocab, config.hiddenSize());
             LlamaLayer[] layers = new LlamaLayer[config.numLayers()];
             for (int l = 0; l < layers.length; l++) {
-                layers[l] = reader.layer(l);
+                layers[l] = config.layerTypes().get(l) == LayerType.LINEAR_ATTENTION ? reader.linearLayer(l) : reader.attentionLayer(l);
             }
             Tensor norm = r.read("model.norm.weight", config.hiddenSize());
             // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
@@ -54,13 +55,39 @@ final class LlamaWeightsReader {
         }
     }
 
-    private LlamaLayer layer(int l) {
+    /** A Qwen3.5 linear-attention block: pre-norms, the Gated DeltaNet and a dense MLP. */
+    private LlamaLayer linearLayer(int l) {
+        String p = "model.layers." + l + ".";
+        Tensor preAttn = r.read(p + "input_layernorm.weight", d);
+        Tensor preMlp = r.read(p + "post_attention_layernorm.weight", d);
+        Mlp dense = mlp(p + "mlp.", config.intermediateSize(), config.biases().mlp());
+        return new LlamaLayer(preAttn, deltaNet(p + "linear_attn."), null, null, null, null, null, preMlp, dense, null, null);
+    }
+
+    /** Qwen3.5's Gated DeltaNet weights under {@code prefix} ({@code model.layers.N.linear_attn.}). */
+    private GatedDeltaNet deltaNet(String prefix) {
+        DecoderStyle.DeltaNetShape shape = style.deltaNet();
+        long hv = shape.valueHeads(), values = hv * shape.valueDim(), channels = shape.convChannels();
+        return new GatedDeltaNet(
+                linear(prefix + "in_proj_qkv", channels, d, false),
+                linear(prefix + "in_proj_z", values, d, false),
+                linear(prefix + "in_proj_b", hv, d, false),
+                linear(prefix + "in_proj_a", hv, d, false),
+                r.read(prefix + "conv1d.weight", channels, 1, shape.convKernel()),
+                r.read(prefix + "dt_bias", hv),
+                r.read(prefix + "A_log", hv),
+                r.read(prefix + "norm.weight", shape.valueDim()),
+                linear(prefix + "out_proj", d, values, false));
+    }
+
+    private LlamaLayer attentionLayer(int l) {
         String p = "model.layers." + l + ".";
         LinearBiases bias = config.biases();
         long qw = config.qWidth(), kvw = config.kvWidth();
+        long qRows = style.outputGate() ? 2 * qw : qw;   // Qwen3.5: each head's query rows, then its gate rows
         Attention attention = style.fusedProjections()
                 ? new Attention(null, null, null, linear(p + "self_attn.qkv_proj", qw + 2 * kvw, d, bias.qkv()))
-                : new Attention(linear(p + "self_attn.q_proj", qw, d, bias.qkv()), linear(p + "self_attn.k_proj", kvw, d, bias.qkv()),
+                : new Attention(linear(p + "self_attn.q_proj", qRows, d, bias.qkv()), linear(p + "self_attn.k_proj", kvw, d, bias.qkv()),
                         linear(p + "self_attn.v_proj", kvw, d, bias.qkv()), null);
         long qNormWidth = switch (style.qkNorm()) {
             case NONE -> 0;
@@ -87,10 +114,10 @@ final class LlamaWeightsReader {
                 experts.add(mlp(p + "mlp.experts." + e + ".", moe.intermediateSize(), false));
             }
             Moe sparse = new Moe(linear(p + "mlp.gate", moe.experts(), d, false), experts);
-            return new LlamaLayer(preAttn, attention, qNorm, kNorm, o, postAttn, preMlp, null, sparse, postMlp);
+            return new LlamaLayer(preAttn, null, attention, qNorm, kNorm, o, postAttn, preMlp, null, sparse, postMlp);
         }
         Mlp dense = mlp(p + "mlp.", config.intermediateSize(), bias.mlp());
-        return new LlamaLayer(preAttn, attention, qNorm, kNorm, o, postAttn, preMlp, dense, null, postMlp);
+        return new LlamaLayer(preAttn, null, attention, qNorm, kNorm, o, postAttn, preMlp, dense, null, postMlp);
     }
 
     /** A gated MLP under {@code prefix} with intermediate size {@code inter}. */

@@ -1,0 +1,119 @@
+package dev.scalpel.engine.model.arch.llama;
+
+import dev.scalpel.engine.model.CausalSelfAttention;
+import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.DecoderStyle.DeltaNetShape;
+import dev.scalpel.engine.model.ForwardContext;
+import dev.scalpel.engine.model.HookPoints;
+import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.KvCache;
+import dev.scalpel.engine.model.LinearOverlay;
+import dev.scalpel.engine.model.Tensors;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * One Gated DeltaNet layer of Qwen3.5 (linear attention), with transformers' semantics. Per value head h and position
+ * t, with a state S [D_k, D_v]:
+ * <pre>
+ *   q, k, v  = silu(causal depthwise conv(in_proj_qkv(x)))      q, k per key head, shared by H_v / H_k value heads
+ *   q, k     = l2norm(q), l2norm(k);  q /= √D_k
+ *   β        = sigmoid(in_proj_b(x)),  g = −exp(A_log) · softplus(in_proj_a(x) + dt_bias)
+ *   S        = exp(g) · S;   S += k ⊗ β(v − kᵀS);   o = qᵀS
+ *   out      = out_proj(rmsnorm(o) · w · silu(in_proj_z(x)))
+ * </pre>
+ * The value heads are this layer's heads: {@code hook_z} and the head gates act on o per value head before out_proj.
+ * The state is computed position by position (transformers' recurrent form; its chunked form gives the same numbers);
+ * with a cache the conv inputs and S carry over to the next pass.
+ *
+ * @param qkv     in_proj_qkv [2·H_k·D_k + H_v·D_v, d]: rows q | k | v
+ * @param z       in_proj_z [H_v·D_v, d], the output gate
+ * @param b       in_proj_b [H_v, d], β's logits
+ * @param a       in_proj_a [H_v, d], the decay's input
+ * @param conv    conv1d.weight [C, 1, K], one K-tap causal filter per q|k|v channel, no bias
+ * @param dtBias  dt_bias [H_v]
+ * @param aLog    A_log [H_v]: the decay rate is exp(A_log)
+ * @param norm    norm.weight [D_v], the gated RMSNorm's weight (plain, not 1 + w)
+ * @param out     out_proj [d, H_v·D_v]
+ */
+record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Tensor dtBias, Tensor aLog, Tensor norm,
+                     Linear out) {
+    private static final double L2_EPS = 1e-6;
+
+    /** x [B, S, d] (already normed) → the layer's contribution to the residual stream [B, S, d]. */
+    Tensor forward(int layer, Tensor x, DeltaNetShape shape, double normEps, ForwardContext ctx, HookPoints.Layer names) {
+        Hooks hooks = ctx.hooks();
+        LinearOverlay ov = ctx.overlay();
+        long bsz = x.size(0), s = x.size(1);
+        int hk = shape.keyHeads(), hv = shape.valueHeads(), dk = shape.keyDim(), dv = shape.valueDim();
+        long keyWidth = (long) hk * dk;
+        KvCache cache = ctx.cache();
+        KvCache.DeltaNetState past = cache != null ? cache.deltaNetState(layer) : null;
+
+        Tensor[] conv = convolve(linear(qkv, x, ov).transpose(1, 2), past, shape.convKernel());
+        Tensor mixed = conv[0].transpose(1, 2);                                                             // [B, S, C]
+        Tensor q = hooks.run(names.q(), mixed.narrow(-1, 0, keyWidth).reshape(bsz, s, hk, dk));             // [B, S, Hk, Dk]
+        Tensor k = hooks.run(names.k(), mixed.narrow(-1, keyWidth, keyWidth).reshape(bsz, s, hk, dk));      // [B, S, Hk, Dk]
+        Tensor v = hooks.run(names.v(), mixed.narrow(-1, 2 * keyWidth, (long) hv * dv).reshape(bsz, s, hv, dv)); // [B, S, Hv, Dv]
+        Tensor beta = linear(b, x, ov).sigmoid();                                                           // [B, S, Hv]
+        Tensor decay = aLog.exp().neg().mul(torch.softplus(linear(a, x, ov).add(dtBias)));                  // [B, S, Hv], g ≤ 0
+        if (hv > hk) {
+            q = q.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());
+            k = k.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());
+        }
+        q = l2norm(q).mul(new Scalar(1.0 / Math.sqrt(dk)));                                                 // [B, S, Hv, Dk]
+        k = l2norm(k);
+
+        Tensor state = past != null ? past.recurrent() : torch.zeros(new long[] {bsz, hv, dk, dv}, Tensors.floatOptions(ComputeDevice.of(x))); // [B, Hv, Dk, Dv]
+        Tensor[] outputs = new Tensor[(int) s];
+        for (int t = 0; t < s; t++) {
+            Tensor qt = q.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dk]
+            Tensor kt = k.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dk]
+            Tensor vt = v.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dv]
+            Tensor bt = beta.select(1, t).unsqueeze(-1).unsqueeze(-1);                                       // [B, Hv, 1, 1]
+            Tensor gt = decay.select(1, t).exp().unsqueeze(-1).unsqueeze(-1);                                // [B, Hv, 1, 1]
+            state = state.mul(gt);
+            Tensor delta = vt.sub(kt.matmul(state)).mul(bt);                                                 // [B, Hv, 1, Dv]
+            state = state.add(kt.transpose(-2, -1).matmul(delta));                                          // [B, Hv, Dk, Dv]
+            outputs[t] = qt.matmul(state);                                                                   // [B, Hv, 1, Dv]
+        }
+        Tensor o = torch.cat(new TensorVector(outputs), 2).transpose(1, 2);                                 // [B, S, Hv, Dv]
+        Tensor gate = linear(z, x, ov).reshape(bsz, s, hv, dv);                                              // [B, S, Hv, Dv]
+        o = torch.rms_norm(o, new long[] {dv}, new TensorOptional(norm), new DoubleOptional(normEps)).mul(torch.silu(gate));
+        o = CausalSelfAttention.headOutputs(layer, o, ctx, names);                                           // [B, S, Hv, Dv]
+        if (cache != null) {
+            cache.putDeltaNetState(layer, new KvCache.DeltaNetState(conv[1], state));
+        }
+        return linear(out, o.reshape(bsz, s, (long) hv * dv), ov);
+    }
+
+    /**
+     * The causal depthwise convolution with SiLU over channels [B, C, S]: each output sees its own and the K − 1
+     * previous inputs (zeros before the first position, or the cached ones).
+     *
+     * @return {silu(conv) [B, C, S], the last K − 1 inputs [B, C, K − 1] for the next pass}
+     */
+    private Tensor[] convolve(Tensor channels, KvCache.DeltaNetState past, int kernel) {
+        long bsz = channels.size(0), c = channels.size(1);
+        Tensor before = past != null ? past.conv()
+                : torch.zeros(new long[] {bsz, c, kernel - 1}, Tensors.floatOptions(ComputeDevice.of(channels)));                         // [B, C, K−1]
+        Tensor padded = torch.cat(new TensorVector(before, channels), -1);                                 // [B, C, K−1+S]
+        Tensor out = torch.conv1d(padded, conv, new TensorOptional(), new long[] {1}, new long[] {0}, new long[] {1}, c); // [B, C, S]
+        Tensor last = padded.narrow(-1, padded.size(-1) - (kernel - 1), kernel - 1);                       // [B, C, K−1]
+        return new Tensor[] {torch.silu(out), last};
+    }
+
+    /** x · rsqrt(Σx² + ε) over the last dimension, as transformers' (and FLA's) l2norm. */
+    private static Tensor l2norm(Tensor x) {
+        return x.mul(x.mul(x).sum(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).add(new Scalar(L2_EPS)).rsqrt());
+    }
+
+    private static Tensor linear(Linear p, Tensor x, LinearOverlay ov) {
+        return ov.linear(p.name(), x, p.weight(), p.bias());
+    }
+}
