@@ -29,7 +29,9 @@ import re
 import shutil
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
+from unittest import mock
 
 # never touch the network; everything is built locally
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,6 +39,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 import torch
+import torch.nn.functional as F
 import transformers
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -63,7 +66,10 @@ from transformers import (
     Qwen3ForCausalLM,
     Qwen3MoeConfig,
     Qwen3MoeForCausalLM,
+    Qwen3_5ForCausalLM,
+    Qwen3_5TextConfig,
 )
+from transformers.models.qwen3_5 import modeling_qwen3_5
 
 DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"  # shared/ sits beside the repository
 LANGS = ["en", "de", "fr", "es", "code"]
@@ -171,14 +177,20 @@ def is_embedding(name: str) -> bool:
 
 
 @torch.no_grad()
-def reinit(model: torch.nn.Module, seed: int, norm_center: float = 1.0, embed_std: float = STD_EMBED) -> None:
+def reinit(model: torch.nn.Module, seed: int, norm_center: float = 1.0, embed_std: float = STD_EMBED,
+           overrides=()) -> None:
     """Every parameter from one seeded generator. norm_center is the mean of norm weights: 1.0 for
     RMSNorm/LayerNorm that multiply by `weight`, 0.0 for Gemma's RMSNorm that multiplies by (1 + weight).
-    embed_std: Gemma multiplies embeddings by sqrt(hidden) = 8, so it uses a smaller one."""
+    embed_std: Gemma multiplies embeddings by sqrt(hidden) = 8, so it uses a smaller one.
+    overrides: (regex, draw(shape, generator)) pairs; the first regex that matches a parameter name
+    decides its draw instead of the rules below (same generator, same order)."""
     g = torch.Generator().manual_seed(seed)
     # named_parameters() dedups tied tensors, so a tied embedding is drawn once (as embedding)
     for name, p in model.named_parameters():
-        if is_norm(name):
+        draw = next((fn for pat, fn in overrides if re.search(pat, name)), None)
+        if draw is not None:
+            v = draw(p.shape, g)
+        elif is_norm(name):
             if name.endswith("bias"):
                 v = torch.randn(p.shape, generator=g) * STD_BIAS
             else:
@@ -190,6 +202,76 @@ def reinit(model: torch.nn.Module, seed: int, norm_center: float = 1.0, embed_st
         else:
             v = torch.randn(p.shape, generator=g) * STD_MATRIX
         p.copy_(v.to(p.dtype))
+
+
+# --------------------------------------------------------------------------------------------
+# Qwen3.5 (hybrid Gated DeltaNet + gated full attention): init rules and feature ablations
+# --------------------------------------------------------------------------------------------
+Q35_HEADS, Q35_HEAD_DIM = 4, 16
+# Qwen3_5RMSNorm (input/post_attention layernorms, q_norm/k_norm, model.norm) computes x_hat * (1 + w)
+Q35_ZERO_CENTRED_NORM = r"(input_layernorm|post_attention_layernorm|self_attn\.[qk]_norm)\.weight$|^model\.norm\.weight$"
+# ... but the Gated DeltaNet output norm (Qwen3_5RMSNormGated) computes x_hat * w * silu(z)
+Q35_GATED_NORM = r"linear_attn\.norm\.weight$"
+Q35_INIT = [
+    # is_norm() also matches linear_attn.norm: it multiplies by w, so centre it at 1
+    (Q35_GATED_NORM, lambda shape, g: 1.0 + torch.randn(shape, generator=g) * STD_NORM),
+    # A = exp(A_log) in [1, 16]; dt_bias ~ N(-2, 0.5^2) (would otherwise count as a bias, N(0, 0.1^2)), so that the
+    # per-step decay exp(g) = exp(-A * softplus(a + dt_bias)) is spread over ~0.05..0.8 (A_log is not a norm/bias/
+    # embedding and would otherwise be drawn as a matrix)
+    (r"linear_attn\.A_log$", lambda shape, g: torch.log(1.0 + 15.0 * torch.rand(shape, generator=g))),
+    (r"linear_attn\.dt_bias$", lambda shape, g: -2.0 + torch.randn(shape, generator=g) * 0.5),
+    # depthwise causal conv [channels, 1, kernel]: 4 taps, larger than the matrix std so the taps matter
+    (r"linear_attn\.conv1d\.weight$", lambda shape, g: torch.randn(shape, generator=g) * 0.3),
+]
+
+
+def _q35_edit(pattern: str, fn):
+    """state-dict rewrite: fn(tensor) on every key matching pattern"""
+    def edit(state):
+        hits = [k for k in state if re.search(pattern, k)]
+        assert hits, f"pattern {pattern} matches nothing"
+        for k in hits:
+            state[k] = fn(state[k])
+        return state
+    return edit
+
+
+def _q35_gate_as_halves(w: torch.Tensor) -> torch.Tensor:
+    """q_proj rows are per head [query(16) | gate(16)] x 4 heads; this rewrite makes transformers compute what a
+    loader that reads rows [0, 64) as the query and [64, 128) as the gate would compute on the original weights"""
+    return w.view(2, Q35_HEADS, Q35_HEAD_DIM, -1).transpose(0, 1).reshape(w.shape)
+
+
+def _q35_conv_identity(w: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros_like(w)
+    out[..., -1] = 1.0          # the current position's tap only: conv1d becomes silu(x)
+    return out
+
+
+def _tile_not_interleave(self, repeats, dim=None, **_):
+    """Tensor.repeat_interleave replaced by Tensor.repeat (value head h reads key head h % n_k, not h // ratio)"""
+    reps = [1] * self.dim()
+    reps[dim] = repeats
+    return self.repeat(*reps)
+
+
+Q35_ABLATIONS = [
+    ("attention output gate ignored (sigmoid(gate) = 1)",
+     dict(patch=lambda: mock.patch.object(torch, "sigmoid", torch.ones_like))),
+    ("q_proj read as [query | gate] halves instead of per-head [q_h | gate_h]",
+     dict(state=_q35_edit(r"self_attn\.q_proj\.weight$", _q35_gate_as_halves))),
+    ("partial_rotary_factor=1.0", dict(config=lambda c: c.rope_parameters.update(partial_rotary_factor=1.0))),
+    ("Qwen3_5RMSNorm read as x_hat * w instead of x_hat * (1 + w)",
+     dict(state=_q35_edit(Q35_ZERO_CENTRED_NORM, lambda w: w - 1.0))),
+    ("GDN gated norm read as x_hat * (1 + w) instead of x_hat * w",
+     dict(state=_q35_edit(Q35_GATED_NORM, lambda w: 1.0 + w))),
+    ("conv1d reduced to its last tap (silu(x), no causal mixing)",
+     dict(state=_q35_edit(r"conv1d\.weight$", _q35_conv_identity))),
+    ("GDN decay off (A_log = -30, g ~ 0)", dict(state=_q35_edit(r"A_log$", lambda w: torch.full_like(w, -30.0)))),
+    ("GDN q/k l2norm off", dict(patch=lambda: mock.patch.object(modeling_qwen3_5, "l2norm", lambda x, dim=-1, eps=1e-6: x))),
+    ("GDN q/k heads tiled (h % 2) instead of repeat_interleave (h // 2)",
+     dict(patch=lambda: mock.patch.object(torch.Tensor, "repeat_interleave", _tile_not_interleave))),
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,6 +545,36 @@ def fixture_specs():
               "num_local_experts (not num_experts). Seed chosen so every token's 2nd/3rd router "
               "probability gap is >= 1e-3. q_norm/k_norm like Qwen3. 4/2 GQA, untied.",
     ))
+    specs.append(dict(
+        name="qwen3_5-hybrid",
+        cls=Qwen3_5ForCausalLM,
+        config=Qwen3_5TextConfig(**dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6),
+                                 num_attention_heads=Q35_HEADS, num_key_value_heads=2, head_dim=Q35_HEAD_DIM,
+                                 rope_theta=10000.0, partial_rotary_factor=0.25,
+                                 layer_types=["linear_attention"] * 3 + ["full_attention"],
+                                 linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=16,
+                                 linear_value_head_dim=16, linear_conv_kernel_dim=4,
+                                 tie_word_embeddings=False, attention_bias=False),
+        norm_center=0.0,
+        init_overrides=Q35_INIT,
+        gdn=True,
+        hidden_after=[3],
+        ablations=Q35_ABLATIONS,
+        notes="Qwen3.5 text (model_type qwen3_5_text, Qwen3_5ForCausalLM): 4 layers, layer_types [linear x3, full] "
+              "(= the default full_attention_interval 4, written explicitly). Layers 0-2 Gated DeltaNet (linear_attn): "
+              "in_proj_qkv [q 32 | k 32 | v 64 rows] -> depthwise causal conv1d (kernel 4, left pad 3, no bias) -> silu; "
+              "q/k [2 heads x 16], v [4 heads x 16]; q/k l2-normalised (eps 1e-6), q * 16**-0.5; q/k heads "
+              "repeat_interleave'd to 4 (value head h uses key head h // 2); beta = sigmoid(in_proj_b x), "
+              "g = -exp(A_log) * softplus(in_proj_a x + dt_bias); per step S = S*exp(g); S += k (beta*(v - S^T k))^T; "
+              "o = S^T q; out = out_proj(RMSNorm(o) * w * silu(in_proj_z x)) per value head (norm weight [16], plain w). "
+              "Layer 3 gated full attention: q_proj [128, 64] rows per head [query 16 | gate 16], q_norm/k_norm, "
+              "partial RoPE on the first 4 of 16 dims (partial_rotary_factor 0.25, rotate_half over those 4), GQA 4/2, "
+              "output * sigmoid(gate) before o_proj. All Qwen3_5RMSNorm weights (input/post_attention layernorms, "
+              "q_norm, k_norm, model.norm) are zero-centred (1 + w, init N(0, 0.1^2)); the GDN gated norm multiplies by "
+              "w (init 1 + N(0, 0.1^2)); A_log = log(U(1, 16)), dt_bias N(-2, 0.5^2), conv1d N(0, 0.3^2). "
+              "Extra reference hidden_after_layer3 = residual after block 3 BEFORE model.norm (a forward hook; "
+              "hidden_states[4] is the normed last_hidden_state in transformers 5). Untied.",
+    ))
     return specs
 
 
@@ -534,7 +646,8 @@ def save_model(spec: dict, folder: Path, tok_path: Path, seed: int) -> None:
     cfg._attn_implementation = "eager"
     torch.manual_seed(seed)
     model = spec["cls"](cfg).to(torch.float32)
-    reinit(model, seed, spec.get("norm_center", 1.0), spec.get("embed_std", STD_EMBED))
+    reinit(model, seed, spec.get("norm_center", 1.0), spec.get("embed_std", STD_EMBED),
+           spec.get("init_overrides", ()))
     model.eval()
     # every tensor save_pretrained can write is a parameter that reinit() just drew (no persistent buffers)
     param_names = {n for n, _ in model.named_parameters(remove_duplicate=False)}
@@ -558,8 +671,9 @@ def greedy(model, prompt: torch.Tensor) -> torch.Tensor:
     return gen[:, prompt.shape[1]:].contiguous()
 
 
-def layer0_output_via_hook(model, input_ids: torch.Tensor) -> torch.Tensor:
-    """Residual stream after block 0, captured with a forward hook (cross-check of hidden_states[1])."""
+def layer0_output_via_hook(model, input_ids: torch.Tensor, layer: int = 0) -> torch.Tensor:
+    """Residual stream after block `layer` (default 0), captured with a forward hook (cross-check of
+    hidden_states[1])."""
     base = getattr(model, "model", None) or getattr(model, "transformer")
     blocks = getattr(base, "layers", None) or getattr(base, "h")
     captured = {}
@@ -567,12 +681,103 @@ def layer0_output_via_hook(model, input_ids: torch.Tensor) -> torch.Tensor:
     def hook(_mod, _inp, out):
         captured["h"] = out[0] if isinstance(out, (tuple, list)) else out
 
-    handle = blocks[0].register_forward_hook(hook)
+    handle = blocks[layer].register_forward_hook(hook)
     try:
         model(input_ids)
     finally:
         handle.remove()
     return captured["h"].float()
+
+
+GDN_RULE_TOL = 1e-5         # chunked vs recurrent gated delta rule, per layer output
+CACHE_LOGITS_TOL = 1e-4     # token-by-token cached decode vs one uncached forward
+
+
+def recurrent_gated_delta_rule_f64(query, key, value, g, beta, initial_state=None, output_final_state=False,
+                                   use_qk_l2norm_in_kernel=False, **_):
+    """The recurrent rule of torch_recurrent_gated_delta_rule written out in float64 (transformers' own
+    functions always compute in float32): an fp64 yardstick for the fp32 reference."""
+    q, k, v, b, d = (x.transpose(1, 2).double() for x in (query, key, value, beta, g))
+    if use_qk_l2norm_in_kernel:
+        q = q * torch.rsqrt((q * q).sum(-1, keepdim=True) + 1e-6)
+        k = k * torch.rsqrt((k * k).sum(-1, keepdim=True) + 1e-6)
+    q = q / q.shape[-1] ** 0.5
+    state = (torch.zeros(*k.shape[:2], k.shape[-1], v.shape[-1], dtype=torch.float64)
+             if initial_state is None else initial_state.double())
+    out = torch.zeros_like(v)
+    for t in range(k.shape[2]):
+        state = state * d[:, :, t].exp()[..., None, None]                      # decay
+        delta = (v[:, :, t] - (state * k[:, :, t, :, None]).sum(-2)) * b[:, :, t, None]
+        state = state + k[:, :, t, :, None] * delta[:, :, None, :]            # delta-rule write
+        out[:, :, t] = (state * q[:, :, t, :, None]).sum(-2)                  # read with q
+    return out.transpose(1, 2).to(query.dtype), (state if output_final_state else None)
+
+
+@torch.no_grad()
+def gdn_checks(model, input_ids: torch.Tensor, prompt: torch.Tensor, greedy_out: torch.Tensor):
+    """Qwen3.5 Gated DeltaNet: (1) mean exp(g) per value head and layer on input_ids (the decay must neither wipe
+    the state, ~0, nor keep it unchanged, ~1); (2) transformers' chunked rule (used for every multi-token forward)
+    against its recurrent rule (used for cached one-token decode steps) on the same input; (3) logits of a
+    token-by-token cached decode against one uncached forward (conv state + recurrent state + KV cache)."""
+    gdn = [(i, blk.linear_attn) for i, blk in enumerate(model.model.layers) if hasattr(blk, "linear_attn")]
+    decay, outs = {}, {}
+
+    def hook(i):
+        def f(mod, args, kwargs, out):
+            x = kwargs.get("hidden_states", args[0] if args else None)
+            g = -mod.A_log.float().exp() * F.softplus(mod.in_proj_a(x).float() + mod.dt_bias)
+            decay[i] = g.exp().mean(dim=(0, 1))
+            outs.setdefault(i, []).append(out.float())
+        return f
+
+    handles = [m.register_forward_hook(hook(i), with_kwargs=True) for i, m in gdn]
+    try:
+        logits_chunk = model(input_ids).logits.float()
+
+        def recurrent(query, key, value, g, beta, chunk_size=64, initial_state=None, output_final_state=False,
+                      use_qk_l2norm_in_kernel=False, **kwargs):
+            return modeling_qwen3_5.torch_recurrent_gated_delta_rule(
+                query, key, value, g=g, beta=beta, initial_state=initial_state,
+                output_final_state=output_final_state, use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel)
+
+        with mock.patch.object(modeling_qwen3_5, "torch_chunk_gated_delta_rule", recurrent):
+            logits_rec = model(input_ids).logits.float()
+    finally:
+        for h in handles:
+            h.remove()
+    layer_diff = max((outs[i][0] - outs[i][1]).abs().max().item() for i, _ in gdn)
+    layer_scale = max(outs[i][0].abs().max().item() for i, _ in gdn)
+
+    # cached decode, one token at a time, against the uncached forward of the whole sequence
+    full = torch.cat([prompt, greedy_out], dim=1)[:, :-1]
+    ref_logits = model(full, use_cache=False).logits.float()
+    cache = transformers.DynamicCache(config=model.config)
+    step = [model(prompt, past_key_values=cache, use_cache=True).logits.float()]
+    for t in range(prompt.shape[1], full.shape[1]):
+        step.append(model(full[:, t:t + 1], past_key_values=cache, use_cache=True).logits.float())
+    cache_diff = (torch.cat(step, dim=1) - ref_logits).abs().max().item()
+
+    # how far the fp32 reference itself is from an all-float64 forward
+    m64 = copy.deepcopy(model).double()
+    with mock.patch.object(modeling_qwen3_5, "torch_chunk_gated_delta_rule", recurrent_gated_delta_rule_f64):
+        fp64_diff = (m64(input_ids).logits - logits_chunk.double()).abs().max().item()
+    del m64
+
+    checks = {
+        "gdn_chunked_vs_recurrent_max_abs_layer_output_diff": layer_diff,
+        "gdn_layer_output_max_abs": layer_scale,
+        "gdn_chunked_vs_recurrent_max_abs_logit_diff": (logits_rec - logits_chunk).abs().max().item(),
+        "cached_decode_vs_uncached_max_abs_logit_diff": cache_diff,
+        "reference_fp32_vs_fp64_max_abs_logit_diff": fp64_diff,
+    }
+    mean_exp_g = {f"layer {i}": [round(v, 4) for v in decay[i].tolist()] for i, _ in gdn}
+    print(f"  GDN mean exp(g) per value head: {mean_exp_g}")
+    vals = torch.cat([decay[i] for i, _ in gdn])
+    assert 0.05 < vals.mean().item() < 0.95 and ((vals > 0.1) & (vals < 0.9)).sum().item() >= len(vals) // 2, \
+        "GDN decay is degenerate (state wiped or never decays)"
+    assert layer_diff <= GDN_RULE_TOL * max(1.0, layer_scale), "chunked and recurrent gated delta rule differ"
+    assert cache_diff <= CACHE_LOGITS_TOL, "cached token-by-token decode differs from the uncached forward"
+    return checks, mean_exp_g
 
 
 ROUTER_MIN_GAP = 1e-3       # MoE: k-th minus (k+1)-th router probability, every token
@@ -613,9 +818,14 @@ def ablation_effect(spec: dict, ref, input_ids: torch.Tensor, logits: torch.Tens
         hits = [k for k in state if re.search(how["zero"], k)]
         assert hits, f"ablation pattern {how['zero']} matches nothing"
         state = {k: (torch.zeros_like(v) if k in hits else v) for k, v in state.items()}
+    if "state" in how:        # rewrite some weights: what a loader with one wrong rule would compute
+        new = how["state"]({k: v.clone() for k, v in state.items()})
+        assert any(not torch.equal(new[k], state[k]) for k in state), "state ablation changes nothing"
+        state = new
     model = spec["cls"](cfg).to(torch.float32).eval()
     model.load_state_dict(state, strict=True)
-    return (model(input_ids).logits.float() - logits).abs().max().item()
+    with (how["patch"]() if "patch" in how else nullcontext()):   # swap one function during the forward
+        return (model(input_ids).logits.float() - logits).abs().max().item()
 
 
 def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
@@ -668,7 +878,15 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
         sdpa_diff = (logits_sdpa - logits).abs().max().item()
         del sdpa
 
-        checks = {}
+        checks, mean_exp_g = {}, None
+        extra_hidden = {}
+        for li in spec.get("hidden_after", []):
+            extra_hidden[f"hidden_after_layer{li}"] = layer0_output_via_hook(ref, input_ids, li).contiguous()
+            if li + 1 < ref.config.num_hidden_layers:
+                assert torch.equal(extra_hidden[f"hidden_after_layer{li}"], out.hidden_states[li + 1].float())
+        if spec.get("gdn"):
+            gdn_res, mean_exp_g = gdn_checks(ref, input_ids, prompt, greedy_out)
+            checks.update(gdn_res)
         if spec.get("router_gap"):
             checks["router_min_topk_gap"] = router_min_gap(ref, input_ids, full)
         for label, how in spec.get("ablations", []):
@@ -708,6 +926,7 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
             "greedy_prompt": prompt.contiguous(),
             "greedy_output": greedy_out.to(torch.int64),
             "hidden_after_layer0": hidden0,
+            **extra_hidden,
         },
         str(folder / "expected.safetensors"),
         metadata={"fixture": name},
@@ -733,6 +952,11 @@ def build_fixture(spec: dict, out_root: Path, tok_path: Path, base_seed: int,
         info["eager_vs_sdpa_checked"] = False
     if checks:
         info["checks"] = {k: float(f"{v:.6g}") for k, v in checks.items()}
+    if mean_exp_g is not None:
+        info["gdn_mean_exp_g_per_value_head"] = mean_exp_g
+    if extra_hidden:
+        info["extra_expected_tensors"] = {k: f"residual stream after block {k.rsplit('layer', 1)[1]} (forward hook), "
+                                             "before the final model.norm" for k in extra_hidden}
     with open(folder / "expected.json", "w") as f:
         json.dump(info, f, indent=2)
         f.write("\n")

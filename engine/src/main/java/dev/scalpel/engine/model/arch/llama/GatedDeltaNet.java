@@ -28,8 +28,8 @@ import org.bytedeco.pytorch.global.torch;
  *   out      = out_proj(rmsnorm(o) · w · silu(in_proj_z(x)))
  * </pre>
  * The value heads are this layer's heads: {@code hook_z} and the head gates act on o per value head before out_proj.
- * The state is computed position by position (transformers' recurrent form; its chunked form gives the same numbers);
- * with a cache the conv inputs and S carry over to the next pass.
+ * Like transformers, a one-token step runs the recurrent form of the rule and longer inputs the chunked form
+ * ({@link GatedDeltaRule}); with a cache the conv inputs and S carry over to the next pass.
  *
  * @param qkv     in_proj_qkv [2·H_k·D_k + H_v·D_v, d]: rows q | k | v
  * @param z       in_proj_z [H_v·D_v, d], the output gate
@@ -69,20 +69,14 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Tens
         q = l2norm(q).mul(new Scalar(1.0 / Math.sqrt(dk)));                                                 // [B, S, Hv, Dk]
         k = l2norm(k);
 
-        Tensor state = past != null ? past.recurrent() : torch.zeros(new long[] {bsz, hv, dk, dv}, Tensors.floatOptions(ComputeDevice.of(x))); // [B, Hv, Dk, Dv]
-        Tensor[] outputs = new Tensor[(int) s];
-        for (int t = 0; t < s; t++) {
-            Tensor qt = q.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dk]
-            Tensor kt = k.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dk]
-            Tensor vt = v.select(1, t).unsqueeze(2);                                                         // [B, Hv, 1, Dv]
-            Tensor bt = beta.select(1, t).unsqueeze(-1).unsqueeze(-1);                                       // [B, Hv, 1, 1]
-            Tensor gt = decay.select(1, t).exp().unsqueeze(-1).unsqueeze(-1);                                // [B, Hv, 1, 1]
-            state = state.mul(gt);
-            Tensor delta = vt.sub(kt.matmul(state)).mul(bt);                                                 // [B, Hv, 1, Dv]
-            state = state.add(kt.transpose(-2, -1).matmul(delta));                                          // [B, Hv, Dk, Dv]
-            outputs[t] = qt.matmul(state);                                                                   // [B, Hv, 1, Dv]
-        }
-        Tensor o = torch.cat(new TensorVector(outputs), 2).transpose(1, 2);                                 // [B, S, Hv, Dv]
+        Tensor state = past != null ? past.recurrent()
+                : torch.zeros(new long[] {bsz, hv, dk, dv}, Tensors.floatOptions(ComputeDevice.of(x)));     // [B, Hv, Dk, Dv]
+        Tensor qh = q.transpose(1, 2), kh = k.transpose(1, 2), vh = v.transpose(1, 2);                    // [B, Hv, S, D]
+        Tensor bh = beta.transpose(1, 2), gh = decay.transpose(1, 2);                                     // [B, Hv, S]
+        GatedDeltaRule.Result rule = s == 1 ? GatedDeltaRule.recurrent(qh, kh, vh, bh, gh, state)
+                : GatedDeltaRule.chunked(qh, kh, vh, bh, gh, state);
+        state = rule.state();
+        Tensor o = rule.output().transpose(1, 2);                                                          // [B, S, Hv, Dv]
         Tensor gate = linear(z, x, ov).reshape(bsz, s, hv, dv);                                              // [B, S, Hv, Dv]
         o = torch.rms_norm(o, new long[] {dv}, new TensorOptional(norm), new DoubleOptional(normEps)).mul(torch.silu(gate));
         o = CausalSelfAttention.headOutputs(layer, o, ctx, names);                                           // [B, S, Hv, Dv]
