@@ -988,6 +988,7 @@ COVERS = {
     "phi3": "Phi-3: fused qkv_proj (q\\|k\\|v) and gate_up_proj (gate\\|up), GQA 4/2, full rotary, untied",
     "phi3-partial": "Phi-3 with `partial_rotary_factor` 0.5: RoPE on the first 8 of 16 head dims, fused projections, untied",
     "qwen3-moe": "Qwen3-MoE: layer 0 sparse (router `mlp.gate` [4,64], 4 experts x 32, top-2, `norm_topk_prob`), layer 1 dense (`mlp_only_layers` [1]), per-expert keys, q/k norm, untied",
+    "qwen3_5-hybrid": "Qwen3.5 text hybrid: layers 0-2 Gated DeltaNet (`linear_attn`: causal conv1d 4, l2-normed q/k, 2 key / 4 value heads, decay g, beta, gated RMSNorm), layer 3 gated full attention (q_proj = per-head query\\|gate, q/k norm, partial RoPE 0.25), (1 + w) RMSNorms, untied; extra `hidden_after_layer3`",
 }
 
 README_NOTES = """
@@ -997,8 +998,8 @@ README_NOTES = """
 | `config.json`, `generation_config.json` | HF `save_pretrained` | exactly what transformers {tf} writes |
 | `model.safetensors` or `model-0000k-of-0000n.safetensors` + `model.safetensors.index.json` | HF `save_pretrained(safe_serialization=True)` | weights |
 | `tokenizer.json` | `tokenizers` | the same byte-level BPE in every folder (vocab 512, merges 253, specials `<\|bos\|>`=0 `<\|eos\|>`=1 `<\|pad\|>`=2, ByteLevel pre-tokenizer `add_prefix_space=false`, ByteLevel decoder, **no post-processor**: BOS is not added by the tokenizer) |
-| `expected.safetensors` | this script | `input_ids` i64 [2,12] (ids in [3,512), no padding, no mask); `logits` f32 [2,12,512]; `greedy_prompt` i64 [1,5]; `greedy_output` i64 [1,N] (only the NEW ids of greedy generate, max_new_tokens 10, stops at eos 1); `hidden_after_layer0` f32 [2,12,hidden] (residual stream after block 0 = `hidden_states[1]`) |
-| `expected.json` | this script | versions, init seed, logit stats, eager-vs-sdpa diff, min top1-top2 greedy margin, notes; for the later fixtures also `checks` (feature ablations, MoE router gap) and, for gemma2 only, `eager_vs_sdpa_checked: false` |
+| `expected.safetensors` | this script | `input_ids` i64 [2,12] (ids in [3,512), no padding, no mask); `logits` f32 [2,12,512]; `greedy_prompt` i64 [1,5]; `greedy_output` i64 [1,N] (only the NEW ids of greedy generate, max_new_tokens 10, stops at eos 1); `hidden_after_layer0` f32 [2,12,hidden] (residual stream after block 0 = `hidden_states[1]`); qwen3_5-hybrid only: `hidden_after_layer3` f32 [2,12,64] (residual after block 3, BEFORE `model.norm`; not `hidden_states[4]`, which transformers 5 replaces by the normed output) |
+| `expected.json` | this script | versions, init seed, logit stats, eager-vs-sdpa diff, min top1-top2 greedy margin, notes; for the later fixtures also `checks` (feature ablations, MoE router gap, Gated DeltaNet checks), for gemma2 only `eager_vs_sdpa_checked: false`, for qwen3_5-hybrid `gdn_mean_exp_g_per_value_head` and `extra_expected_tensors` |
 
 `config-keys.json` (beside the fixture folders) is written by `tools/parity/config_keys.py`, not by this script:
 every key of each supported config class with its default, for the Java test that every transformers key is classified.
@@ -1088,9 +1089,46 @@ exactly the soft-capping effect; see gemma2/expected.json), so only the eager re
   if `norm_topk_prob`, output = sum_k p_k * down(silu(gate_k(x)) * up_k(x)). No shared expert. config.json spells
   the expert count **`num_local_experts`** (the v5 attribute map); Hub configs say `num_experts`: accept both.
   The fixture's seed keeps every token's top-2 vs 3rd router probability gap >= 1e-3 (see expected.json).
+- **Qwen3.5 text** (qwen3_5-hybrid; model_type `qwen3_5_text`, `Qwen3_5ForCausalLM`, transformers
+  `models/qwen3_5/modeling_qwen3_5.py`): a hybrid. `layer_types[i]` is `linear_attention` (Gated DeltaNet, keys
+  `linear_attn.*`) or `full_attention` (keys `self_attn.*`); without `layer_types` the config derives "full iff
+  (i + 1) % full_attention_interval == 0" (interval 4, a kwarg that is NOT written to config.json). Keys here are
+  `model.layers.{{i}}...`; Hub Qwen3.5 checkpoints (the VLM `Qwen3_5ForConditionalGeneration`) say
+  `model.language_model.layers.{{i}}...` and also hold `model.visual.*` / `mtp.*`: transformers' qwen3_5_text loader
+  strips `language_model.` (conversion_mapping `PrefixChange`) and ignores `mtp.*`, `model.visual.*` (reloading this
+  fixture with the keys renamed that way gives identical logits). Every block: `h += mixer(input_layernorm(h))`,
+  `h += mlp(post_attention_layernorm(h))` (SiLU-gated MLP).
+  **Norms**: `Qwen3_5RMSNorm` (input_layernorm, post_attention_layernorm, q_norm, k_norm, AND the final `model.norm`)
+  is zero-centred: `x * rsqrt(mean(x^2) + eps) * (1 + w)` in fp32; the GDN output norm `linear_attn.norm`
+  (`Qwen3_5RMSNormGated`, weight [linear_value_head_dim]) multiplies by plain `w`: `rmsnorm(o) * w * silu(z)` (norm
+  first, then weight, then the gate), eps = `rms_norm_eps` for all.
+  **Gated DeltaNet** (`Qwen3_5GatedDeltaNet.forward`): x = normed hidden [T, 64]. `in_proj_qkv` [2*Kd + Vd, 64] =
+  [128, 64], rows q (nk*dk = 2*16 = 32) | k (32) | v (nv*dv = 4*16 = 64); `conv1d.weight` [128, 1, 4] is a depthwise
+  causal conv over those 128 channels (`causal_conv1d_fn`: left context K-1 = 3, zeros before position 0,
+  y[c, t] = sum_j w[c, 0, j] * x[c, t - 3 + j], so tap 3 is the current token; no bias), then silu. Split q, k into
+  nk heads of dk, v into nv heads of dv; `l2norm` q and k (`x * rsqrt(sum(x^2) + 1e-6)`, fixed eps 1e-6, not
+  rms_norm_eps), then q *= dk^-0.5. beta = sigmoid(`in_proj_b` x) [nv]; g = -exp(`A_log`) * softplus(`in_proj_a` x +
+  `dt_bias`) [nv] (A_log, dt_bias: [nv], no `.weight` suffix). q/k heads are `repeat_interleave`d to nv: value head h
+  uses key head h // (nv / nk) (NOT h % nk). Per value head, state S [dk, dv] starts at 0; per token
+  (`torch_recurrent_gated_delta_rule`): S = S * exp(g_t); delta = beta_t * (v_t - S^T k_t); S = S + k_t delta^T;
+  o_t = S^T q_t. Then `norm(o_t[h], z_t[h])` per value head with z = `in_proj_z` x [nv, dv], heads concatenated,
+  `out_proj` [64, 64]. No positions in GDN layers. transformers uses the chunked form
+  (`torch_chunk_gated_delta_rule`, chunk 64) for every multi-token forward and the recurrent form for cached one-token
+  steps; both agree within fp32 rounding (`checks`). Decode cache per GDN layer: the last K = 4 pre-conv qkv columns
+  (conv state [128, 4]) and S [nv, dk, dv].
+  **Gated full attention** (`Qwen3_5Attention.forward`): `q_proj` [heads * head_dim * 2, 64] = [128, 64] is viewed
+  as [heads, 2 * head_dim]: per head, 16 query rows THEN 16 gate rows (interleaved by head, not all queries then all
+  gates). q_norm/k_norm [head_dim] (1 + w) before RoPE; partial RoPE: rotary dim int(16 * 0.25) = 4, rotate_half
+  over dims [0, 4) of each head, inv_freq theta^(-2i/4) = [1, 0.01], dims [4, 16) pass; scaling head_dim^-0.5;
+  attention output (heads concatenated, [64]) * sigmoid(gate concatenated the same way), then `o_proj`. Text-only
+  input: the multimodal RoPE (`mrope_section` [11, 11, 10], T/H/W position rows) reduces to ordinary RoPE, all rows
+  being 0..T-1. config.json writes `partial_rotary_factor` top-level and in `rope_parameters`, plus `linear_*` keys.
 - `expected.json` `checks` (later fixtures): the max |logit| change when one feature is switched off on the same
-  weights (window, soft-caps, query_pre_attn_scalar, local RoPE base, partial rotary, biases, norm_topk_prob); the
-  script requires each to be >= 2e-3 * max|logit| (20x the Java tolerance), so a loader that ignores it fails.
+  weights (window, soft-caps, query_pre_attn_scalar, local RoPE base, partial rotary, biases, norm_topk_prob; for
+  qwen3_5-hybrid the attention output gate, the per-head q|gate layout, partial rotary, (1 + w) vs w norms, conv1d,
+  the decay, q/k l2norm, repeat_interleave vs tiling); the script requires each to be >= 2e-3 * max|logit|
+  (20x the Java tolerance), so a loader that ignores it fails. qwen3_5-hybrid also records chunked-vs-recurrent
+  delta rule, cached token-by-token decode vs uncached logits, and the fp32 reference vs an all-float64 forward.
 """
 
 
@@ -1106,7 +1144,8 @@ def write_readme(results: list[dict], out_root: Path) -> None:
         "All models: vocab 512, hidden 64, intermediate 128 (GPT-2: 4*64 = 256; gemma3-text: 64; qwen3-moe "
         "experts: 32), max positions 128, bos 0 / eos 1 / pad 2, layers as in the table, random weights "
         "(matrices incl. MoE routers N(0,0.15^2), embeddings N(0,0.5^2) (Gemma: N(0,0.0625^2), times 8 in "
-        "the forward), norm weights 1+N(0,0.1^2) (Gemma's (1 + weight) norms: N(0,0.1^2)), biases N(0,0.1^2)).",
+        "the forward), norm weights 1+N(0,0.1^2) (Gemma's and Qwen3.5's (1 + weight) norms: N(0,0.1^2)), biases N(0,0.1^2); "
+        "Qwen3.5 Gated DeltaNet: gated norm 1+N(0,0.1^2), A_log log(U(1,16)), dt_bias N(-2,0.5^2), conv1d N(0,0.3^2)).",
         "",
         "| fixture | HF class | stored | layers | params | seed | logits std | max abs | greedy new | covers |",
         "|---|---|---|---|---|---|---|---|---|---|",

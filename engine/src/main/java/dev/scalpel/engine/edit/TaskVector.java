@@ -61,20 +61,17 @@ public record TaskVector(Map<String, Tensor> deltas) {
     }
 
     /**
-     * Head pruning as a task vector: −W on the heads' slices, so W + τ is zero there and unchanged elsewhere. q rows and
-     * o columns always; k/v rows only when every query head sharing that kv head (GQA) is pruned too.
+     * Head pruning as a task vector: −W on the heads' slices, so W + τ is zero there and unchanged elsewhere. A slice
+     * several heads share (GQA k/v rows, a DeltaNet key head's q/k rows) only when every head sharing it is pruned too.
      */
     public static TaskVector pruning(CausalLM model, HeadSet heads) {
         HeadLayout layout = new HeadLayout(model.config());
-        int perKv = model.config().queriesPerKvHead();
         Map<String, Tensor> deltas = new LinkedHashMap<>();
         try (NoGradGuard g = new NoGradGuard()) {
             for (HeadId h : heads.heads()) {
-                int first = h.head() / perKv * perKv;
-                boolean wholeGroup = java.util.stream.IntStream.range(first, first + perKv)
-                        .allMatch(q -> heads.contains(new HeadId(h.layer(), q)));
-                List<HeadLayout.Projection> projections = wholeGroup ? List.of(HeadLayout.Projection.values())
-                        : List.of(HeadLayout.Projection.Q, HeadLayout.Projection.O);
+                List<HeadLayout.Projection> projections = java.util.Arrays.stream(HeadLayout.Projection.values())
+                        .filter(p -> layout.sharing(h, p).stream().allMatch(heads::contains))
+                        .toList();
                 for (HeadLayout.Projection p : projections) {
                     Slice s = layout.slice(h, p);
                     Tensor w = model.weights().get(s.weightName());                                  // [out, in]

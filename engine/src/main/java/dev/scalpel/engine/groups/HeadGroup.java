@@ -183,12 +183,6 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         return p == HeadLayout.Projection.O ? new long[] {shape.hidden(), shape.headDim()} : new long[] {shape.headDim(), shape.hidden()};
     }
 
-    /** The kv heads this group writes (with GQA a k/v slice belongs to a whole query group). */
-    public List<Integer> kvHeadsOf(int layer) {
-        int group = shape.heads() / shape.kvHeads();
-        return heads.inLayer(layer).heads().stream().map(h -> h.head() / group).distinct().toList();
-    }
-
     /** Releases the tensors. */
     public void close() {
         tensors.values().forEach(Tensor::releaseReference);

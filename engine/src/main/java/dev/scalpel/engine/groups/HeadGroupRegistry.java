@@ -7,6 +7,7 @@ import dev.scalpel.engine.edit.HeadLayout;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -80,9 +81,9 @@ public final class HeadGroupRegistry implements AutoCloseable {
         return contested;
     }
 
+    /** Whether a head of {@code owned} shares a weight slice with {@code h} (a GQA kv head, a DeltaNet key head). */
     private boolean sharesKvHead(HeadSet owned, HeadId h) {
-        int perKv = model.config().queriesPerKvHead();
-        return owned.heads().stream().anyMatch(o -> o.layer() == h.layer() && o.head() / perKv == h.head() / perKv);
+        return Arrays.stream(HeadLayout.Projection.values()).anyMatch(p -> layout.sharing(h, p).stream().anyMatch(owned::contains));
     }
 
     /** Swaps {@code group} in; returns the heads it took (fewer than its own with KEEP). */

@@ -24,11 +24,19 @@ public interface ArchitectureFamily {
     boolean storesTransposedMatrices();
 
     /**
-     * Where one layer's attention weights are: head h's query rows are rows {@code qRow + h·qStride …} (headDim of them)
-     * of weight {@code q} (qStride = headDim, or 2·headDim where each head's query rows are followed by its output-gate
-     * rows, Qwen3.5); its key and value rows (of kv head k) start at {@code kRow + k·headDim} of {@code k} and {@code vRow +
-     * k·headDim} of {@code v} (the same weight for a fused qkv projection); its output columns are columns
-     * {@code h·headDim …} of {@code o}.
+     * Where one layer's heads are in its weights: for each of q, k, v (rows of their weight, [out, in]) and o (columns):
+     * head h owns {@code width} rows (columns) starting at {@code first + (h / sharedBy) · stride}. sharedBy > 1 means
+     * that many consecutive heads share one block: the k/v rows of grouped-query attention, the q/k rows of a Gated
+     * DeltaNet's key head. Fused projections (GPT-2's c_attn, Phi-3's qkv_proj) name the same weight with different
+     * first rows; Qwen3.5's q_proj interleaves each head's query rows with its output-gate rows (stride 2·head_dim).
      */
-    record AttentionWeights(String q, long qRow, long qStride, String k, long kRow, String v, long vRow, String o) {}
+    record AttentionWeights(Block q, Block k, Block v, Block o) {}
+
+    /** The rows (or columns) of one weight that belong to each head, see {@link AttentionWeights}. */
+    record Block(String weight, long first, long stride, int width, int sharedBy) {
+        /** Head h's first row (column). */
+        public long start(int head) {
+            return first + (long) (head / sharedBy) * stride;
+        }
+    }
 }

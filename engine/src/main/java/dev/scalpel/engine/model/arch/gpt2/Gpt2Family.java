@@ -33,8 +33,10 @@ public final class Gpt2Family implements ArchitectureFamily {
     public AttentionWeights attention(ModelConfig config, int layer) {
         String attn = Gpt2Model.ROOT + "h." + layer + ".attn.";
         long width = config.hiddenSize();                                  // c_attn rows: q [0, d), k [d, 2d), v [2d, 3d)
-        return new AttentionWeights(attn + "c_attn.weight", 0, config.headDim(), attn + "c_attn.weight", width, attn + "c_attn.weight",
-                2 * width, attn + "c_proj.weight");
+        int hd = config.headDim();
+        String qkv = attn + "c_attn.weight";
+        return new AttentionWeights(new Block(qkv, 0, hd, hd, 1), new Block(qkv, width, hd, hd, 1),
+                new Block(qkv, 2 * width, hd, hd, 1), new Block(attn + "c_proj.weight", 0, hd, hd, 1));
     }
 
     @Override

@@ -2,11 +2,11 @@ package dev.scalpel.engine.model.arch.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
 import dev.scalpel.engine.model.ArchitectureFamily;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
+import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.ModelConfig;
 import java.io.IOException;
@@ -34,30 +34,31 @@ public final class LlamaFamily implements ArchitectureFamily {
     @Override
     public AttentionWeights attention(ModelConfig config, int layer) {
         if (config.layerTypes().get(layer) == LayerType.LINEAR_ATTENTION) {
-            throw new ScalpelException("L" + layer + " is a Gated DeltaNet (linear-attention) layer: head-LoRA, head "
-                    + "fine-tunes and head groups do not reach its value heads yet; choose heads of full-attention layers ("
-                    + fullAttentionLayers(config) + "). Gates, hooks and importance maps cover every layer.");
+            return deltaNetHeads(config.style().deltaNet(), "model.layers." + layer + ".linear_attn.");
         }
         String attn = "model.layers." + layer + ".self_attn.";
-        int hd = config.headDim();
+        int hd = config.headDim(), group = config.queriesPerKvHead();
         if (config.style().fusedProjections()) {
             String qkv = attn + "qkv_proj.weight";
-            return new AttentionWeights(qkv, 0, hd, qkv, config.qWidth(), qkv, config.qWidth() + config.kvWidth(),
-                    attn + "o_proj.weight");
+            return new AttentionWeights(new Block(qkv, 0, hd, hd, 1), new Block(qkv, config.qWidth(), hd, hd, group),
+                    new Block(qkv, config.qWidth() + config.kvWidth(), hd, hd, group), new Block(attn + "o_proj.weight", 0, hd, hd, 1));
         }
         long qStride = config.style().outputGate() ? 2L * hd : hd;   // Qwen3.5: per head, query rows then gate rows
-        return new AttentionWeights(attn + "q_proj.weight", 0, qStride, attn + "k_proj.weight", 0, attn + "v_proj.weight", 0,
-                attn + "o_proj.weight");
+        return new AttentionWeights(new Block(attn + "q_proj.weight", 0, qStride, hd, 1),
+                new Block(attn + "k_proj.weight", 0, hd, hd, group), new Block(attn + "v_proj.weight", 0, hd, hd, group),
+                new Block(attn + "o_proj.weight", 0, hd, hd, 1));
     }
 
-    private static String fullAttentionLayers(ModelConfig config) {
-        StringBuilder layers = new StringBuilder();
-        for (int l = 0; l < config.numLayers(); l++) {
-            if (config.layerTypes().get(l) != LayerType.LINEAR_ATTENTION) {
-                layers.append(layers.length() == 0 ? "" : ", ").append('L').append(l);
-            }
-        }
-        return layers.toString();
+    /**
+     * A Gated DeltaNet layer's heads are its value heads: value head h reads the q and k rows of key head
+     * h / (H_v / H_k) in in_proj_qkv (shared, as GQA shares k/v), owns its v rows there and its out_proj columns.
+     */
+    private static AttentionWeights deltaNetHeads(DecoderStyle.DeltaNetShape shape, String prefix) {
+        String qkv = prefix + "in_proj_qkv.weight";
+        int dk = shape.keyDim(), dv = shape.valueDim(), perKey = shape.valueHeads() / shape.keyHeads();
+        long keyWidth = (long) shape.keyHeads() * dk;
+        return new AttentionWeights(new Block(qkv, 0, dk, dk, perKey), new Block(qkv, keyWidth, dk, dk, perKey),
+                new Block(qkv, 2 * keyWidth, dv, dv, 1), new Block(prefix + "out_proj.weight", 0, dv, dv, 1));
     }
 
     @Override

@@ -1,0 +1,42 @@
+package dev.scalpel.engine.edit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.model.ConfigReader;
+import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.testing.Fixtures;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Where heads live in fused, gated and Gated DeltaNet weights, and which slices heads share. */
+class HeadLayoutTest {
+    private static final ModelConfig HYBRID = ConfigReader.read(Fixtures.model("qwen3_5-hybrid"));
+
+    @Test
+    void aDeltaNetValueHeadOwnsItsValueRowsAndSharesItsKeyHeadsQueryAndKeyRows() {
+        // 2 key heads × 16, 4 value heads × 16: in_proj_qkv rows q [0, 32) | k [32, 64) | v [64, 128)
+        HeadLayout layout = new HeadLayout(HYBRID);
+        HeadId h3 = new HeadId(0, 3);
+        assertEquals(new Slice("model.layers.0.linear_attn.in_proj_qkv.weight", 0, range(16, 16)), layout.slice(h3, HeadLayout.Projection.Q));
+        assertEquals(new Slice("model.layers.0.linear_attn.in_proj_qkv.weight", 0, range(48, 16)), layout.slice(h3, HeadLayout.Projection.K));
+        assertEquals(new Slice("model.layers.0.linear_attn.in_proj_qkv.weight", 0, range(112, 16)), layout.slice(h3, HeadLayout.Projection.V));
+        assertEquals(new Slice("model.layers.0.linear_attn.out_proj.weight", 1, range(48, 16)), layout.slice(h3, HeadLayout.Projection.O));
+        assertEquals(List.of(new HeadId(0, 2), h3), layout.sharing(h3, HeadLayout.Projection.K));
+        assertEquals(List.of(h3), layout.sharing(h3, HeadLayout.Projection.V), "value rows are the head's own");
+    }
+
+    @Test
+    void anOutputGatedAttentionHeadsQueryRowsSkipTheGateRowsAndGqaSharesItsValues() {
+        // Qwen3.5 q_proj: per head 16 query rows then 16 gate rows; GQA 4/2 shares k/v rows by pairs
+        HeadLayout layout = new HeadLayout(HYBRID);
+        HeadId h1 = new HeadId(3, 1);
+        assertEquals(new Slice("model.layers.3.self_attn.q_proj.weight", 0, range(32, 16)), layout.slice(h1, HeadLayout.Projection.Q));
+        assertEquals(List.of(new HeadId(3, 0), h1), layout.sharing(h1, HeadLayout.Projection.V));
+        assertEquals(List.of(h1), layout.sharing(h1, HeadLayout.Projection.Q));
+    }
+
+    private static List<Integer> range(int start, int length) {
+        return java.util.stream.IntStream.range(start, start + length).boxed().toList();
+    }
+}
