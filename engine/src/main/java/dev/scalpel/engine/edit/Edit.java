@@ -30,7 +30,15 @@ public interface Edit extends AutoCloseable {
      */
     Tensor contribution(String weightName, Tensor x, Tensor weight);
 
-    /** The edit as a dense weight delta per touched weight, [out, in] each (for merging and export). */
+    /**
+     * What this edit adds to parameter vector {@code name} (a tensor the forward pass reads directly, not a linear
+     * layer's weight), shaped like it, or null when it does not touch it.
+     */
+    default Tensor parameterDelta(String name) {
+        return null;
+    }
+
+    /** The edit as a dense delta per touched weight or parameter, shaped like it (for merging and export). */
     Map<String, Tensor> denseDeltas(Map<String, Tensor> weights);
 
     /** Its trainable tensors (leaves); empty once frozen. */

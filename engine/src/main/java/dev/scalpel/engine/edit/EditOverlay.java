@@ -4,7 +4,10 @@ import dev.scalpel.engine.model.LinearOverlay;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
-/** Runs a model with edits: each linear layer's stored output plus every edit's contribution to it. */
+/**
+ * Runs a model with edits: each linear layer's stored output plus every edit's contribution to it, each parameter
+ * vector plus every edit's delta.
+ */
 public final class EditOverlay implements LinearOverlay {
     private final List<Edit> edits;
 
@@ -22,5 +25,17 @@ public final class EditOverlay implements LinearOverlay {
             }
         }
         return y;
+    }
+
+    @Override
+    public Tensor parameter(String name, Tensor stored) {
+        Tensor value = stored;
+        for (Edit e : edits) {
+            Tensor delta = e.parameterDelta(name);
+            if (delta != null) {
+                value = value.add(delta);
+            }
+        }
+        return value;
     }
 }

@@ -124,6 +124,7 @@ public final class EditsFile {
                 }
                 yield new TaskVectorEdit(new TaskVector(zeros), e.path("name").asText());
             }
+            case "deltanet-decay" -> DeltaNetDecayEdit.of(model, HeadSet.parse(e.path("heads").asText(), heads));
             case "prefactor" -> PrefactorEdit.blank(model, e.path("weight").asText(), e.path("source").asText(), ints(e.path("components")));
             default -> throw new ScalpelException("Edits file " + file + " has an edit of unknown kind '" + kind
                     + "'; it was written by a newer Scalpel.");

@@ -5,9 +5,10 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * How the forward pass applies each named linear layer. The base model computes x·Wᵀ + b with its stored weight;
- * edits (LoRA adapters, head-slice deltas, scalar prefactors) supply an overlay that adds their contribution, so the
- * stored weights are never written while an edit is trained or tried.
+ * How the forward pass applies each named linear layer, and reads each named parameter vector it uses directly (a
+ * Gated DeltaNet's A_log and dt_bias). The base model computes x·Wᵀ + b with its stored weight; edits (LoRA adapters,
+ * head-slice deltas, scalar prefactors, decay deltas) supply an overlay that adds their contribution, so the stored
+ * weights are never written while an edit is trained or tried.
  */
 @FunctionalInterface
 public interface LinearOverlay {
@@ -19,6 +20,11 @@ public interface LinearOverlay {
      * @return [..., out]
      */
     Tensor linear(String weightName, Tensor x, Tensor weight, Tensor bias);
+
+    /** The parameter vector {@code name} as the forward pass should use it; by default the stored one. */
+    default Tensor parameter(String name, Tensor stored) {
+        return stored;
+    }
 
     /** The unmodified model. */
     LinearOverlay NONE = LinearOverlay::plain;

@@ -10,6 +10,7 @@ import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.components.ModuleNames;
 import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.DeltaNetDecayEdit;
 import dev.scalpel.engine.edit.HeadFinetuneEdit;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.edit.PrefactorEdit;
@@ -36,6 +37,7 @@ import org.bytedeco.pytorch.Tensor;
         @JsonSubTypes.Type(value = EditSpec.HeadLora.class, name = "head-lora"),
         @JsonSubTypes.Type(value = EditSpec.ModuleLora.class, name = "lora"),
         @JsonSubTypes.Type(value = EditSpec.HeadFinetune.class, name = "head-finetune"),
+        @JsonSubTypes.Type(value = EditSpec.DeltaNetDecay.class, name = "deltanet-decay"),
         @JsonSubTypes.Type(value = EditSpec.Prefactor.class, name = "prefactor")})
 @JsonIgnoreProperties(ignoreUnknown = false)
 public sealed interface EditSpec {
@@ -212,6 +214,28 @@ public sealed interface EditSpec {
             ToDoubleFunction<HeadId> scale = perHeadLr == null ? h -> 1.0
                     : PerHeadRates.fromMap(maps.map(perHeadLr.map()), model.config(), perHeadLr.freezeAbove(), perHeadLr.floor());
             return HeadFinetuneEdit.of(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), scale);
+        }
+    }
+
+    /** The decay (A_log, dt_bias) of Gated DeltaNet heads: two trainable numbers per head. */
+    record DeltaNetDecay(@JsonProperty("heads") String heads) implements EditSpec {
+        public DeltaNetDecay {
+            SpecChecks.require(heads, "heads");
+        }
+
+        @Override
+        public String title() {
+            return "decay of " + heads;
+        }
+
+        @Override
+        public long parameterCount(CausalLM model) {
+            return 2L * SpecChecks.heads(heads, model).size();
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, References maps) {
+            return DeltaNetDecayEdit.of(model, SpecChecks.heads(heads, model));
         }
     }
 

@@ -10,6 +10,7 @@ import dev.scalpel.engine.model.KvCache;
 import dev.scalpel.engine.model.LinearOverlay;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Parameter;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -41,7 +42,7 @@ import org.bytedeco.pytorch.global.torch;
  * @param norm    norm.weight [D_v], the gated RMSNorm's weight (plain, not 1 + w)
  * @param out     out_proj [d, H_v·D_v]
  */
-record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Tensor dtBias, Tensor aLog, Tensor norm,
+record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Parameter dtBias, Parameter aLog, Tensor norm,
                      Linear out) {
     private static final double L2_EPS = 1e-6;
 
@@ -61,7 +62,9 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Tens
         Tensor k = hooks.run(names.k(), mixed.narrow(-1, keyWidth, keyWidth).reshape(bsz, s, hk, dk));      // [B, S, Hk, Dk]
         Tensor v = hooks.run(names.v(), mixed.narrow(-1, 2 * keyWidth, (long) hv * dv).reshape(bsz, s, hv, dv)); // [B, S, Hv, Dv]
         Tensor beta = linear(b, x, ov).sigmoid();                                                           // [B, S, Hv]
-        Tensor decay = aLog.exp().neg().mul(torch.softplus(linear(a, x, ov).add(dtBias)));                  // [B, S, Hv], g ≤ 0
+        Tensor aLogValue = ov.parameter(aLog.name(), aLog.value());                                          // [Hv]
+        Tensor dtBiasValue = ov.parameter(dtBias.name(), dtBias.value());                                    // [Hv]
+        Tensor decay = aLogValue.exp().neg().mul(torch.softplus(linear(a, x, ov).add(dtBiasValue)));        // [B, S, Hv], g ≤ 0
         if (hv > hk) {
             q = q.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());
             k = k.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());

@@ -22,6 +22,9 @@ import org.bytedeco.pytorch.Tensor;
 public record LlamaLayer(Tensor preAttnNorm, GatedDeltaNet deltaNet, Attention attention, Tensor qNorm, Tensor kNorm, Linear o,
                          Tensor postAttnNorm, Tensor preMlpNorm, Mlp mlp, Moe moe, Tensor postMlpNorm) {
 
+    /** A parameter vector the forward pass reads directly, by its Hugging Face name (as overlays see it). */
+    public record Parameter(String name, Tensor value) {}
+
     /** One linear layer: its Hugging Face weight name (as overlays see it), weight [out, in] and bias [out] or null. */
     public record Linear(String name, Tensor weight, Tensor bias) {}
 

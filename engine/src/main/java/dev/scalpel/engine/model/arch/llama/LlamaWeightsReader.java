@@ -74,8 +74,8 @@ final class LlamaWeightsReader {
                 linear(prefix + "in_proj_b", hv, d, false),
                 linear(prefix + "in_proj_a", hv, d, false),
                 r.read(prefix + "conv1d.weight", channels, 1, shape.convKernel()),
-                r.read(prefix + "dt_bias", hv),
-                r.read(prefix + "A_log", hv),
+                new LlamaLayer.Parameter(prefix + "dt_bias", r.read(prefix + "dt_bias", hv)),
+                new LlamaLayer.Parameter(prefix + "A_log", r.read(prefix + "A_log", hv)),
                 r.read(prefix + "norm.weight", shape.valueDim()),
                 linear(prefix + "out_proj", d, values, false));
     }
