@@ -92,10 +92,4 @@ public record DecoderStyle(
             return 2 * keyHeads * keyDim + valueHeads * valueDim;
         }
     }
-
-    /** The per-head (or full-width) norm kind, for Qwen3's style. */
-    public DecoderStyle withQkNorm(QkNorm kind) {
-        return new DecoderStyle(norms, kind, normPlusOne, activation, scaleEmbeddings, queryPreAttnScalar, attnSoftcap,
-                finalSoftcap, fusedProjections, rotaryFraction, localRopeTheta, moe, outputGate, deltaNet);
-    }
 }

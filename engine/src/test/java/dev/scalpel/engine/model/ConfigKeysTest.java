@@ -90,6 +90,12 @@ class ConfigKeysTest {
     }
 
     @Test
+    void theHiddenActivationIsHonouredForEveryFamilyNotOnlyGemma(@TempDir Path dir) throws IOException {
+        copyWith(Fixtures.model("llama-gqa"), dir, "\"hidden_act\": \"gelu_pytorch_tanh\"");
+        assertEquals(DecoderStyle.Activation.GELU_TANH, ConfigReader.read(dir).style().activation());
+    }
+
+    @Test
     void aWeightTheConfigDoesNotDescribeIsRefusedNotIgnored(@TempDir Path dir) throws IOException {
         // llama-bias's checkpoint has o_proj and MLP biases; with attention_bias/mlp_bias false they would be ignored.
         Path src = Fixtures.model("llama-bias");

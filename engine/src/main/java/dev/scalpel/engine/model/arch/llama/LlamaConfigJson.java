@@ -99,7 +99,8 @@ public record LlamaConfigJson(
     private DecoderStyle style(Architecture arch, Rope rope) {
         Activation activation = activation(arch);
         return switch (arch) {
-            case QWEN3 -> DecoderStyle.LLAMA.withQkNorm(QkNorm.PER_HEAD);
+            case QWEN3 -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
+                    false, 1.0, null, null, false, null);
             case QWEN3_MOE -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
                     false, 1.0, null, moe(), false, null);
             case OLMO2 -> new DecoderStyle(NormPlacement.POST, QkNorm.FULL_WIDTH, false, activation, false, null, null, null,
@@ -114,7 +115,8 @@ public record LlamaConfigJson(
             // zero-centred norms (1 + w), per-head q/k norm, output-gated attention with partial RoPE, and Gated DeltaNet
             case QWEN3_5_TEXT -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, true, activation, false, null, null, null,
                     false, rope.rotaryFraction(), null, null, true, deltaNet());
-            default -> DecoderStyle.LLAMA;
+            default -> new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, activation, false, null, null, null,
+                    false, 1.0, null, null, false, null);
         };
     }
 
