@@ -6,6 +6,7 @@ public enum TrainMethod {
     MODULE_LORA("module LoRA", false, "lora"),
     HEAD_FINETUNE("isolated head fine-tune on the marked heads", true, "head-finetune"),
     HEAD_FINETUNE_PER_HEAD_LR("head fine-tune, per-head LR from the map", true, "head-finetune"),
+    DELTANET_DECAY("decay (A_log, dt_bias) of the marked Gated DeltaNet heads", true, "deltanet-decay"),
     PREFACTOR("scalar prefactor on the chosen component", false, "prefactor");
 
     private final String label;

@@ -432,6 +432,7 @@ public final class TrainViewModel {
                     dropout.get());
             case HEAD_FINETUNE -> new EditSpec.HeadFinetune(markedHeads().toString(), projectionNames(), null);
             case HEAD_FINETUNE_PER_HEAD_LR -> perHeadRateRecipe();
+            case DELTANET_DECAY -> new EditSpec.DeltaNetDecay(markedHeads().toString());
             case PREFACTOR -> {
                 Session.ComponentChoice c = session.componentProperty().get();
                 if (c == null) {
