@@ -87,6 +87,7 @@ final class SessionView {
 
         heatmap.setId("heatmap");
         heatmap.mapProperty().bind(session.mapProperty());
+        heatmap.layerTypesProperty().set(session.summary().layerTypes());
         Bindings.bindContentBidirectional(heatmap.marks(), session.marks());
         BorderPane heatmapPane = new BorderPane(heatmap, new VBox(heatmapToolbar(), importanceOptions()), null, null, null);
         BorderPane.setMargin(heatmap, new Insets(8));

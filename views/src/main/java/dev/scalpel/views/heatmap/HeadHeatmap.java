@@ -3,7 +3,9 @@ package dev.scalpel.views.heatmap;
 import dev.scalpel.engine.api.HeadMark;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
@@ -23,7 +25,9 @@ import javafx.scene.text.TextAlignment;
 
 /**
  * The layer × head importance map, drawn on a Canvas: layers as rows, heads as columns, colour by score (blue low,
- * white middle, red high), a legend, and badges on marked heads (T = train, F = freeze).
+ * white middle, red high), a legend, and badges on marked heads (T = train, F = freeze). Layers that are not full
+ * softmax attention carry a marker in front of their label: a purple bar for Gated DeltaNet ({@code linear_attention},
+ * whose heads are its value heads), a teal one for sliding-window attention.
  *
  * <p>Mouse: click a head to cycle its mark (none → train → freeze); ctrl-click toggles train on and off; shift-drag
  * marks a rectangle for training; hover for the exact value. Keyboard (once focused): arrows move the cursor, space
@@ -38,12 +42,15 @@ public final class HeadHeatmap extends Region {
     private static final Color HIGH = Color.web("#b2182b");
     private static final Color TRAIN_COLOUR = Color.web("#0b7a0b");
     private static final Color FREEZE_COLOUR = Color.web("#222222");
+    private static final Map<String, Color> LAYER_TYPE_COLOURS = Map.of(
+            "linear_attention", Color.web("#7b3294"), "sliding_attention", Color.web("#1b9e77"));
 
     private final ObjectProperty<ImportanceMap> map = new SimpleObjectProperty<>(this, "map");
     private final ObservableMap<HeadId, HeadMark> marks = FXCollections.observableHashMap();
     private final Canvas canvas = new Canvas();
     private final Tooltip tooltip = new Tooltip();
     private final ObjectProperty<HeadId> cursor = new SimpleObjectProperty<>(this, "focusedHead");
+    private final ObjectProperty<List<String>> layerTypes = new SimpleObjectProperty<>(this, "layerTypes", List.of());
     private HeadId dragStart;
     private boolean stale = true;
     private long lastRedrawNanos;
@@ -56,12 +63,18 @@ public final class HeadHeatmap extends Region {
         canvas.setOnMouseReleased(this::released);
         canvas.setOnMouseMoved(this::hovered);
         cursor.addListener((obs, old, now) -> redrawSoon());
+        layerTypes.addListener((obs, old, now) -> redrawSoon());
         setFocusTraversable(true);
         setOnKeyPressed(this::keyPressed);
         focusedProperty().addListener((obs, old, now) -> redrawSoon());
         Tooltip.install(canvas, tooltip);
         setMinSize(200, 150);
         setPrefSize(640, 420);
+    }
+
+    /** Per layer, as config.json names it (full_attention, sliding_attention, linear_attention); empty: all full. */
+    public ObjectProperty<List<String>> layerTypesProperty() {
+        return layerTypes;
     }
 
     /** The map shown; null shows an empty frame. */
@@ -173,8 +186,14 @@ public final class HeadHeatmap extends Region {
     private void hovered(MouseEvent e) {
         HeadId head = headAt(e.getX(), e.getY());
         ImportanceMap m = map.get();
-        tooltip.setText(head == null || m == null ? "" : String.format(Locale.ROOT, "%s  %s = %.5g  (%s)", head, m.method(),
-                m.score(head), marks.getOrDefault(head, HeadMark.NONE).name().toLowerCase(Locale.ROOT)));
+        tooltip.setText(head == null || m == null ? "" : String.format(Locale.ROOT, "%s  %s = %.5g  (%s)%s", head, m.method(),
+                m.score(head), marks.getOrDefault(head, HeadMark.NONE).name().toLowerCase(Locale.ROOT),
+                LAYER_TYPE_COLOURS.containsKey(layerType(head.layer())) ? "  · " + layerType(head.layer()) + " layer" : ""));
+    }
+
+    private String layerType(int layer) {
+        List<String> types = layerTypes.get();
+        return types != null && layer < types.size() ? types.get(layer) : "full_attention";
     }
 
     private double cellWidth(ImportanceMap m) {
@@ -223,6 +242,14 @@ public final class HeadHeatmap extends Region {
         for (int l = 0; l < m.layers(); l += labelEvery) {
             g.fillText("L" + l, LABEL_WIDTH - 4, HEADER_HEIGHT + (l + 0.5) * ch);
         }
+        for (int l = 0; l < m.layers(); l++) {
+            Color type = LAYER_TYPE_COLOURS.get(layerType(l));
+            if (type != null) {
+                g.setFill(type);
+                g.fillRect(1, HEADER_HEIGHT + l * ch, 4, ch - (ch > 4 ? 1 : 0));
+            }
+        }
+        g.setFill(Color.web("#333333"));
         g.setTextAlign(TextAlignment.CENTER);
         int headEvery = Math.max(1, (int) Math.ceil(26 / cw));
         for (int h = 0; h < m.heads(); h += headEvery) {
@@ -268,8 +295,21 @@ public final class HeadHeatmap extends Region {
         g.setTextAlign(TextAlignment.LEFT);
         g.setFont(Font.font(12));
         g.fillText(String.format(Locale.ROOT, "%.3g … %.3g", min, max), LABEL_WIDTH + w + 8, y + 6);
-        g.fillText(String.format(Locale.ROOT, "%s on %s, %,d tokens · T train · F freeze", m.method(), m.domain(), m.tokens()),
-                LABEL_WIDTH, y + 24);
+        g.fillText(String.format(Locale.ROOT, "%s on %s, %,d tokens · T train · F freeze%s", m.method(), m.domain(), m.tokens(),
+                layerTypeLegend()), LABEL_WIDTH, y + 24);
+    }
+
+    /** " · ▮ purple linear_attention (Gated DeltaNet) · …" for the layer types this model has, else "". */
+    private String layerTypeLegend() {
+        StringBuilder legend = new StringBuilder();
+        List<String> types = layerTypes.get();
+        if (types != null && types.contains("linear_attention")) {
+            legend.append(" · purple bar: Gated DeltaNet layer (value heads)");
+        }
+        if (types != null && types.contains("sliding_attention")) {
+            legend.append(" · teal bar: sliding-window layer");
+        }
+        return legend.toString();
     }
 
     /** Diverging blue–white–red by the score's position between min and max. */

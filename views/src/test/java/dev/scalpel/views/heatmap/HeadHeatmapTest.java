@@ -2,20 +2,25 @@ package dev.scalpel.views.heatmap;
 
 import dev.scalpel.engine.api.HeadMark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
+import java.util.List;
 import javafx.geometry.Point2D;
 import javafx.scene.Scene;
 import javafx.scene.input.KeyCode;
+import javafx.scene.image.Image;
 import javafx.scene.input.MouseButton;
+import javafx.scene.paint.Color;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
 
 /** What a user does on the heatmap, with a real (headless) mouse. */
 @ExtendWith(ApplicationExtension.class)
@@ -55,6 +60,19 @@ class HeadHeatmapTest {
             }
         }
         throw new AssertionError("no cell for L" + layer + "H" + head);
+    }
+
+    @Test
+    void gatedDeltaNetLayersCarryAMarkerBeforeTheirLabel(FxRobot robot) {
+        robot.interact(() -> heatmap.layerTypesProperty().set(
+                List.of("linear_attention", "linear_attention", "linear_attention", "full_attention")));
+        WaitForAsyncUtils.waitForFxEvents();
+        int linearRow = (int) heatmap.screenToLocal(centre(robot, 0, 0)).getY();
+        int fullRow = (int) heatmap.screenToLocal(centre(robot, 3, 0)).getY();
+        Image[] shot = new Image[1];
+        robot.interact(() -> shot[0] = heatmap.snapshot(null, null));
+        assertEquals(Color.web("#7b3294"), shot[0].getPixelReader().getColor(3, linearRow), "a linear_attention row is marked");
+        assertNotEquals(Color.web("#7b3294"), shot[0].getPixelReader().getColor(3, fullRow), "a full_attention row is not");
     }
 
     @Test
