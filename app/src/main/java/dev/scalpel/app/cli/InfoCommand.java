@@ -34,7 +34,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.printf("model          %s%n", dir);
         out.printf("architecture   %s%n", s.architecture());
-        out.printf("layers         %d%s%n", s.layers(), layerRuns(s.layerTypes()));
+        out.printf("layers         %d%s%n", s.layers(), s.layerTypeRuns().isEmpty() ? "" : " (" + s.layerTypeRuns() + ")");
         out.printf("heads          %d (kv heads %d, head_dim %d)%n", s.heads(), s.kvHeads(), s.headDim());
         out.printf("hidden size    %d (intermediate %d)%n", s.hiddenSize(), s.intermediateSize());
         out.printf("vocabulary     %d%n", s.vocabSize());
@@ -42,20 +42,5 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("parameters     %,d%s%n", s.parameters(), s.tiedEmbeddings() ? " (embeddings tied)" : "");
         out.printf("dtype          %s%n", s.dtype());
         return 0;
-    }
-
-    /** "" when every layer is full attention, else runs of layer types: " (L0-L2 linear_attention, L3 full_attention)". */
-    static String layerRuns(java.util.List<String> types) {
-        if (types.stream().allMatch("full_attention"::equals)) {
-            return "";
-        }
-        java.util.List<String> runs = new java.util.ArrayList<>();
-        for (int start = 0, l = 1; l <= types.size(); l++) {
-            if (l == types.size() || !types.get(l).equals(types.get(start))) {
-                runs.add((l - 1 == start ? "L" + start : "L" + start + "-L" + (l - 1)) + " " + types.get(start));
-                start = l;
-            }
-        }
-        return " (" + String.join(", ", runs) + ")";
     }
 }

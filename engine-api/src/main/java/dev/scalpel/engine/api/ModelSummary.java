@@ -14,4 +14,19 @@ public record ModelSummary(String architecture, int layers, int heads, int kvHea
     public ModelSummary {
         layerTypes = java.util.List.copyOf(layerTypes);
     }
+
+    /** "" when every layer is full attention, else runs of layer types: "L0-L2 linear_attention, L3 full_attention". */
+    public String layerTypeRuns() {
+        if (layerTypes.stream().allMatch("full_attention"::equals)) {
+            return "";
+        }
+        java.util.List<String> runs = new java.util.ArrayList<>();
+        for (int start = 0, l = 1; l <= layerTypes.size(); l++) {
+            if (l == layerTypes.size() || !layerTypes.get(l).equals(layerTypes.get(start))) {
+                runs.add((l - 1 == start ? "L" + start : "L" + start + "-L" + (l - 1)) + " " + layerTypes.get(start));
+                start = l;
+            }
+        }
+        return String.join(", ", runs);
+    }
 }
