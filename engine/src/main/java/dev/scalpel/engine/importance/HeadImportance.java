@@ -13,6 +13,7 @@ import dev.scalpel.engine.model.ForwardContext;
 import dev.scalpel.engine.model.HeadGates;
 import dev.scalpel.engine.model.HookPoints;
 import dev.scalpel.engine.model.Hooks;
+import dev.scalpel.engine.model.LayerType;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.Tensors;
 import java.util.List;
@@ -104,6 +105,10 @@ public final class HeadImportance {
      */
     public ImportanceMap compute(Method method, String domain, long[] tokens, Integer bos, String modelHash,
                                  String dataHash, ProgressListener progress) {
+        if (method == Method.ATTENTION_ENTROPY && model.config().layerTypes().contains(LayerType.LINEAR_ATTENTION)) {
+            throw new ScalpelException("attention-entropy needs softmax attention patterns, and this model's Gated DeltaNet "
+                    + "(linear_attention) layers have none; use gradient, ablation-zero, ablation-mean or activation-norm.");
+        }
         List<long[][]> batches = TokenWindows.batches(domain, tokens, bos, options.context(), options.batchSize());
         long predicted = batches.stream().mapToLong(b -> (long) b.length * (b[0].length - 1)).sum();
         double plain = plainForwardSeconds(batches);

@@ -99,15 +99,15 @@ public final class TextHeatmap {
     }
 
     /**
-     * How numbers are printed so the largest fits {@value #NUMBER_WIDTH} characters with about four
-     * significant digits: plainly with 0 to 4 decimals from 0.01 to 99999, otherwise in units of a power
-     * of ten (named in the legend).
+     * How numbers are printed so the largest fits {@value #NUMBER_WIDTH} characters, a space included (so signed
+     * numbers never run into each other), with three or four significant digits: plainly with 0 to 3 decimals from
+     * 0.1 to 99999, otherwise in units of a power of ten (named in the legend).
      */
     private record NumberFormat(int exponent, int decimals, boolean scaled) {
         static NumberFormat forLargest(double largestAbs) {
             int e = largestAbs == 0 ? 0 : (int) Math.floor(Math.log10(largestAbs));
-            if (e >= -2 && e <= 4) {
-                return new NumberFormat(0, Math.max(0, Math.min(4, 3 - e)), false);
+            if (e >= -1 && e <= 4) {
+                return new NumberFormat(0, Math.max(0, Math.min(3, 3 - e)), false);
             }
             return new NumberFormat(e, 3, true);
         }

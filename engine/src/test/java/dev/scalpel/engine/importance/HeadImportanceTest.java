@@ -115,4 +115,17 @@ class HeadImportanceTest {
             }
         }
     }
+
+    @Test
+    void attentionEntropyIsRefusedWhereLayersHaveNoSoftmaxPatternAndTheOtherMethodsCoverThem() {
+        try (CausalLM hybrid = ModelLoader.load(Fixtures.model("qwen3_5-hybrid"), ComputeDevice.CPU)) {
+            var importance = new HeadImportance(hybrid, new HeadImportance.Options(32, 2));
+            long[] tokens = LongStream.range(3, 67).toArray();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.scalpel.engine.api.ScalpelException.class,
+                    () -> importance.compute(HeadImportance.Method.ATTENTION_ENTROPY, "t", tokens, 0, "m", "d", ProgressListener.NONE));
+            assertTrue(e.getMessage().contains("Gated DeltaNet"), e.getMessage());
+            ImportanceMap gradient = importance.compute(HeadImportance.Method.GRADIENT, "t", tokens, 0, "m", "d", ProgressListener.NONE);
+            assertTrue(Arrays.stream(gradient.scores()[0]).allMatch(v -> v != 0), "the Gated DeltaNet heads of L0 get scores");
+        }
+    }
 }

@@ -41,7 +41,10 @@ class TextHeatmapTest {
     void decimalsFollowTheLargestScore() {
         assertEquals("L0    +1235@    -12", render(new double[][] {{1234.5, -12}}).get(1));
         assertEquals("L0   +12.50@  -0.02", render(new double[][] {{12.5, -0.02}}).get(1));
-        assertEquals("L0  +0.0420@+0.0010", render(new double[][] {{0.042, 0.001}}).get(1));
+        List<String> hundredths = render(new double[][] {{0.042, 0.001}});       // signed numbers never touch
+        assertEquals("L0   +4.200@ +0.100", hundredths.get(1));
+        assertTrue(hundredths.get(3).endsWith("; numbers are in units of 1e-2"), hundredths.get(3));
+        assertEquals("L0   +0.420@ -0.079", render(new double[][] {{0.42, -0.079}}).get(1));
         List<String> large = render(new double[][] {{123456.7, 0}});
         assertEquals("L0   +1.235@ +0.000", large.get(1));
         assertTrue(large.get(3).endsWith("; numbers are in units of 1e+5"), large.get(3));
