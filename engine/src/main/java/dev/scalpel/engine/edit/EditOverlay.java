@@ -5,8 +5,8 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * Runs a model with edits: each linear layer's stored output plus every edit's contribution to it, each parameter
- * vector plus every edit's delta.
+ * Runs a model with edits: each linear layer's stored output plus every edit's contribution to it, each tensor read
+ * directly (embeddings, norms, biases, a DeltaNet's decay) plus every edit's delta to it.
  */
 public final class EditOverlay implements LinearOverlay {
     private final List<Edit> edits;
@@ -17,6 +17,9 @@ public final class EditOverlay implements LinearOverlay {
 
     @Override
     public Tensor linear(String weightName, Tensor x, Tensor weight, Tensor bias) {
+        if (bias != null && weightName.endsWith(".weight")) {                               // model.layers.0.x_proj.bias
+            bias = parameter(weightName.substring(0, weightName.length() - ".weight".length()) + ".bias", bias);
+        }
         Tensor y = LinearOverlay.plain(weightName, x, weight, bias);                        // [..., out]
         for (Edit e : edits) {
             Tensor extra = e.contribution(weightName, x, weight);

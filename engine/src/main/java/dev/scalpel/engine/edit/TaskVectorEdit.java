@@ -8,8 +8,9 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * A task vector applied as an edit: each touched linear layer gets x·τᵀ added (W + τ without writing W). Task
- * vectors are not trained. Head pruning is the task vector −W on the heads' slices.
+ * A task vector applied as an edit: each touched linear layer gets x·τᵀ added (W + τ without writing W), and every
+ * other tensor it touches (embeddings, norms, biases, lm_head) is read as stored + τ, so the edit equals its merged
+ * export. Task vectors are not trained. Head pruning is the task vector −W on the heads' slices.
  */
 public final class TaskVectorEdit implements Edit {
     private final String description;
@@ -45,6 +46,11 @@ public final class TaskVectorEdit implements Edit {
     public Tensor contribution(String weightName, Tensor x, Tensor weight) {
         Tensor d = deltas.get(weightName);
         return d == null ? null : x.matmul(d.t());                                          // [..., in]·[in, out]
+    }
+
+    @Override
+    public Tensor parameterDelta(String name) {
+        return deltas.get(name);
     }
 
     @Override

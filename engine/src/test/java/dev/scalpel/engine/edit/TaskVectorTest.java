@@ -21,6 +21,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TaskVectorTest {
     private static final long[][] IDS = {{0, 45, 301, 77, 12, 99, 250, 3}};
@@ -71,6 +73,31 @@ class TaskVectorTest {
                 for (int c = 0; c < 64; c++) {
                     assertEquals(r >= 16, v[r * 64 + c] != 0f, "v[" + r + "," + c + "]");
                 }
+            }
+        }
+    }
+
+    /**
+     * A task vector over every tensor (embeddings, norms, biases, lm_head, a DeltaNet's conv, decay and gated norm) used
+     * as an edit gives the logits of the model it came from: nothing is dropped by the overlay.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-gqa", "llama3-tied", "qwen2", "gpt2", "gemma2", "olmo2", "qwen3_5-hybrid"})
+    void aTaskVectorOverEveryTensorAsAnEditEqualsTheModelItCameFrom(String fixture) {
+        try (CausalLM base = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU);
+             CausalLM tuned = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU)) {
+            try (NoGradGuard g = new NoGradGuard()) {
+                org.bytedeco.pytorch.global.torch.manual_seed(7);
+                tuned.weights().asMap().values().forEach(t ->
+                        t.add_(org.bytedeco.pytorch.global.torch.randn(t.sizes().vec().get()).mul(new Scalar(0.02))));
+            }
+            TaskVector tau = TaskVector.between(base, tuned, name -> true);
+            assertEquals(base.weights().asMap().size(), tau.deltas().size(), "every tensor changed");
+            try (TaskVectorEdit edit = new TaskVectorEdit(tau, "tuned − base")) {
+                float[] want = Logits.of(tuned, IDS, LinearOverlay.NONE);
+                float[] got = Logits.of(base, IDS, new EditOverlay(List.of(edit)));
+                assertTrue(Logits.maxAbsDiff(Logits.of(base, IDS, LinearOverlay.NONE), want) > 1e-2, "the deltas matter");
+                assertTrue(Logits.maxAbsDiff(want, got) < 1e-4, fixture + ": max diff " + Logits.maxAbsDiff(want, got));
             }
         }
     }

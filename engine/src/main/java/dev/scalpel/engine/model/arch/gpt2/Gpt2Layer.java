@@ -12,11 +12,12 @@ import org.bytedeco.pytorch.Tensor;
 public record Gpt2Layer(Tensor ln1Weight, Tensor ln1Bias, Tensor qkv, Tensor qkvBias, Tensor o, Tensor oBias,
                         Tensor ln2Weight, Tensor ln2Bias, Tensor fc, Tensor fcBias, Tensor proj, Tensor projBias) {
 
-    /** The Hugging Face names of layer l's linear weights, as overlays see them. */
-    public record Names(String qkv, String o, String fc, String proj) {
+    /** The Hugging Face names of layer l's linear weights and LayerNorm modules ({@code ln1} + ".weight"/".bias"), as overlays see them. */
+    public record Names(String qkv, String o, String fc, String proj, String ln1, String ln2) {
         public static Names of(String root, int l) {
             String p = root + "h." + l + ".";
-            return new Names(p + "attn.c_attn.weight", p + "attn.c_proj.weight", p + "mlp.c_fc.weight", p + "mlp.c_proj.weight");
+            return new Names(p + "attn.c_attn.weight", p + "attn.c_proj.weight", p + "mlp.c_fc.weight", p + "mlp.c_proj.weight",
+                    p + "ln_1", p + "ln_2");
         }
     }
 }

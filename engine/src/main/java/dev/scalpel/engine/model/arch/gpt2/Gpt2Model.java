@@ -109,8 +109,10 @@ public final class Gpt2Model implements CausalLM {
             throw new ScalpelException("GPT-2 has " + config.maxPositions() + " learned positions but this input reaches position "
                     + (start + s) + "; use a shorter text or context (--context / --max-new-tokens).");
         }
-        Tensor tok = hooks.run(HookPoints.EMBED, torch.embedding(wte, inputIds));                 // [B, S, d]
-        Tensor pos = hooks.run(HookPoints.POS_EMBED, wpe.narrow(0, start, s).unsqueeze(0));       // [1, S, d]
+        LinearOverlay ov = ctx.overlay();
+        Tensor tok = hooks.run(HookPoints.EMBED, torch.embedding(ov.parameter(ROOT + "wte.weight", wte), inputIds)); // [B, S, d]
+        Tensor pos = hooks.run(HookPoints.POS_EMBED,
+                ov.parameter(ROOT + "wpe.weight", wpe).narrow(0, start, s).unsqueeze(0));                        // [1, S, d]
         return forwardFromLayer(0, tok.add(pos), ctx);
     }
 
@@ -129,7 +131,7 @@ public final class Gpt2Model implements CausalLM {
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
-            Tensor a = layerNorm(x, w.ln1Weight(), w.ln1Bias());                                    // [B, S, d]
+            Tensor a = layerNorm(x, n.ln1(), w.ln1Weight(), w.ln1Bias(), ov);                      // [B, S, d]
             Tensor qkv = ov.linear(n.qkv(), a, w.qkv(), w.qkvBias());                               // [B, S, 3d]
             Tensor q = qkv.narrow(2, 0, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
             Tensor k = qkv.narrow(2, d, d).reshape(b, s, h, hd);                                     // [B, S, H, D]
@@ -138,7 +140,7 @@ public final class Gpt2Model implements CausalLM {
             Tensor attnOut = hooks.run(names.attnOut(), ov.linear(n.o(), z.reshape(b, s, d), w.o(), w.oBias())); // [B, S, d]
             x = hooks.run(names.residMid(), x.add(attnOut));
 
-            Tensor m = layerNorm(x, w.ln2Weight(), w.ln2Bias());                                    // [B, S, d]
+            Tensor m = layerNorm(x, n.ln2(), w.ln2Weight(), w.ln2Bias(), ov);                      // [B, S, d]
             Tensor act = torch.gelu(ov.linear(n.fc(), m, w.fc(), w.fcBias()), "tanh");                        // [B, S, I]
             Tensor mlpOut = hooks.run(names.mlpOut(), ov.linear(n.proj(), act, w.proj(), w.projBias()));        // [B, S, d]
             x = hooks.run(names.residPost(), x.add(mlpOut));
@@ -149,8 +151,8 @@ public final class Gpt2Model implements CausalLM {
         if (ctx.lastPositionOnly()) {
             x = x.narrow(1, s - 1, 1);                                                              // [B, 1, d]
         }
-        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, layerNorm(x, lnFWeight, lnFBias));
-        return torch.linear(normed, wte);                                                            // [B, S, V]
+        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, layerNorm(x, ROOT + "ln_f", lnFWeight, lnFBias, ov));
+        return torch.linear(normed, ov.parameter(ROOT + "wte.weight", wte));                        // [B, S, V] (tied)
     }
 
     /** HF stores GPT-2's linear layers as Conv1D, [in, out]: transpose those back. */
@@ -163,9 +165,10 @@ public final class Gpt2Model implements CausalLM {
         return name.endsWith(".weight") && (name.contains(".attn.c_") || name.contains(".mlp.c_"));
     }
 
-    private Tensor layerNorm(Tensor x, Tensor weight, Tensor bias) {
-        return torch.layer_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(weight),
-                new TensorOptional(bias), config.normEps(), false);
+    /** LayerNorm {@code module} (its weight and bias as the overlay reads them). */
+    private Tensor layerNorm(Tensor x, String module, Tensor weight, Tensor bias, LinearOverlay ov) {
+        return torch.layer_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(ov.parameter(module + ".weight", weight)),
+                new TensorOptional(ov.parameter(module + ".bias", bias)), config.normEps(), false);
     }
 
     @Override

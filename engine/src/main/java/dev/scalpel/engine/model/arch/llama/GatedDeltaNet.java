@@ -42,8 +42,8 @@ import org.bytedeco.pytorch.global.torch;
  * @param norm    norm.weight [D_v], the gated RMSNorm's weight (plain, not 1 + w)
  * @param out     out_proj [d, H_v·D_v]
  */
-record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Parameter dtBias, Parameter aLog, Tensor norm,
-                     Linear out) {
+record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Parameter conv, Parameter dtBias, Parameter aLog,
+                     Parameter norm, Linear out) {
     private static final double L2_EPS = 1e-6;
 
     /** x [B, S, d] (already normed) → the layer's contribution to the residual stream [B, S, d]. */
@@ -56,8 +56,9 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Para
         KvCache cache = ctx.cache();
         KvCache.DeltaNetState past = cache != null ? cache.deltaNetState(layer) : null;
 
-        Tensor[] conv = convolve(linear(qkv, x, ov).transpose(1, 2), past, shape.convKernel());
-        Tensor mixed = conv[0].transpose(1, 2);                                                             // [B, S, C]
+        Tensor[] convolved = convolve(linear(qkv, x, ov).transpose(1, 2), ov.parameter(conv.name(), conv.value()), past,
+                shape.convKernel());
+        Tensor mixed = convolved[0].transpose(1, 2);                                                             // [B, S, C]
         Tensor q = hooks.run(names.q(), mixed.narrow(-1, 0, keyWidth).reshape(bsz, s, hk, dk));             // [B, S, Hk, Dk]
         Tensor k = hooks.run(names.k(), mixed.narrow(-1, keyWidth, keyWidth).reshape(bsz, s, hk, dk));      // [B, S, Hk, Dk]
         Tensor v = hooks.run(names.v(), mixed.narrow(-1, 2 * keyWidth, (long) hv * dv).reshape(bsz, s, hv, dv)); // [B, S, Hv, Dv]
@@ -81,10 +82,11 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Para
         state = rule.state();
         Tensor o = rule.output().transpose(1, 2);                                                          // [B, S, Hv, Dv]
         Tensor gate = linear(z, x, ov).reshape(bsz, s, hv, dv);                                              // [B, S, Hv, Dv]
-        o = torch.rms_norm(o, new long[] {dv}, new TensorOptional(norm), new DoubleOptional(normEps)).mul(torch.silu(gate));
+        Tensor normWeight = ov.parameter(norm.name(), norm.value());                                         // [Dv]
+        o = torch.rms_norm(o, new long[] {dv}, new TensorOptional(normWeight), new DoubleOptional(normEps)).mul(torch.silu(gate));
         o = CausalSelfAttention.headOutputs(layer, o, ctx, names);                                           // [B, S, Hv, Dv]
         if (cache != null) {
-            cache.putDeltaNetState(layer, new KvCache.DeltaNetState(conv[1], state));
+            cache.putDeltaNetState(layer, new KvCache.DeltaNetState(convolved[1], state));
         }
         return linear(out, o.reshape(bsz, s, (long) hv * dv), ov);
     }
@@ -95,12 +97,12 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Tensor conv, Para
      *
      * @return {silu(conv) [B, C, S], the last K − 1 inputs [B, C, K − 1] for the next pass}
      */
-    private Tensor[] convolve(Tensor channels, KvCache.DeltaNetState past, int kernel) {
+    private static Tensor[] convolve(Tensor channels, Tensor filters, KvCache.DeltaNetState past, int kernel) {
         long bsz = channels.size(0), c = channels.size(1);
         Tensor before = past != null ? past.conv()
                 : torch.zeros(new long[] {bsz, c, kernel - 1}, Tensors.floatOptions(ComputeDevice.of(channels)));                         // [B, C, K−1]
         Tensor padded = torch.cat(new TensorVector(before, channels), -1);                                 // [B, C, K−1+S]
-        Tensor out = torch.conv1d(padded, conv, new TensorOptional(), new long[] {1}, new long[] {0}, new long[] {1}, c); // [B, C, S]
+        Tensor out = torch.conv1d(padded, filters, new TensorOptional(), new long[] {1}, new long[] {0}, new long[] {1}, c); // [B, C, S]
         Tensor last = padded.narrow(-1, padded.size(-1) - (kernel - 1), kernel - 1);                       // [B, C, K−1]
         return new Tensor[] {torch.silu(out), last};
     }

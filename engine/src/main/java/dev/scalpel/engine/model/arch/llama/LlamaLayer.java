@@ -19,8 +19,8 @@ import org.bytedeco.pytorch.Tensor;
  * @param moe          the sparse MLP (Qwen3-MoE), or null when the block is dense
  * @param postMlpNorm  RMSNorm on the MLP output [d] (OLMo 2, Gemma), or null
  */
-public record LlamaLayer(Tensor preAttnNorm, GatedDeltaNet deltaNet, Attention attention, Tensor qNorm, Tensor kNorm, Linear o,
-                         Tensor postAttnNorm, Tensor preMlpNorm, Mlp mlp, Moe moe, Tensor postMlpNorm) {
+public record LlamaLayer(Parameter preAttnNorm, GatedDeltaNet deltaNet, Attention attention, Parameter qNorm, Parameter kNorm,
+                         Linear o, Parameter postAttnNorm, Parameter preMlpNorm, Mlp mlp, Moe moe, Parameter postMlpNorm) {
 
     /** A parameter vector the forward pass reads directly, by its Hugging Face name (as overlays see it). */
     public record Parameter(String name, Tensor value) {}

@@ -16,6 +16,7 @@ import dev.scalpel.engine.model.Weights;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Mlp;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Moe;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Parameter;
 import java.nio.file.Path;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
@@ -35,16 +36,16 @@ public final class LlamaModel implements CausalLM {
     private final DecoderStyle style;
     private final ComputeDevice device;
     private final Weights weights;
-    private final Tensor embed;      // [V, d]
+    private final Parameter embed;      // [V, d]
     private final LlamaLayer[] layers;
-    private final Tensor finalNorm;  // [d]
-    private final Tensor unembed;    // [V, d], the embedding itself when tied
+    private final Parameter finalNorm;  // [d]
+    private final Parameter unembed;    // [V, d], the embedding itself when tied
     private final RotaryEmbedding rope;
     private final RotaryEmbedding localRope; // sliding layers' RoPE (Gemma 3), or null when every layer uses rope
     private final HookPoints.Layer[] hookNames;
 
-    LlamaModel(ModelConfig config, ComputeDevice device, Weights weights, Tensor embed, LlamaLayer[] layers,
-               Tensor finalNorm, Tensor unembed) {
+    LlamaModel(ModelConfig config, ComputeDevice device, Weights weights, Parameter embed, LlamaLayer[] layers,
+               Parameter finalNorm, Parameter unembed) {
         this.config = config;
         this.style = config.style();
         this.device = device;
@@ -69,7 +70,7 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public Tensor forward(Tensor inputIds, ForwardContext ctx) {
-        Tensor x = torch.embedding(embed, inputIds);                                          // [B, S, d]
+        Tensor x = torch.embedding(ctx.overlay().parameter(embed.name(), embed.value()), inputIds); // [B, S, d]
         if (style.scaleEmbeddings()) {
             x = x.mul(new Scalar((float) Math.sqrt(config.hiddenSize())));                    // Gemma: × √d, in float32
         }
@@ -90,17 +91,17 @@ public final class LlamaModel implements CausalLM {
             HookPoints.Layer names = hookNames[l];
             x = hooks.run(names.residPre(), x);
 
-            Tensor a = norm(x, w.preAttnNorm());                                              // [B, S, d]
+            Tensor a = norm(x, w.preAttnNorm(), ov);                                          // [B, S, d]
             Tensor mixed = w.deltaNet() != null
                     ? w.deltaNet().forward(l, a, style.deltaNet(), config.normEps(), ctx, names)
                     : attention(l, w, a, positions, localPositions, ctx, names);                 // [B, S, d]
-            Tensor attnOut = norm(mixed, w.postAttnNorm());                                   // [B, S, d]
+            Tensor attnOut = norm(mixed, w.postAttnNorm(), ov);                               // [B, S, d]
             x = hooks.run(names.residMid(), x.add(hooks.run(names.attnOut(), attnOut)));
 
             // MLP (dense, or a router's weighted mix of experts)
-            Tensor m = norm(x, w.preMlpNorm());                                               // [B, S, d]
+            Tensor m = norm(x, w.preMlpNorm(), ov);                                           // [B, S, d]
             Tensor mlpOut = norm(w.moe() != null ? mixtureOfExperts(w.moe(), m, ov) : mlp(w.mlp(), m, ov),
-                    w.postMlpNorm());                                                         // [B, S, d]
+                    w.postMlpNorm(), ov);                                                     // [B, S, d]
             x = hooks.run(names.residPost(), x.add(hooks.run(names.mlpOut(), mlpOut)));
         }
         if (ctx.cache() != null) {
@@ -109,8 +110,8 @@ public final class LlamaModel implements CausalLM {
         if (ctx.lastPositionOnly()) {
             x = x.narrow(1, s - 1, 1);                                                        // [B, 1, d]
         }
-        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, norm(x, finalNorm));
-        Tensor logits = torch.linear(normed, unembed);                                         // [B, S, V]
+        Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, norm(x, finalNorm, ov));
+        Tensor logits = torch.linear(normed, ov.parameter(unembed.name(), unembed.value()));   // [B, S, V]
         return style.finalSoftcap() == null ? logits : Tensors.softcap(logits, style.finalSoftcap());
     }
 
@@ -122,8 +123,8 @@ public final class LlamaModel implements CausalLM {
         int h = config.numHeads(), hkv = config.numKvHeads(), hd = config.headDim();
         Tensor[] qkv = project(w.attention(), a, ov);                                         // [B, S, H·D], 2 × [B, S, Hkv·D]
         if (style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH) {
-            qkv[0] = norm(qkv[0], w.qNorm());
-            qkv[1] = norm(qkv[1], w.kNorm());
+            qkv[0] = norm(qkv[0], w.qNorm(), ov);
+            qkv[1] = norm(qkv[1], w.kNorm(), ov);
         }
         Tensor gate = null;                                                                   // [B, S, H, D] (Qwen3.5)
         Tensor q;
@@ -137,8 +138,8 @@ public final class LlamaModel implements CausalLM {
         Tensor k = qkv[1].view(b, s, hkv, hd);                                                // [B, S, Hkv, D]
         Tensor v = qkv[2].view(b, s, hkv, hd);                                                // [B, S, Hkv, D]
         if (style.qkNorm() == DecoderStyle.QkNorm.PER_HEAD) {
-            q = norm(q, w.qNorm());
-            k = norm(k, w.kNorm());
+            q = norm(q, w.qNorm(), ov);
+            k = norm(k, w.kNorm(), ov);
         }
         RotaryEmbedding.Table layerPositions =
                 config.layerTypes().get(l) == LayerType.SLIDING_ATTENTION ? localPositions : positions;
@@ -210,10 +211,11 @@ public final class LlamaModel implements CausalLM {
     }
 
     /** RMSNorm over the last dimension with {@code weight} (Gemma: 1 + weight); the identity when weight is null. */
-    private Tensor norm(Tensor x, Tensor weight) {
-        if (weight == null) {
+    private Tensor norm(Tensor x, Parameter norm, LinearOverlay ov) {
+        if (norm == null) {
             return x;
         }
+        Tensor weight = ov.parameter(norm.name(), norm.value());                              // [width]
         Tensor scale = style.normPlusOne() ? weight.add(new Scalar(1.0)) : weight;
         return torch.rms_norm(x, new long[] {weight.size(0)}, new TensorOptional(scale), new DoubleOptional(config.normEps()));
     }

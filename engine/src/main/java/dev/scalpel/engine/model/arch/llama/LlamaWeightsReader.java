@@ -11,6 +11,7 @@ import dev.scalpel.engine.model.arch.llama.LlamaLayer.Attention;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Linear;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Mlp;
 import dev.scalpel.engine.model.arch.llama.LlamaLayer.Moe;
+import dev.scalpel.engine.model.arch.llama.LlamaLayer.Parameter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,14 +39,14 @@ final class LlamaWeightsReader {
         try (WeightReader r = new WeightReader(dir, device, weights)) {
             LlamaWeightsReader reader = new LlamaWeightsReader(r, config);
             long vocab = config.vocabSize();
-            Tensor embed = r.read("model.embed_tokens.weight", vocab, config.hiddenSize());
+            Parameter embed = reader.parameter("model.embed_tokens.weight", vocab, config.hiddenSize());
             LlamaLayer[] layers = new LlamaLayer[config.numLayers()];
             for (int l = 0; l < layers.length; l++) {
                 layers[l] = config.layerTypes().get(l) == LayerType.LINEAR_ATTENTION ? reader.linearLayer(l) : reader.attentionLayer(l);
             }
-            Tensor norm = r.read("model.norm.weight", config.hiddenSize());
+            Parameter norm = reader.parameter("model.norm.weight", config.hiddenSize());
             // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
-            Tensor unembed = config.tieWordEmbeddings() ? embed : r.read("lm_head.weight", vocab, config.hiddenSize());
+            Parameter unembed = config.tieWordEmbeddings() ? embed : reader.parameter("lm_head.weight", vocab, config.hiddenSize());
             r.requireEveryTensorRead(n -> config.tieWordEmbeddings() && n.equals("lm_head.weight")
                     || n.endsWith(".rotary_emb.inv_freq"));
             return new LlamaModel(config, device, weights, embed, layers, norm, unembed);
@@ -58,8 +59,8 @@ final class LlamaWeightsReader {
     /** A Qwen3.5 linear-attention block: pre-norms, the Gated DeltaNet and a dense MLP. */
     private LlamaLayer linearLayer(int l) {
         String p = "model.layers." + l + ".";
-        Tensor preAttn = r.read(p + "input_layernorm.weight", d);
-        Tensor preMlp = r.read(p + "post_attention_layernorm.weight", d);
+        Parameter preAttn = parameter(p + "input_layernorm.weight", d);
+        Parameter preMlp = parameter(p + "post_attention_layernorm.weight", d);
         Mlp dense = mlp(p + "mlp.", config.intermediateSize(), config.biases().mlp());
         return new LlamaLayer(preAttn, deltaNet(p + "linear_attn."), null, null, null, null, null, preMlp, dense, null, null);
     }
@@ -73,10 +74,10 @@ final class LlamaWeightsReader {
                 linear(prefix + "in_proj_z", values, d, false),
                 linear(prefix + "in_proj_b", hv, d, false),
                 linear(prefix + "in_proj_a", hv, d, false),
-                r.read(prefix + "conv1d.weight", channels, 1, shape.convKernel()),
-                new LlamaLayer.Parameter(prefix + "dt_bias", r.read(prefix + "dt_bias", hv)),
-                new LlamaLayer.Parameter(prefix + "A_log", r.read(prefix + "A_log", hv)),
-                r.read(prefix + "norm.weight", shape.valueDim()),
+                parameter(prefix + "conv1d.weight", channels, 1, shape.convKernel()),
+                parameter(prefix + "dt_bias", hv),
+                parameter(prefix + "A_log", hv),
+                parameter(prefix + "norm.weight", shape.valueDim()),
                 linear(prefix + "out_proj", d, values, false));
     }
 
@@ -95,17 +96,17 @@ final class LlamaWeightsReader {
             case FULL_WIDTH -> qw;
         };
         long kNormWidth = style.qkNorm() == DecoderStyle.QkNorm.FULL_WIDTH ? kvw : qNormWidth;
-        Tensor qNorm = qNormWidth == 0 ? null : r.read(p + "self_attn.q_norm.weight", qNormWidth);
-        Tensor kNorm = kNormWidth == 0 ? null : r.read(p + "self_attn.k_norm.weight", kNormWidth);
+        Parameter qNorm = qNormWidth == 0 ? null : parameter(p + "self_attn.q_norm.weight", qNormWidth);
+        Parameter kNorm = kNormWidth == 0 ? null : parameter(p + "self_attn.k_norm.weight", kNormWidth);
         Linear o = linear(p + "self_attn.o_proj", d, qw, bias.output());
 
         boolean pre = style.norms() != DecoderStyle.NormPlacement.POST;
         boolean post = style.norms() != DecoderStyle.NormPlacement.PRE;
         // Llama's post_attention_layernorm is the norm before the MLP; OLMo 2's and Gemma's is on the attention output.
-        Tensor preAttn = pre ? r.read(p + "input_layernorm.weight", d) : null;
-        Tensor postAttn = post ? r.read(p + "post_attention_layernorm.weight", d) : null;
-        Tensor preMlp = !pre ? null : r.read(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), d);
-        Tensor postMlp = post ? r.read(p + "post_feedforward_layernorm.weight", d) : null;
+        Parameter preAttn = pre ? parameter(p + "input_layernorm.weight", d) : null;
+        Parameter postAttn = post ? parameter(p + "post_attention_layernorm.weight", d) : null;
+        Parameter preMlp = !pre ? null : parameter(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), d);
+        Parameter postMlp = post ? parameter(p + "post_feedforward_layernorm.weight", d) : null;
 
         DecoderStyle.MixtureOfExperts moe = style.moe();
         if (moe != null && moe.isSparse(l)) {
@@ -127,6 +128,11 @@ final class LlamaWeightsReader {
             return new Mlp(null, null, linear(prefix + "gate_up_proj", 2 * inter, d, bias), down);
         }
         return new Mlp(linear(prefix + "gate_proj", inter, d, bias), linear(prefix + "up_proj", inter, d, bias), null, down);
+    }
+
+    /** Tensor {@code name}, read directly by the forward pass (not as a linear layer), of shape {@code shape}. */
+    private Parameter parameter(String name, long... shape) {
+        return new Parameter(name, r.read(name, shape));
     }
 
     /** Module {@code name}: its weight [out, in] and, when {@code bias}, its bias [out]. */
