@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code scalpel vectors}: task vectors (fine-tuned − base), TIES merging, head pruning — each written as an edits file. */
 @Command(name = "vectors", mixinStandardHelpOptions = true, description = "Task vectors, TIES merging and head pruning as edits.",
-        subcommands = {VectorsCommand.Task.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class, VectorsCommand.Lora.class,
+        subcommands = {VectorsCommand.Task.class, VectorsCommand.Add.class, VectorsCommand.Ties.class, VectorsCommand.Prune.class, VectorsCommand.Lora.class,
                 VectorsCommand.Steer.class})
 final class VectorsCommand implements Runnable {
     @Spec
@@ -105,6 +105,59 @@ final class VectorsCommand implements Runnable {
         }
     }
 
+    /** "global" / "per-tensor" → {@link TaskVector.Trim}. */
+    static final class TrimConverter implements picocli.CommandLine.ITypeConverter<TaskVector.Trim> {
+        @Override
+        public TaskVector.Trim convert(String value) {
+            return switch (value) {
+                case "global" -> TaskVector.Trim.GLOBAL;
+                case "per-tensor" -> TaskVector.Trim.PER_TENSOR;
+                default -> throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not global or per-tensor");
+            };
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "τ = Σ λᵢ·τᵢ: the weighted sum of several edits files' updates (task arithmetic), as one task vector.")
+    static final class Add implements Callable<Integer> {
+        @Mixin ModelOptions modelOptions;
+        @Mixin RuntimeOptions runtimeOptions;
+        @Option(names = "--vector", required = true, paramLabel = "EDITS.json[=λ]",
+                description = "An edits file, optionally with its weight (default 1; −1 subtracts it); repeat.") List<String> vectors;
+        @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Path dir = modelOptions.modelDir();
+            try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
+                TaskVector sum = null;
+                for (String v : vectors) {
+                    int eq = v.lastIndexOf('=');
+                    Path file = Path.of(eq < 0 ? v : v.substring(0, eq));
+                    double weight = eq < 0 ? 1.0 : weightOf(v.substring(eq + 1), v);
+                    TaskVector tau = ofEdits(file, m).scale(weight);
+                    sum = sum == null ? tau : sum.add(tau);
+                }
+                write(sum, "sum of " + vectors, dir, out, spec);
+            }
+            return 0;
+        }
+
+        private static double weightOf(String text, String option) {
+            try {
+                double w = Double.parseDouble(text);
+                if (Double.isFinite(w)) {
+                    return w;
+                }
+            } catch (NumberFormatException e) {
+                // refused below
+            }
+            throw new ScalpelException("--vector " + option + ": the weight after '=' must be a finite number, e.g. "
+                    + "--vector a.json=0.5.");
+        }
+    }
+
     @Command(name = "ties", mixinStandardHelpOptions = true, description = "TIES-merge several edits files' updates into one task vector.")
     static final class Ties implements Callable<Integer> {
         @Mixin ModelOptions modelOptions;
@@ -112,6 +165,9 @@ final class VectorsCommand implements Runnable {
         @Option(names = "--vector", required = true, paramLabel = "EDITS.json", description = "An edits file; repeat.") List<Path> vectors;
         @Option(names = "--keep", defaultValue = "0.2", description = "Fraction of each vector's entries kept by magnitude (default: ${DEFAULT-VALUE}).") double keep;
         @Option(names = "--lambda", defaultValue = "1.0", description = "Scale of the merged vector (default: ${DEFAULT-VALUE}).") double lambda;
+        @Option(names = "--trim", defaultValue = "global", converter = TrimConverter.class,
+                description = "Rank entries by magnitude over each whole vector (global, as the TIES paper) or within each "
+                        + "tensor (per-tensor) (default: ${DEFAULT-VALUE}).") TaskVector.Trim trim;
         @Option(names = "--out", required = true, paramLabel = "EDITS.json") Path out;
         @Spec CommandSpec spec;
 
@@ -123,8 +179,8 @@ final class VectorsCommand implements Runnable {
                 for (Path v : vectors) {
                     taus.add(ofEdits(v, m));
                 }
-                write(TaskVector.ties(taus, keep, lambda), "TIES of " + vectors + " (keep " + keep + ", λ " + lambda + ")",
-                        dir, out, spec);
+                write(TaskVector.ties(taus, keep, lambda, trim), "TIES of " + vectors + " (keep " + keep + " "
+                        + trim.name().toLowerCase(Locale.ROOT).replace('_', '-') + ", λ " + lambda + ")", dir, out, spec);
             }
             return 0;
         }

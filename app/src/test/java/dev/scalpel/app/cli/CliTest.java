@@ -279,6 +279,13 @@ class CliTest {
         assertEquals(0, t.status(), t.err());
         assertEquals(viaLora, run(concat(eval, ties.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
                 "TIES of two equal vectors keeping everything is that vector");
+        Path half = tmp.resolve("half.json");
+        CliRun sum = run("vectors", "add", "--model", LLAMA.toString(), "--vector", lora + "=1.5", "--vector", tau + "=-0.5",
+                "--out", half.toString());
+        assertEquals(0, sum.status(), sum.err());
+        assertEquals(viaLora, run(concat(eval, half.toString())).json().get("languages").get("de").get("ce").asDouble(), 1e-4,
+                "1.5·τ − 0.5·τ is τ");
+        assertEquals(1, run("vectors", "add", "--model", LLAMA.toString(), "--vector", lora + "=lots", "--out", half.toString()).status());
         CliRun extracted = run("vectors", "lora", "--model", LLAMA.toString(), "--from-edits", lora.toString(), "--rank", "2",
                 "--out", tmp.resolve("peft").toString());
         assertEquals(0, extracted.status(), extracted.err());

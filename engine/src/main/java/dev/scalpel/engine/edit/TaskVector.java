@@ -121,12 +121,26 @@ public record TaskVector(Map<String, Tensor> deltas) {
         return new TaskVector(out);
     }
 
-    /**
-     * TIES merging: (1) trim each vector to its top {@code keepFraction} entries by magnitude (per weight tensor),
-     * (2) elect each entry's sign as the sign of the trimmed vectors' sum, (3) average, per entry, only the trimmed
-     * values that agree with the elected sign (disjoint mean), (4) scale by {@code lambda}.
-     */
+    /** Where TIES's trim step ranks the entries by magnitude. */
+    public enum Trim {
+        /** Over the whole flattened task vector, as Yadav et al. (2023) do: a tensor may keep all or none. */
+        GLOBAL,
+        /** Within each weight tensor separately: every tensor keeps the same fraction. */
+        PER_TENSOR
+    }
+
+    /** TIES with the paper's global trim. */
     public static TaskVector ties(List<TaskVector> vectors, double keepFraction, double lambda) {
+        return ties(vectors, keepFraction, lambda, Trim.GLOBAL);
+    }
+
+    /**
+     * TIES merging: (1) trim each vector to its top {@code keepFraction} entries by magnitude (over the whole vector or
+     * per weight tensor, see {@link Trim}), (2) elect each entry's sign as the sign of the trimmed vectors' sum,
+     * (3) average, per entry, only the trimmed values that agree with the elected sign (disjoint mean), (4) scale by
+     * {@code lambda}.
+     */
+    public static TaskVector ties(List<TaskVector> vectors, double keepFraction, double lambda, Trim trim) {
         if (vectors.isEmpty() || !(keepFraction > 0 && keepFraction <= 1)) {
             throw new ScalpelException("TIES needs at least one vector and a keep fraction in (0, 1], got " + keepFraction + ".");
         }
@@ -134,13 +148,19 @@ public record TaskVector(Map<String, Tensor> deltas) {
         try (NoGradGuard g = new NoGradGuard()) {
             java.util.Set<String> names = new java.util.LinkedHashSet<>();
             vectors.forEach(v -> names.addAll(v.deltas.keySet()));
+            List<Double> thresholds = vectors.stream()
+                    .map(v -> trim == Trim.GLOBAL ? threshold(torch.cat(new org.bytedeco.pytorch.TensorVector(
+                            v.deltas.values().stream().map(d -> d.abs().reshape(-1)).toArray(Tensor[]::new))), keepFraction) : null)
+                    .toList();
             for (String name : names) {
                 Tensor like = vectors.stream().map(v -> v.deltas.get(name)).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
                 Tensor sum = torch.zeros_like(like);
                 java.util.List<Tensor> trimmed = new java.util.ArrayList<>();
-                for (TaskVector v : vectors) {
-                    Tensor d = v.deltas.get(name);
-                    Tensor t = d == null ? torch.zeros_like(like) : trim(d, keepFraction);
+                for (int i = 0; i < vectors.size(); i++) {
+                    Tensor d = vectors.get(i).deltas.get(name);
+                    Double global = thresholds.get(i);
+                    Tensor t = d == null ? torch.zeros_like(like)
+                            : keepAbove(d, global != null ? global : threshold(d.abs().reshape(-1), keepFraction));
                     trimmed.add(t);
                     sum = sum.add(t);
                 }
@@ -158,15 +178,15 @@ public record TaskVector(Map<String, Tensor> deltas) {
         return new TaskVector(out);
     }
 
-    /** d with all but its top keepFraction entries (by |value|) set to 0. */
-    private static Tensor trim(Tensor d, double keepFraction) {
-        long n = d.numel();
+    /** The magnitude of the keep-th largest of {@code magnitudes} [n], keep = keepFraction · n (at least 1); 0 keeps all. */
+    private static double threshold(Tensor magnitudes, double keepFraction) {
+        long n = magnitudes.numel();
         long keep = Math.max(1, Math.round(n * keepFraction));
-        if (keep >= n) {
-            return d;
-        }
-        Tensor magnitudes = d.abs().reshape(-1);
-        double threshold = magnitudes.kthvalue(n - keep + 1).get0().item_double();          // keep |d| ≥ the keep-th largest
-        return d.mul(d.abs().ge(new Scalar(threshold)).to(torch.ScalarType.Float));
+        return keep >= n ? 0 : magnitudes.kthvalue(n - keep + 1).get0().item_double();
+    }
+
+    /** d with the entries whose |value| is below {@code threshold} set to 0. */
+    private static Tensor keepAbove(Tensor d, double threshold) {
+        return threshold == 0 ? d : d.mul(d.abs().ge(new Scalar(threshold)).to(torch.ScalarType.Float));
     }
 }

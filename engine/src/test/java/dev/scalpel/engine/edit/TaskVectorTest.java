@@ -42,6 +42,19 @@ class TaskVectorTest {
                 Tensors.toFloats(TaskVector.ties(List.of(t1, t2, t3), 0.6, 2.0).deltas().get("w")), 1e-6f);
     }
 
+    @Test
+    void tiesTrimsOverTheWholeVectorByDefaultAsThePaperDoesOrPerTensor() {
+        // one vector of two tensors, keep half of its 6 entries by magnitude
+        TaskVector tau = new TaskVector(Map.of("a", Tensors.floats(new float[] {1, 2, 3, 4}, ComputeDevice.CPU),
+                "b", Tensors.floats(new float[] {0.1f, 0.2f}, ComputeDevice.CPU)));
+        TaskVector global = TaskVector.ties(List.of(tau), 0.5, 1.0);
+        assertArrayEquals(new float[] {0, 2, 3, 4}, Tensors.toFloats(global.deltas().get("a")), 0f);
+        assertArrayEquals(new float[] {0, 0}, Tensors.toFloats(global.deltas().get("b")), 0f, "b's small entries lose globally");
+        TaskVector perTensor = TaskVector.ties(List.of(tau), 0.5, 1.0, TaskVector.Trim.PER_TENSOR);
+        assertArrayEquals(new float[] {0, 0, 3, 4}, Tensors.toFloats(perTensor.deltas().get("a")), 0f);
+        assertArrayEquals(new float[] {0, 0.2f}, Tensors.toFloats(perTensor.deltas().get("b")), 0f);
+    }
+
     private static TaskVector vector(float... values) {
         return new TaskVector(Map.of("w", Tensors.floats(values, ComputeDevice.CPU)));
     }
