@@ -29,14 +29,17 @@ import org.bytedeco.pytorch.global.torch;
  * Trains an {@link Edit} (LoRA, head-LoRA, a head fine-tune, prefactors) on a frozen model. The base weights never
  * change: the edit's contribution is added through an overlay. Objectives:
  * <ul>
- *   <li>{@code learn}: next-token CE on target rows, with {@code generalRatio} of each batch's rows taken from general
- *       text (default 25 %);</li>
+ *   <li>{@code learn}: next-token CE on target rows;</li>
  *   <li>{@code unlearn}: relu(ln V − CE_target), raising the target loss up to a uniform guess (optimizer momentum
  *       can carry it somewhat past ln V);</li>
  *   <li>{@code unlearn-uniform}: CE of the uniform distribution against the model's next-token distribution on target
  *       positions, pulling those predictions towards a uniform guess (target CE → ln V, not beyond);</li>
  *   <li>plus {@code retainWeight} · KL(base ‖ edited) of the next-token distributions on retain text.</li>
  * </ul>
+ * With general text, a fraction {@code generalRatio} (default 25 %) of all training rows is general text under plain
+ * next-token CE, whatever the objective, and it is that fraction of the loss: each step's loss is
+ * (t·L_target + g·L_general) / B for its t target and g general rows. Rows are dealt so that after s steps exactly
+ * ⌊generalRatio·B·s⌋ of them were general, so the ratio holds for any batch size (B = 1: every fourth step is general).
  * The target text is cut to {@code tokenBudget} tokens: training sees exactly those target tokens (and no others),
  * as many times as the steps take. A cancel keeps the last completed step. Each step is checked before it counts: a
  * non-finite loss, gradient or updated value stops training with {@link Stop#DIVERGED} and the edit restored to the
@@ -168,11 +171,10 @@ public final class FineTuner {
         }
         long[] target = Arrays.copyOf(data.target(), Math.min(data.target().length, spec.tokenBudget()));
         int length = Math.min(spec.context(), target.length + 1);      // BOS + tokens per row
-        int generalRows = spec.objective() == Objective.LEARN && data.general() != null
-                ? (int) Math.round(spec.batchSize() * spec.generalRatio()) : 0;
-        int targetRows = Math.max(1, spec.batchSize() - generalRows);
+        double generalRatio = data.general() != null ? spec.generalRatio() : 0;
+        int batch = spec.batchSize();
         TokenCorpus targetCorpus = single(target, data.bos());
-        TokenCorpus generalCorpus = generalRows > 0 ? single(data.general(), data.bos()) : null;
+        TokenCorpus generalCorpus = generalRatio > 0 ? single(data.general(), data.bos()) : null;
         TokenCorpus retainCorpus = spec.retainWeight() > 0 && data.retain() != null ? single(data.retain(), data.bos()) : null;
         EditOverlay overlay = new EditOverlay(List.of(edit));
         List<Optimizer.Trainable> trainables = edit.trainables();
@@ -189,14 +191,21 @@ public final class FineTuner {
                             optimizer.stateBytes());
                 }
                 double loss;
+                int generalRows = generalRows(step, batch, generalRatio);
+                int targetRows = batch - generalRows;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV, data.teacher());
-                    if (generalCorpus != null) {
+                    Tensor total = null;
+                    if (targetRows > 0) {
+                        total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV, data.teacher())
+                                .mul(new Scalar(targetRows / (double) batch));
+                    }
+                    if (generalRows > 0) {
                         long[][] rows = generalCorpus.batch(spec.seed() + 1, step, generalRows, Math.min(spec.context(), length));
-                        total = total.add(ce(rows, overlay).mul(new Scalar(generalRows / (double) spec.batchSize())));
+                        Tensor general = ce(rows, overlay).mul(new Scalar(generalRows / (double) batch));
+                        total = total == null ? general : total.add(general);
                     }
                     if (retainCorpus != null) {
-                        long[][] rows = retainCorpus.batch(spec.seed() + 2, step, targetRows, spec.context());
+                        long[][] rows = retainCorpus.batch(spec.seed() + 2, step, batch, spec.context());
                         total = total.add(retainKl(rows, overlay).mul(new Scalar(spec.retainWeight())));
                     }
                     loss = total.item_double();
@@ -232,6 +241,14 @@ public final class FineTuner {
         } finally {
             edit.setTraining(false);
         }
+    }
+
+    /**
+     * How many of step {@code step}'s {@code batch} rows are general text: ⌊r·B·s⌋ − ⌊r·B·(s − 1)⌋, so that after any
+     * number of steps the general rows are r of all rows, rounded down.
+     */
+    static int generalRows(int step, int batch, double ratio) {
+        return (int) (Math.floor(ratio * batch * step + 1e-9) - Math.floor(ratio * batch * (step - 1) + 1e-9));
     }
 
     private void evaluateLive(int bos) {

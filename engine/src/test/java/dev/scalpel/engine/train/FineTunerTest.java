@@ -209,4 +209,20 @@ class FineTunerTest {
             assertEquals(5 * 2 * 4, result.targetTokensProcessed(), "5 steps × 2 rows × 4 predicted tokens");
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"1, 0.25", "2, 0.25", "4, 0.25", "3, 0.1", "8, 0.5", "5, 0"})
+    void generalRowsAreTheRatioOfAllRowsForAnyBatchSize(int batch, double ratio) {
+        int general = 0;
+        for (int step = 1; step <= 40; step++) {
+            int g = FineTuner.generalRows(step, batch, ratio);
+            assertTrue(g >= 0 && g <= batch, "step " + step + ": " + g + " of " + batch);
+            general += g;
+            assertEquals(Math.floor(ratio * batch * step + 1e-9), general, "after step " + step);
+        }
+        if (batch == 1 && ratio == 0.25) {
+            assertEquals(java.util.List.of(0, 0, 0, 1), java.util.stream.IntStream.rangeClosed(1, 4)
+                    .mapToObj(s -> FineTuner.generalRows(s, 1, 0.25)).toList(), "batch 1: every fourth step is general");
+        }
+    }
 }
