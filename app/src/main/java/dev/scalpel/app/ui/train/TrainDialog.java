@@ -151,9 +151,7 @@ public final class TrainDialog extends Dialog<ButtonType> {
         ComboBox<String> general = combo("general", vm.textNames());
         general.valueProperty().bindBidirectional(vm.general());
         TextField generalRatio = decimal("generalRatio", "General ratio", vm.generalRatio());
-        BooleanBinding notLearning = vm.objective().isNotEqualTo(FineTuner.Objective.LEARN);
-        general.disableProperty().bind(notLearning);          // general text is mixed into learn batches only
-        generalRatio.disableProperty().bind(notLearning);
+        generalRatio.disableProperty().bind(vm.general().isNull());   // general text is mixed in with any objective
         Button addText = new Button("Add text file…");
         addText.setId("addText");
         addText.setOnAction(e -> chooseTextFile());
