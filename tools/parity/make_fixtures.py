@@ -575,6 +575,16 @@ def fixture_specs():
               "Extra reference hidden_after_layer3 = residual after block 3 BEFORE model.norm (a forward hook; "
               "hidden_states[4] is the normed last_hidden_state in transformers 5). Untied.",
     ))
+
+    specs.append(dict(
+        name="gpt2-untied",
+        cls=GPT2LMHeadModel,
+        config=GPT2Config(**COMMON, n_embd=HIDDEN, n_head=4, n_layer=2, n_positions=MAX_POS,
+                          n_inner=None, activation_function="gelu_new", layer_norm_epsilon=1e-5,
+                          tie_word_embeddings=False),
+        notes="GPT-2 with tie_word_embeddings=false: a separate top-level lm_head.weight [512, 64] (no transformer. "
+              "prefix) is the unembedding; otherwise as gpt2.",
+    ))
     return specs
 
 
@@ -988,6 +998,7 @@ COVERS = {
     "phi3": "Phi-3: fused qkv_proj (q\\|k\\|v) and gate_up_proj (gate\\|up), GQA 4/2, full rotary, untied",
     "phi3-partial": "Phi-3 with `partial_rotary_factor` 0.5: RoPE on the first 8 of 16 head dims, fused projections, untied",
     "qwen3-moe": "Qwen3-MoE: layer 0 sparse (router `mlp.gate` [4,64], 4 experts x 32, top-2, `norm_topk_prob`), layer 1 dense (`mlp_only_layers` [1]), per-expert keys, q/k norm, untied",
+    "gpt2-untied": "GPT-2 with `tie_word_embeddings: false`: its own top-level `lm_head.weight`",
     "qwen3_5-hybrid": "Qwen3.5 text hybrid: layers 0-2 Gated DeltaNet (`linear_attn`: causal conv1d 4, l2-normed q/k, 2 key / 4 value heads, decay g, beta, gated RMSNorm), layer 3 gated full attention (q_proj = per-head query\\|gate, q/k norm, partial RoPE 0.25), (1 + w) RMSNorms, untied; extra `hidden_after_layer3`",
 }
 

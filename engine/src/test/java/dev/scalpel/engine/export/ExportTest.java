@@ -53,7 +53,7 @@ class ExportTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "gpt2", "llama-bias", "olmo2", "gemma2", "gemma3-text", "phi3", "qwen3-moe",
-            "qwen3_5-hybrid"})   // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers
+            "qwen3_5-hybrid", "gpt2-untied"})   // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers
     void aMergedExportReloadsToTheEditedModelsLogits(String fixture, @TempDir Path out) throws IOException {
         try (LoadedModel m = LoadedModel.open(Fixtures.model(fixture), ComputeDevice.CPU)) {
             List<Edit> edits = List.of(LoraEdit.heads(m.model(), HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 1),

@@ -23,6 +23,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class Gpt2Model implements CausalLM {
     /** HF's key prefix of GPT-2 weights; the store always uses it. */
     public static final String ROOT = "transformer.";
+    private static final String LM_HEAD = "lm_head.weight";
 
     private final ModelConfig config;
     private final ComputeDevice device;
@@ -32,11 +33,13 @@ public final class Gpt2Model implements CausalLM {
     private final Gpt2Layer[] layers;
     private final Tensor lnFWeight;    // [d]
     private final Tensor lnFBias;      // [d]
+    private final Tensor unembed;      // [V, d]: wte when tied (GPT-2's default), else lm_head.weight
+    private final String unembedName;
     private final HookPoints.Layer[] hookNames;
     private final Gpt2Layer.Names[] weightNames;
 
     private Gpt2Model(ModelConfig config, ComputeDevice device, Weights weights, Tensor wte, Tensor wpe,
-                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias) {
+                      Gpt2Layer[] layers, Tensor lnFWeight, Tensor lnFBias, Tensor lmHead) {
         this.config = config;
         this.device = device;
         this.weights = weights;
@@ -45,6 +48,8 @@ public final class Gpt2Model implements CausalLM {
         this.layers = layers;
         this.lnFWeight = lnFWeight;
         this.lnFBias = lnFBias;
+        this.unembed = lmHead != null ? lmHead : wte;
+        this.unembedName = lmHead != null ? LM_HEAD : ROOT + "wte.weight";
         this.hookNames = new HookPoints.Layer[layers.length];
         this.weightNames = new Gpt2Layer.Names[layers.length];
         for (int l = 0; l < layers.length; l++) {
@@ -61,7 +66,7 @@ public final class Gpt2Model implements CausalLM {
         Weights weights = new Weights();
         try (WeightReader r = new WeightReader(dir, device, weights)) {
             String root = r.has(ROOT + "wte.weight") ? ROOT : "";
-            r.storingAs(name -> name.startsWith(ROOT) ? name : ROOT + name);
+            r.storingAs(name -> name.startsWith(ROOT) || name.equals(LM_HEAD) ? name : ROOT + name);
             long d = config.hiddenSize(), inner = config.intermediateSize();
             Tensor wte = r.read(root + "wte.weight", config.vocabSize(), d);
             Tensor wpe = r.read(root + "wpe.weight", config.maxPositions(), d);
@@ -84,9 +89,12 @@ public final class Gpt2Model implements CausalLM {
             }
             Tensor lnF = r.read(root + "ln_f.weight", d);
             Tensor lnFBias = r.read(root + "ln_f.bias", d);
+            // GPT2LMHeadModel keeps lm_head.weight at the top level; a tied checkpoint may still carry a copy of wte there
+            Tensor lmHead = config.tieWordEmbeddings() ? null : r.read(LM_HEAD, config.vocabSize(), d);
             // Hub GPT-2 checkpoints carry the causal-mask buffers attn.bias / attn.masked_bias: not weights.
-            r.requireEveryTensorRead(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias"));
-            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias);
+            r.requireEveryTensorRead(n -> n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias")
+                    || config.tieWordEmbeddings() && n.equals(LM_HEAD));
+            return new Gpt2Model(config, device, weights, wte, wpe, layers, lnF, lnFBias, lmHead);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -152,7 +160,7 @@ public final class Gpt2Model implements CausalLM {
             x = x.narrow(1, s - 1, 1);                                                              // [B, 1, d]
         }
         Tensor normed = hooks.run(HookPoints.FINAL_NORMALIZED, layerNorm(x, ROOT + "ln_f", lnFWeight, lnFBias, ov));
-        return torch.linear(normed, ov.parameter(ROOT + "wte.weight", wte));                        // [B, S, V] (tied)
+        return torch.linear(normed, ov.parameter(unembedName, unembed));                            // [B, S, V]
     }
 
     /** HF stores GPT-2's linear layers as Conv1D, [in, out]: transpose those back. */
