@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The installed application unpacks its natives into the user's cache folder; the source tree's ./scalpel is unchanged. */
 class PackagedRuntimeTest {
@@ -40,6 +41,30 @@ class PackagedRuntimeTest {
     void xdgCacheHomeIsHonouredWhenAbsolute() {
         assertEquals(Path.of("/var/cache/ada/scalpel"), PackagedRuntime.cacheRoot(Map.of("XDG_CACHE_HOME", "/var/cache/ada"), "/home/ada"));
         assertEquals(Path.of("/home/ada/.cache/scalpel"), PackagedRuntime.cacheRoot(Map.of("XDG_CACHE_HOME", "rel"), "/home/ada"));
+    }
+
+    @Test
+    void homeFromTheEnvironmentBecomesUserHome(@TempDir Path scratch) {
+        Properties p = props("user.home", "/home/ada", PackagedRuntime.PACKAGED, "true");
+        PackagedRuntime.applyDefaults(p, Map.of("HOME", scratch.toString()));
+        assertEquals(scratch.toString(), p.getProperty("user.home"));
+        assertEquals(scratch.resolve(".cache/scalpel/javacpp").toString(), p.getProperty(PackagedRuntime.JAVACPP_CACHE));
+    }
+
+    @Test
+    void aMissingOrRelativeHomeIsIgnored() {
+        for (String home : new String[] {"", "rel", "/no/such/folder"}) {
+            Properties p = props("user.home", "/home/ada", PackagedRuntime.PACKAGED, "true");
+            PackagedRuntime.applyDefaults(p, Map.of("HOME", home));
+            assertEquals("/home/ada", p.getProperty("user.home"), home);
+        }
+    }
+
+    @Test
+    void outsideThePackageHomeIsLeftAlone(@TempDir Path scratch) {
+        Properties p = props("user.home", "/home/ada");
+        PackagedRuntime.applyDefaults(p, Map.of("HOME", scratch.toString()));
+        assertEquals("/home/ada", p.getProperty("user.home"));
     }
 
     @Test
