@@ -93,7 +93,7 @@ rm -rf "$work/classes"
 modules="$(echo "$found,java.desktop,jdk.unsupported,jdk.unsupported.desktop,java.logging,java.management,jdk.jfr" \
   | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)"
 say "jlink --add-modules $modules"
-"$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
+"$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --generate-cds-archive \
   --output "$work/runtime"
 echo "$modules" > "$work/modules.txt"
 
@@ -168,7 +168,6 @@ depends="$(echo "$depends" | tr ',' '\n' | sed 's/^ *//' | awk '
   name ~ /t64$/ { base = substr(name, 1, length(name) - 3); print rest " | " base; next }
   name ~ /^(libasound2|libglib2\.0-0|libgtk-3-0|libatk1\.0-0|libatk-bridge2\.0-0|libpng16-16)$/ { print rest " | " name "t64"; next }
   { print rest }' | paste -sd, - | sed 's/,/, /g')"
-depends="$depends, xdg-utils"                                   # the maintainer scripts run xdg-desktop-menu
 
 if [ $variant = cuda ]; then
   relations="Provides: scalpel
@@ -181,7 +180,7 @@ fi
 subst() {                                       # @TOKENS@ of packaging/resources; jpackage fills its own afterwards
   local text; text="$(cat "$1")"
   text="${text//@DEPENDS@/$depends}"; text="${text//@RELATIONS@/$relations}"
-  text="${text//@INSTALL_DIR@/$install_dir}"; text="${text//@VARIANT@/$variant_text}"
+  text="${text//@INSTALL_DIR@/$install_dir}"; text="${text//@PACKAGE@/$package}"; text="${text//@VARIANT@/$variant_text}"
   text="${text//@WM_CLASS@/dev.scalpel.app.ui.Workbench}"
   printf '%s\n' "$text"
 }
