@@ -13,6 +13,7 @@ public final class Launcher {
     private Launcher() {}
 
     public static void main(String[] args) {
+        PackagedRuntime.applyDefaults(System.getProperties(), System.getenv());   // before any native library loads
         if (args.length == 0) {
             System.exit(openWorkbench());
         }

@@ -83,12 +83,19 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "demo-results", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--quick", description = "A representative minimal run (well under a minute on two cores): budgets "
+            + "16,256, 10 steps, rank 4, the v_proj matrices only, 256 eval tokens; options given explicitly still win.")
+    boolean quick;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
         var print = spec.commandLine().getOut();
+        if (quick) {
+            applyQuickDefaults();
+        }
         Path dir = modelOptions.modelDir();
         Output folder = OutputGuard.folder(OutputKind.DEMO_RESULTS, out, List.of(dir));   // before the minutes of training
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
@@ -107,6 +114,26 @@ final class DemoCommand implements Callable<Integer> {
             print.println("wrote " + out.resolve("results.csv") + " and " + out.resolve("tradeoff.png"));
         }
         return 0;
+    }
+
+    /** --quick: the smaller settings, for every option the command line did not set itself. */
+    private void applyQuickDefaults() {
+        var parsed = spec.commandLine().getParseResult();
+        if (!parsed.hasMatchedOption("--budgets")) {
+            budgets = List.of(16, 256);
+        }
+        if (!parsed.hasMatchedOption("--steps")) {
+            steps = 10;
+        }
+        if (!parsed.hasMatchedOption("--rank")) {
+            rank = 4;
+        }
+        if (!parsed.hasMatchedOption("--components")) {
+            components = List.of("layers.*.self_attn.v_proj");
+        }
+        if (!parsed.hasMatchedOption("--eval-tokens")) {
+            evalTokens = 256;
+        }
     }
 
     /** --decomposition, else the one the model ships in decompositions/ (none: null; several: say which). */
