@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.scalpel.engine.decompose.DecompositionFile;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
-import dev.scalpel.engine.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,18 +28,7 @@ class DecomposeCliTest {
 
     @BeforeAll
     static void copyModelAndDecompose() throws IOException {
-        model = tmp.resolve("model");
-        Files.createDirectories(model);
-        try (var files = Files.list(Fixtures.model("llama-gqa"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, model.resolve(f.getFileName()));
-            }
-        }
-        for (String folder : new String[] {"eval", "train-sample"}) {
-            Files.createDirectories(model.resolve(folder));
-            Files.writeString(model.resolve(folder).resolve("de.txt"), "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(20));
-            Files.writeString(model.resolve(folder).resolve("en.txt"), "The quick brown fox jumps over the lazy dog. ".repeat(20));
-        }
+        model = ModelsWithTexts.llamaGqa(tmp.resolve("model"), 20);
         decomposition = tmp.resolve("d.safetensors");
         CliRun r = decompose();
         assertEquals(0, r.status(), r.err());

@@ -3,7 +3,6 @@ package dev.scalpel.app.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.scalpel.engine.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,19 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoQuickTest {
     /** A copy of a fixture model with the eval/ and train-sample/ texts the demo needs. */
     private static Path modelWithTexts(Path tmp) throws IOException {
-        Path model = tmp.resolve("model");
-        Files.createDirectories(model);
-        try (var files = Files.list(Fixtures.model("llama-gqa"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, model.resolve(f.getFileName()));
-            }
-        }
-        for (String folder : new String[] {"eval", "train-sample"}) {
-            Files.createDirectories(model.resolve(folder));
-            Files.writeString(model.resolve(folder).resolve("de.txt"), "Der schnelle braune Fuchs springt über den faulen Hund. ".repeat(40));
-            Files.writeString(model.resolve(folder).resolve("en.txt"), "The quick brown fox jumps over the lazy dog. ".repeat(40));
-        }
-        return model;
+        return ModelsWithTexts.llamaGqa(tmp.resolve("model"), 40);
     }
 
     private static List<String> budgetsIn(Path csv) throws IOException {

@@ -99,11 +99,7 @@ class ConfigKeysTest {
     void aWeightTheConfigDoesNotDescribeIsRefusedNotIgnored(@TempDir Path dir) throws IOException {
         // llama-bias's checkpoint has o_proj and MLP biases; with attention_bias/mlp_bias false they would be ignored.
         Path src = Fixtures.model("llama-bias");
-        try (var files = Files.list(src)) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()));
-            }
-        }
+        Fixtures.copyOf("llama-bias", dir);
         ObjectNode config = (ObjectNode) JSON.readTree(src.resolve("config.json").toFile());
         config.put("attention_bias", false).put("mlp_bias", false);
         JSON.writeValue(dir.resolve("config.json").toFile(), config);

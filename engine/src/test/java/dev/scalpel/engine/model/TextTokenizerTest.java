@@ -25,11 +25,7 @@ class TextTokenizerTest {
     @ParameterizedTest
     @CsvSource({"phi3, true", "gemma2, false"})
     void tokenizerConfigsAddBosTokenWins(String fixture, boolean addBos, @TempDir Path dir) throws IOException {
-        try (var files = Files.list(Fixtures.model(fixture))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()));
-            }
-        }
+        Fixtures.copyOf(fixture, dir);
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": " + addBos + "}");
         try (TextTokenizer tok = TextTokenizer.load(dir, ConfigReader.read(dir))) {
             assertEquals(addBos ? Integer.valueOf(0) : null, tok.bosForPrompts(), fixture);

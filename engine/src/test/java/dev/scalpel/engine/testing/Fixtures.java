@@ -12,6 +12,17 @@ public final class Fixtures {
         return upwards(Path.of("sample-models", "polyglot-tiny"));
     }
 
+    /** A copy of fixture {@code name}'s files in {@code dir} (created), for tests that change or add files. */
+    public static Path copyOf(String name, Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        try (var files = Files.list(model(name))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        return dir;
+    }
+
     /** The folder {@code fixtures/models/<name>} of the repository, found upwards from the working folder. */
     public static Path model(String name) {
         return upwards(Path.of("fixtures", "models", name));
