@@ -9,6 +9,7 @@ public final class ModelLoader {
     /** Loads the model's weights onto {@code device}, dispatching on the architecture in config.json. */
     public static CausalLM load(Path dir, ComputeDevice device) {
         ModelConfig config = ConfigReader.read(dir);
+        MemoryCheck.requireFits(dir, device);
         return config.architecture().family().load(dir, config, device);
     }
 }
