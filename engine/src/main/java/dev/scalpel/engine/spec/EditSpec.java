@@ -8,7 +8,6 @@ import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.components.ModuleNames;
-import dev.scalpel.engine.components.RankOneDecomposition;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.DeltaNetDecayEdit;
 import dev.scalpel.engine.edit.HeadFinetuneEdit;
