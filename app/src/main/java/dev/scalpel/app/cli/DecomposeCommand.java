@@ -59,7 +59,7 @@ final class DecomposeCommand implements Callable<Integer> {
     @Option(names = "--context", paramLabel = "N", description = "Tokens per window, BOS included (default: 128).")
     Integer context;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate, cosine to 10 % (default: 1e-3).")
+    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate, cosine to 10 %% (default: 1e-3).")
     Double lr;
 
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the initialisation, batches and masks (default: 0).")

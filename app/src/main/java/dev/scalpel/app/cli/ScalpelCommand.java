@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = ScalpelCommand.Version.class,
         description = "Head-level surgery on transformer language models.",
-        subcommands = {OpenCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, DecomposeCommand.class, TrainCommand.class, DemoCommand.class, ExportCommand.class, HeadsCommand.class, VectorsCommand.class,
+        subcommands = {OpenCommand.class, InfoCommand.class, GenerateCommand.class, EvalCommand.class, ImportanceCommand.class, DecomposeCommand.class, TrainCommand.class, DemoCommand.class, ExportCommand.class, ExportJobCommand.class, ImportJobCommand.class, HeadsCommand.class, VectorsCommand.class,
                 BenchCommand.class,
                 BuildSampleCommand.class,
                 CommandLine.HelpCommand.class})

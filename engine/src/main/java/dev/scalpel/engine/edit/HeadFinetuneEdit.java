@@ -136,6 +136,13 @@ public final class HeadFinetuneEdit implements Edit {
         return m;
     }
 
+    /** The slice of its weight that each of {@link #tensors()} is the delta of, by the same names. */
+    public Map<String, Slice> slicesByTensor() {
+        Map<String, Slice> out = new LinkedHashMap<>();
+        parts.forEach(p -> out.put(p.slice().weightName() + "[" + p.head() + "]", p.slice()));
+        return out;
+    }
+
     @Override
     public Map<String, Tensor> tensors() {
         Map<String, Tensor> t = new LinkedHashMap<>();

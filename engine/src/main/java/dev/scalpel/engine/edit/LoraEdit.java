@@ -222,6 +222,15 @@ public final class LoraEdit implements Edit {
         return dropout;
     }
 
+    /** The rows (q/k/v) or columns (o_proj) of {@code weightName} that a head-LoRA adapter covers; null for a whole matrix. */
+    public Slice slice(String weightName) {
+        LoraAdapter a = adapters.get(weightName);
+        if (a == null) {
+            throw new IllegalArgumentException(weightName + " has no adapter in this edit");
+        }
+        return a.slice;
+    }
+
     /** The heads of a head-LoRA, or null for module LoRA. */
     public HeadSet heads() {
         return heads;

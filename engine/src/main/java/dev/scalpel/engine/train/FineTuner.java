@@ -247,7 +247,7 @@ public final class FineTuner {
      * How many of step {@code step}'s {@code batch} rows are general text: ⌊r·B·s⌋ − ⌊r·B·(s − 1)⌋, so that after any
      * number of steps the general rows are r of all rows, rounded down.
      */
-    static int generalRows(int step, int batch, double ratio) {
+    public static int generalRows(int step, int batch, double ratio) {
         return (int) (Math.floor(ratio * batch * step + 1e-9) - Math.floor(ratio * batch * (step - 1) + 1e-9));
     }
 

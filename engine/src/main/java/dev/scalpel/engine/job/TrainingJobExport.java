@@ -1,0 +1,316 @@
+package dev.scalpel.engine.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.edit.HeadFinetuneEdit;
+import dev.scalpel.engine.edit.LoraEdit;
+import dev.scalpel.engine.edit.PrefactorEdit;
+import dev.scalpel.engine.edit.Slice;
+import dev.scalpel.engine.export.PeftAdapterExporter;
+import dev.scalpel.engine.files.Output;
+import dev.scalpel.engine.files.OutputGuard;
+import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.files.TextFiles;
+import dev.scalpel.engine.model.LoadedModel;
+import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.safetensors.DType;
+import dev.scalpel.engine.model.safetensors.TensorSource;
+import dev.scalpel.engine.spec.EditSpec;
+import dev.scalpel.engine.spec.TrainSpec;
+import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.engine.train.Optimizer;
+import dev.scalpel.engine.train.TokenCorpus;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code scalpel export-job}: a self-contained folder that performs a training spec's surgery with PyTorch's own
+ * distributed stack (torchrun / accelerate / Slurm, transformers + PEFT) instead of the local engine:
+ * <ul>
+ *   <li>{@code job.json}: the model (path and content hash), the resolved training settings, and what the edit
+ *       trains (a head-LoRA's row/column slices, a head fine-tune's parts and learning-rate scales, a prefactor's
+ *       weight);</li>
+ *   <li>{@code data.safetensors}: the token ids Scalpel would train on (target cut to the budget, general, retain; I32)
+ *       and the target rows of steps 1 and 2, against which {@code run.py} checks its port of Scalpel's batching;</li>
+ *   <li>{@code initial/}: the fresh edit as an edits file (the same initial values a local run starts from), and for
+ *       the LoRA methods the same as a PEFT adapter;</li>
+ *   <li>{@code inputs/}: the spec and the importance map or decomposition it names, as given;</li>
+ *   <li>{@code run.py}, {@code requirements.txt}, {@code launch.sh}, {@code slurm.sbatch}, {@code README.md}.</li>
+ * </ul>
+ * {@code run.py} writes {@code result/}, which {@link TrainingJobResult} reads back.
+ */
+public final class TrainingJobExport {
+    public static final String FORMAT = "scalpel-job/1";
+    /** Files copied from the classpath into every job folder. */
+    static final List<String> SCRIPTS = List.of("run.py", "requirements.txt", "launch.sh", "slurm.sbatch", "README.md");
+    /** The scripts a user starts directly (./launch.sh). */
+    private static final List<String> EXECUTABLES = List.of("run.py", "launch.sh", "slurm.sbatch");
+    /** Steps whose target rows are written for run.py to check its batching against. */
+    private static final int CHECKED_STEPS = 2;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private TrainingJobExport() {}
+
+    /** What was written, for the command's report. */
+    public record Written(Path folder, String description, long parameterCount, long targetTokens) {}
+
+    /**
+     * Writes the job folder {@code out} (new, empty, or an earlier job folder) for training {@code spec} (read from
+     * {@code specFile}) on the model {@code m}.
+     *
+     * @throws ScalpelException when the spec asks for something the job cannot do the same way (see {@link #refusal})
+     */
+    public static Written write(LoadedModel m, TrainSpec spec, Path specFile, Path out) {
+        String problem = refusal(m, spec);
+        if (problem != null) {
+            throw new ScalpelException(problem);
+        }
+        Path specDir = specFile.toAbsolutePath().getParent();
+        String modelHash = ModelHash.of(m.dir());
+        long[] target = tokens(m, specDir, spec.target(), "target");
+        target = Arrays.copyOf(target, Math.min(target.length, spec.tokenBudget()));
+        long[] general = spec.general() != null ? tokens(m, specDir, spec.general(), "general") : null;
+        long[] retain = spec.retain() != null && spec.retainWeight() > 0 ? tokens(m, specDir, spec.retain(), "retain") : null;
+        int length = Math.min(spec.context(), target.length + 1);
+        requireWindow(general, length, "general");
+        requireWindow(retain, spec.context(), "retain");
+        int bos = m.config().bosTokenId() != null ? m.config().bosTokenId() : 0;
+        List<Path> models = List.of(m.dir());
+        Output folder = OutputGuard.folder(OutputKind.TRAINING_JOB, out, models);
+        try (Edit edit = spec.newEdit(m.model(), modelHash, specDir)) {
+            EditsFile.write(out.resolve("initial").resolve("edits.json"), modelHash, List.of(edit), models);
+            if (edit instanceof LoraEdit lora) {
+                PeftAdapterExporter.write(m, lora, out.resolve("initial").resolve("adapter"));
+            }
+            Map<String, TensorSource> data = new LinkedHashMap<>();
+            data.put("target", ints(target));
+            if (general != null) {
+                data.put("general", ints(general));
+            }
+            if (retain != null) {
+                data.put("retain", ints(retain));
+            }
+            checkedRows(spec, target, general != null, bos, length).forEach((name, rows) -> data.put(name, ints(rows)));
+            folder.writeSafetensors(out.resolve("data.safetensors"), data, Map.of("format", FORMAT));
+            copyInputs(folder, spec, specFile, out.resolve("inputs"));
+            for (String script : SCRIPTS) {
+                folder.writeBytes(out.resolve(script), resource(script));
+                if (EXECUTABLES.contains(script)) {
+                    makeExecutable(out.resolve(script));
+                }
+            }
+            Map<String, Object> job = new LinkedHashMap<>();
+            job.put("format", FORMAT);
+            job.put("model", Map.of("path", m.dir().toAbsolutePath().normalize().toString(), "hash", modelHash,
+                    "architecture", m.config().architecture().modelType()));
+            job.put("bos", bos);
+            job.put("vocab_size", m.config().vocabSize());
+            job.put("spec", settings(spec));
+            job.put("tokens", tokenCounts(target, general, retain));
+            job.put("edit", editDescription(edit, m));
+            folder.writeBytes(out.resolve("job.json"), json(job));   // last: a folder with job.json is complete
+            return new Written(out, edit.describe(), edit.parameterCount(), target.length);
+        }
+    }
+
+    /**
+     * Why {@code spec} cannot be exported with the same semantics as a local run, in words with what to do instead, or
+     * null when it can.
+     */
+    public static String refusal(LoadedModel m, TrainSpec spec) {
+        if (!spec.optimizer().equals("adamw")) {
+            return "export-job trains with AdamW only; the job's run.py has no " + spec.optimizer()
+                    + " yet. Set \"optimizer\": \"adamw\" in the spec, or train it locally with scalpel train.";
+        }
+        if (spec.objective() == FineTuner.Objective.MATCH_TEACHER) {
+            return "export-job cannot run the match-teacher objective yet (run.py has no steering-vector teacher); "
+                    + "train it locally with scalpel train.";
+        }
+        if (spec.edit() instanceof EditSpec.DeltaNetDecay) {
+            return "export-job cannot train the deltanet-decay method yet; train it locally with scalpel train.";
+        }
+        if (m.config().architecture().family().storesTransposedMatrices()) {
+            return "export-job needs a model whose matrices are nn.Linear [out, in] (Llama, Mistral, Qwen, Gemma, Phi-3, "
+                    + "OLMo 2); " + m.config().architecture().modelType() + " stores Conv1D matrices. Train it locally with scalpel train.";
+        }
+        return null;
+    }
+
+    private static void requireWindow(long[] tokens, int length, String what) {
+        if (tokens != null && tokens.length < length - 1) {
+            throw new ScalpelException("The " + what + " text has " + tokens.length + " tokens, fewer than one window of "
+                    + length + "; give more text or a shorter context.");
+        }
+    }
+
+    /** The training settings, resolved (defaults filled in), with the names run.py reads. */
+    private static Map<String, Object> settings(TrainSpec spec) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("objective", spec.objective().jsonName());
+        s.put("general_ratio", spec.generalRatio());
+        s.put("retain_weight", spec.retainWeight());
+        s.put("token_budget", spec.tokenBudget());
+        s.put("steps", spec.steps());
+        s.put("batch_size", spec.batchSize());
+        s.put("context", spec.context());
+        s.put("optimizer", spec.optimizer());
+        s.put("lr", spec.lr());
+        s.put("seed", spec.seed());
+        s.put("frozen_context", spec.frozenContext());
+        return s;
+    }
+
+    private static Map<String, Object> tokenCounts(long[] target, long[] general, long[] retain) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("target", target.length);
+        t.put("general", general == null ? null : general.length);
+        t.put("retain", retain == null ? null : retain.length);
+        return t;
+    }
+
+    /** What run.py needs to place the edit: kind, and per kind the slices, parts or weight it trains. */
+    private static Map<String, Object> editDescription(Edit edit, LoadedModel m) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("kind", edit.kind());
+        e.put("description", edit.describe());
+        e.put("parameter_count", edit.parameterCount());
+        if (edit instanceof LoraEdit lora) {
+            List<Map<String, Object>> adapters = new ArrayList<>();
+            for (String weight : lora.weightNames()) {
+                Slice slice = lora.slice(weight);
+                Map<String, Object> a = new LinkedHashMap<>();
+                a.put("weight", weight);
+                a.put("slice_dim", slice == null ? null : slice.dim());          // 0: lora_B rows, 1: lora_A columns
+                a.put("slice_indices", slice == null ? null : slice.indices());
+                adapters.add(a);
+            }
+            e.put("adapters", adapters);
+        } else if (edit instanceof HeadFinetuneEdit finetune) {
+            Map<String, Slice> slices = finetune.slicesByTensor();
+            List<Map<String, Object>> parts = new ArrayList<>();
+            for (Optimizer.Trainable t : edit.trainables()) {
+                Slice slice = slices.get(t.name());
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("tensor", t.name());
+                p.put("weight", slice.weightName());
+                p.put("dim", slice.dim());
+                p.put("indices", slice.indices());
+                p.put("out_features", m.model().weights().get(slice.weightName()).size(0));
+                p.put("lr_scale", t.lrScale());
+                parts.add(p);
+            }
+            e.put("parts", parts);
+        } else if (edit instanceof PrefactorEdit prefactor) {
+            e.put("weight", prefactor.weightNames().get(0));
+        } else {
+            throw new IllegalStateException("no job description for edit kind " + edit.kind());
+        }
+        return e;
+    }
+
+    /** The target rows of the first steps, exactly as {@link FineTuner} draws them. */
+    private static Map<String, long[][]> checkedRows(TrainSpec spec, long[] target, boolean hasGeneral, int bos, int length) {
+        int[] ints = Arrays.stream(target).mapToInt(t -> (int) t).toArray();
+        TokenCorpus corpus = new TokenCorpus(Map.of("text", ints), Map.of("text", 1.0), bos);
+        double ratio = hasGeneral ? spec.generalRatio() : 0;
+        Map<String, long[][]> rows = new LinkedHashMap<>();
+        for (int step = 1; step <= Math.min(CHECKED_STEPS, spec.steps()); step++) {
+            int targetRows = spec.batchSize() - FineTuner.generalRows(step, spec.batchSize(), ratio);
+            if (targetRows > 0) {
+                rows.put("check.target." + step, corpus.batch(spec.seed(), step, targetRows, length));
+            }
+        }
+        return rows;
+    }
+
+    /** The spec as given and the importance map or decomposition it names, for the record. */
+    private static void copyInputs(Output folder, TrainSpec spec, Path specFile, Path inputs) {
+        Path specDir = specFile.toAbsolutePath().getParent();
+        List<String> named = new ArrayList<>();
+        if (spec.edit() instanceof EditSpec.HeadFinetune f && f.perHeadLr() != null) {
+            named.add(f.perHeadLr().map());
+        }
+        if (spec.edit() instanceof EditSpec.Prefactor p && p.decomposition() != null) {
+            named.add(p.decomposition());
+        }
+        folder.writeBytes(inputs.resolve("spec.json"), readBytes(specFile));
+        for (String reference : named) {
+            Path file = specDir.resolve(reference);
+            folder.writeBytes(inputs.resolve(file.getFileName().toString()), readBytes(file));
+        }
+    }
+
+    private static long[] tokens(LoadedModel m, Path specDir, String file, String what) {
+        if (file == null) {
+            throw new ScalpelException("The training spec needs \"" + what + "\": a text file.");
+        }
+        return m.tokenizer().encode(TextFiles.readUtf8(specDir.resolve(file)));
+    }
+
+    /** Token ids as an I32 tensor of shape [n]. */
+    private static TensorSource ints(long[] ids) {
+        ByteBuffer bytes = ByteBuffer.allocate(ids.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (long id : ids) {
+            bytes.putInt(Math.toIntExact(id));
+        }
+        return TensorSource.ofBytes(DType.I32, new long[] {ids.length}, bytes.flip());
+    }
+
+    /** Rows of token ids as an I32 tensor [rows, length]. */
+    private static TensorSource ints(long[][] rows) {
+        ByteBuffer bytes = ByteBuffer.allocate(rows.length * rows[0].length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (long[] row : rows) {
+            for (long id : row) {
+                bytes.putInt(Math.toIntExact(id));
+            }
+        }
+        return TensorSource.ofBytes(DType.I32, new long[] {rows.length, rows[0].length}, bytes.flip());
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = TrainingJobExport.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("job script " + name + " is missing from the Scalpel jar");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read job script " + name, e);
+        }
+    }
+
+    private static void makeExecutable(Path file) {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException | IOException e) {
+            // a file system without POSIX permissions (Windows): the README's "bash launch.sh" works there too
+        }
+    }
+
+    private static byte[] readBytes(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read " + file + " (" + e.getMessage() + "); check the path in the spec.", e);
+        }
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
