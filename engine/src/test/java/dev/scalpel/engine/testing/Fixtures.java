@@ -23,6 +23,16 @@ public final class Fixtures {
         return dir;
     }
 
+    /** A copy of the folder {@code from} with everything under it, at {@code to} (which must not exist). */
+    public static Path copyTree(Path from, Path to) throws java.io.IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+        return to;
+    }
+
     /** The folder {@code fixtures/models/<name>} of the repository, found upwards from the working folder. */
     public static Path model(String name) {
         return upwards(Path.of("fixtures", "models", name));
