@@ -53,6 +53,8 @@ import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import javafx.scene.paint.Color;
 import javafx.stage.DirectoryChooser;
+import dev.scalpel.app.ui.jobs.LeasedJob;
+import dev.scalpel.app.ui.train.TrainingJobImport;
 import javafx.stage.Stage;
 import org.controlsfx.control.TaskProgressView;
 
@@ -299,7 +301,8 @@ public final class WorkbenchWindow {
                     }
                 }),
                 item("Save workspace as…", "Shortcut+Shift+S", this::chooseWorkspaceTarget), new SeparatorMenuItem(),
-                addGroup, item("Export…", "Shortcut+E", this::showExport), new SeparatorMenuItem(),
+                addGroup, item("Export…", "Shortcut+E", this::showExport),
+                item("Import job…", null, this::chooseJobToImport), new SeparatorMenuItem(),
                 item("Quit", "Shortcut+Q", stage::close));
         refreshRecentMenu();
         undo.setAccelerator(KeyCombination.keyCombination("Shortcut+Z"));
@@ -452,6 +455,28 @@ public final class WorkbenchWindow {
         chooser.setTitle(title);
         chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Scalpel workspace", "*.json"));
         return chooser;
+    }
+
+    /** File ▸ Import job…: a job folder's trained edit onto the edit stack (undoable), then the per-language losses. */
+    private void chooseJobToImport() {
+        Session s = session();
+        if (s == null) {
+            return;
+        }
+        DirectoryChooser chooser = new DirectoryChooser();
+        chooser.setTitle("Import a job folder (scalpel export-job, run with torchrun)");
+        File dir = chooser.showDialog(stage);
+        if (dir != null) {
+            importJob(s, dir.toPath());
+        }
+    }
+
+    void importJob(Session s, Path jobDir) {
+        jobs.submit(new LeasedJob<>(s::snapshot, new TrainingJobImport(s, jobDir)), imported -> {
+            s.addEdit(imported.edit());
+            status.set(imported.summary());
+            withView(SessionView::evaluateLanguages);
+        }, error -> Alerts.error(stage, "Cannot import the job", error.getMessage()));
     }
 
     private void showExport() {

@@ -67,29 +67,49 @@ public final class TrainingJobExport {
     public record Written(Path folder, String description, long parameterCount, long targetTokens) {}
 
     /**
-     * Writes the job folder {@code out} (new, empty, or an earlier job folder) for training {@code spec} (read from
-     * {@code specFile}) on the model {@code m}.
+     * What the job trains on and records: token ids (no BOS; general and retain may be null) and the input files to
+     * keep in {@code inputs/} (file name → bytes: the spec, the importance map or decomposition it names).
+     */
+    public record Inputs(long[] target, long[] general, long[] retain, Map<String, byte[]> files) {}
+
+    /**
+     * Writes the job folder {@code out} (new, empty, or an earlier job folder) for the spec file {@code specFile} on
+     * the model {@code m}: its texts and references are read relative to the spec, as {@code scalpel train} does.
      *
      * @throws ScalpelException when the spec asks for something the job cannot do the same way (see {@link #refusal})
      */
     public static Written write(LoadedModel m, TrainSpec spec, Path specFile, Path out) {
-        String problem = refusal(m, spec);
-        if (problem != null) {
-            throw new ScalpelException(problem);
-        }
+        refuseIfUnsupported(m, spec);
         Path specDir = specFile.toAbsolutePath().getParent();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("spec.json", readBytes(specFile));
+        for (String reference : referencedFiles(spec)) {
+            Path file = specDir.resolve(reference);
+            files.put(file.getFileName().toString(), readBytes(file));
+        }
+        Inputs inputs = new Inputs(tokens(m, specDir, spec.target(), "target"),
+                spec.general() != null ? tokens(m, specDir, spec.general(), "general") : null,
+                spec.retain() != null ? tokens(m, specDir, spec.retain(), "retain") : null, files);
+        return write(m, spec, TrainSpec.references(ModelHash.of(m.dir()), specDir), inputs, out);
+    }
+
+    /**
+     * Writes the job folder {@code out} for {@code spec} on {@code m} from given token ids (how the workbench exports
+     * the run its Train dialog sets up), the edit's references resolved by {@code references}.
+     */
+    public static Written write(LoadedModel m, TrainSpec spec, EditSpec.References references, Inputs inputs, Path out) {
+        refuseIfUnsupported(m, spec);
         String modelHash = ModelHash.of(m.dir());
-        long[] target = tokens(m, specDir, spec.target(), "target");
-        target = Arrays.copyOf(target, Math.min(target.length, spec.tokenBudget()));
-        long[] general = spec.general() != null ? tokens(m, specDir, spec.general(), "general") : null;
-        long[] retain = spec.retain() != null && spec.retainWeight() > 0 ? tokens(m, specDir, spec.retain(), "retain") : null;
+        long[] target = Arrays.copyOf(inputs.target(), Math.min(inputs.target().length, spec.tokenBudget()));
+        long[] general = inputs.general();
+        long[] retain = spec.retainWeight() > 0 ? inputs.retain() : null;
         int length = Math.min(spec.context(), target.length + 1);
         requireWindow(general, length, "general");
         requireWindow(retain, spec.context(), "retain");
         int bos = m.config().bosTokenId() != null ? m.config().bosTokenId() : 0;
         List<Path> models = List.of(m.dir());
-        Output folder = OutputGuard.folder(OutputKind.TRAINING_JOB, out, models);
-        try (Edit edit = spec.newEdit(m.model(), modelHash, specDir)) {
+        try (Edit edit = spec.edit().build(m.model(), spec.seed(), references)) {
+            Output folder = OutputGuard.folder(OutputKind.TRAINING_JOB, out, models);
             EditsFile.write(out.resolve("initial").resolve("edits.json"), modelHash, List.of(edit), models);
             if (edit instanceof LoraEdit lora) {
                 PeftAdapterExporter.write(m, lora, out.resolve("initial").resolve("adapter"));
@@ -104,7 +124,7 @@ public final class TrainingJobExport {
             }
             checkedRows(spec, target, general != null, bos, length).forEach((name, rows) -> data.put(name, ints(rows)));
             folder.writeSafetensors(out.resolve("data.safetensors"), data, Map.of("format", FORMAT));
-            copyInputs(folder, spec, specFile, out.resolve("inputs"));
+            inputs.files().forEach((name, bytes) -> folder.writeBytes(out.resolve("inputs").resolve(name), bytes));
             for (String script : SCRIPTS) {
                 folder.writeBytes(out.resolve(script), resource(script));
                 if (EXECUTABLES.contains(script)) {
@@ -122,6 +142,13 @@ public final class TrainingJobExport {
             job.put("edit", editDescription(edit, m));
             folder.writeBytes(out.resolve("job.json"), json(job));   // last: a folder with job.json is complete
             return new Written(out, edit.describe(), edit.parameterCount(), target.length);
+        }
+    }
+
+    private static void refuseIfUnsupported(LoadedModel m, TrainSpec spec) {
+        String problem = refusal(m, spec);
+        if (problem != null) {
+            throw new ScalpelException(problem);
         }
     }
 
@@ -235,9 +262,8 @@ public final class TrainingJobExport {
         return rows;
     }
 
-    /** The spec as given and the importance map or decomposition it names, for the record. */
-    private static void copyInputs(Output folder, TrainSpec spec, Path specFile, Path inputs) {
-        Path specDir = specFile.toAbsolutePath().getParent();
+    /** The importance map or decomposition file a spec names, as written in it. */
+    private static List<String> referencedFiles(TrainSpec spec) {
         List<String> named = new ArrayList<>();
         if (spec.edit() instanceof EditSpec.HeadFinetune f && f.perHeadLr() != null) {
             named.add(f.perHeadLr().map());
@@ -245,11 +271,7 @@ public final class TrainingJobExport {
         if (spec.edit() instanceof EditSpec.Prefactor p && p.decomposition() != null) {
             named.add(p.decomposition());
         }
-        folder.writeBytes(inputs.resolve("spec.json"), readBytes(specFile));
-        for (String reference : named) {
-            Path file = specDir.resolve(reference);
-            folder.writeBytes(inputs.resolve(file.getFileName().toString()), readBytes(file));
-        }
+        return named;
     }
 
     private static long[] tokens(LoadedModel m, Path specDir, String file, String what) {

@@ -136,6 +136,17 @@ public record TrainSpec(
         }
     }
 
+    /** The spec as a spec file holds it: one flat JSON object, the edit's "method" and fields first (defaults filled in). */
+    public byte[] toJson() {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(JSON.writerFor(EditSpec.class).writeValueAsBytes(edit));
+            root.setAll((ObjectNode) JSON.valueToTree(this));
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("a spec always serialises", e);
+        }
+    }
+
     /** This spec training {@code edit}. */
     public TrainSpec withEdit(EditSpec edit) {
         return new TrainSpec(edit, objective, target, general, retain, generalRatio, retainWeight, tokenBudget, steps,
@@ -156,7 +167,15 @@ public record TrainSpec(
         if (edit == null) {
             throw new IllegalStateException("a TrainSpec read from JSON always has its edit");
         }
-        return edit.build(model, seed, new EditSpec.References() {
+        return edit.build(model, seed, references(modelHash, specDir));
+    }
+
+    /**
+     * How a spec file's references resolve: files relative to {@code specDir}; importance maps read from there and
+     * refused unless made for the model with content hash {@code modelHash}.
+     */
+    public static EditSpec.References references(String modelHash, Path specDir) {
+        return new EditSpec.References() {
             @Override
             public dev.scalpel.engine.api.ImportanceMap map(String reference) {
                 var map = ImportanceMapFile.read(specDir.resolve(reference));
@@ -172,7 +191,7 @@ public record TrainSpec(
             public Path file(String reference) {
                 return specDir.resolve(reference);
             }
-        });
+        };
     }
 
     /** The teacher hooks of match-teacher, or null. */

@@ -32,6 +32,7 @@ import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
+import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import javafx.util.StringConverter;
 
@@ -48,6 +49,8 @@ import javafx.util.StringConverter;
 public final class TrainDialog extends Dialog<ButtonType> {
     /** The button that launches the run. */
     public static final ButtonType TRAIN = new ButtonType("Train", ButtonBar.ButtonData.OK_DONE);
+    /** The button that writes the run as a torchrun / accelerate / Slurm job folder instead of training here. */
+    public static final ButtonType EXPORT_JOB = new ButtonType("Export as job…", ButtonBar.ButtonData.LEFT);
     private static final double LABEL_WIDTH = 120;
     private static final double CONTROL_WIDTH = 170;
     private static final String ERROR_STYLE = "-fx-text-fill: #c62828;";
@@ -69,7 +72,7 @@ public final class TrainDialog extends Dialog<ButtonType> {
         form.getChildren().addAll(outlook(problemText));
         form.setPadding(new Insets(12));
         getDialogPane().setContent(form);
-        getDialogPane().getButtonTypes().addAll(TRAIN, ButtonType.CANCEL);
+        getDialogPane().getButtonTypes().addAll(EXPORT_JOB, TRAIN, ButtonType.CANCEL);
 
         Button train = (Button) getDialogPane().lookupButton(TRAIN);
         train.setId("train");
@@ -77,6 +80,18 @@ public final class TrainDialog extends Dialog<ButtonType> {
         train.addEventFilter(ActionEvent.ACTION, e -> {
             if (vm.launch() == null) {
                 e.consume();        // not started (the problem line or the status says why): keep the dialog open
+            }
+        });
+        Button exportJob = (Button) getDialogPane().lookupButton(EXPORT_JOB);
+        exportJob.setId("exportJob");
+        exportJob.disableProperty().bind(problemText.isNotEmpty());
+        exportJob.addEventFilter(ActionEvent.ACTION, e -> {
+            e.consume();            // the dialog stays open; its status line says where the job went
+            DirectoryChooser chooser = new DirectoryChooser();
+            chooser.setTitle("Folder for the job (new or empty)");
+            File folder = chooser.showDialog(getDialogPane().getScene().getWindow());
+            if (folder != null) {
+                vm.exportJob(folder.toPath());
             }
         });
     }

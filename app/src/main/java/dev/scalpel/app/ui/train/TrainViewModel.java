@@ -2,7 +2,10 @@ package dev.scalpel.app.ui.train;
 
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.app.ui.Session;
+import dev.scalpel.app.ui.jobs.Job;
+import dev.scalpel.app.ui.jobs.JobContext;
 import dev.scalpel.app.ui.jobs.JobHandle;
+import dev.scalpel.app.ui.jobs.LeasedJob;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
@@ -10,6 +13,7 @@ import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.job.TrainingJobExport;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.spec.EditSpec;
@@ -394,6 +398,46 @@ public final class TrainViewModel {
         status.set("training " + recipe.title() + " …");
         long totalSteps = steps.get();
         return jobs.submit(job, outcome -> finished(recipe, totalSteps, outcome), this::failed);
+    }
+
+    /**
+     * Writes the run as set up now as a job folder for torchrun / accelerate / Slurm ({@code scalpel export-job}),
+     * off the UI thread; {@link #status()} says where it went or why not. The job trains on the base model: the
+     * session's other edits and head groups are not part of it.
+     *
+     * @return the job, or null when it was not started ({@link #problem()}, or something the job cannot run the same way)
+     */
+    public JobHandle exportJob(Path folder) {
+        refresh();
+        if (!problem.get().isEmpty()) {
+            status.set(problem.get());
+            return null;
+        }
+        TrainSpec run = trainSpec();
+        String refusal = TrainingJobExport.refusal(session.model(), run);
+        if (refusal != null) {
+            status.set(refusal);
+            return null;
+        }
+        FineTuner.Data data = data();
+        var inputs = new TrainingJobExport.Inputs(data.target(), data.general(), data.retain(), Map.of("spec.json", run.toJson()));
+        EditSpec.References maps = shownMap();
+        Job<TrainingJobExport.Written> job = new Job<>() {
+            @Override
+            public String title() {
+                return "Export job: " + run.edit().title();
+            }
+
+            @Override
+            public TrainingJobExport.Written run(JobContext context) {
+                return TrainingJobExport.write(session.model(), run, maps, inputs, folder);
+            }
+        };
+        status.set("writing the job folder " + folder + " …");
+        return jobs.submit(new LeasedJob<>(session::snapshot, job),
+                written -> status.set("wrote the job folder " + written.folder() + " (" + written.description()
+                        + "); run it with ./launch.sh there, then File ▸ Import job…"),
+                error -> status.set("export of the job failed: " + error.getMessage()));
     }
 
     /** Recomputes the heads, the trainable-parameter count and the problem line from the inputs. */

@@ -408,4 +408,40 @@ class TrainViewModelTest {
         assertTrue(assertThrows(ScalpelException.class, () -> vm.addTextFile(blank)).getMessage().endsWith(" is empty; choose a file with text to train on."));
         assertFalse(vm.textNames().contains("latin1"));
     }
+
+    @Test
+    void theRunExportsAsAJobFolderAndItsResultImportsAsOneUndoableEdit(@TempDir Path dir) throws Exception {
+        mark(HeadMark.TRAIN, new HeadId(1, 1));
+        vm.tokenBudget().set(64);
+        Path job = dir.resolve("job");
+
+        assertNotNull(vm.exportJob(job));
+
+        assertTrue(vm.status().get().startsWith("wrote the job folder " + job + " (head-LoRA r=4"), vm.status().get());
+        assertEquals("Export job: head-LoRA on L1H1", titles.get(titles.size() - 1));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(job.resolve("job.json").toFile());
+        assertEquals(3, json.path("spec").path("steps").asInt());
+        assertEquals(64, json.path("tokens").path("target").asInt(), "the session text cut to the token budget");
+        assertEquals(vm.trainSpec(), TrainSpec.read(job.resolve("inputs/spec.json")), "the dialog's run, as a spec file");
+
+        // the result as run.py writes it; here the initial edit (what any run starts from)
+        Path result = Files.createDirectories(job.resolve("result"));
+        String tensors = new com.fasterxml.jackson.databind.ObjectMapper().readTree(job.resolve("initial/edits.json").toFile())
+                .path("tensors").asText();
+        Files.copy(job.resolve("initial").resolve(tensors), result.resolve(tensors));
+        Files.copy(job.resolve("initial/edits.json"), result.resolve("edits.json"));
+        Files.writeString(result.resolve("summary.json"), "{\"processes\": 2, \"base_weights_unchanged\": true}");
+        TrainingJobImport.Imported imported = new TrainingJobImport(session, job).run(null);
+        session.addEdit(imported.edit());
+        assertEquals("head-lora", session.edits().get(0).kind());
+        assertTrue(imported.summary().contains("trained by run.py on 2 process(es) in 0 steps; base weights unchanged: yes"),
+                imported.summary());
+        session.undo().undo();
+        assertTrue(session.edits().isEmpty());
+
+        vm.optimizer().set("apollo");
+        assertNull(vm.exportJob(dir.resolve("job2")));
+        assertTrue(vm.status().get().startsWith("export-job trains with AdamW only"), vm.status().get());
+        assertFalse(Files.exists(dir.resolve("job2")));
+    }
 }
