@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proof for `scalpel export-job` / `import-job` (issue 18): exported jobs run with torchrun --nproc_per_node 2 on CPU
-# (gloo) and match a local `scalpel train` of the same spec and seed. Needs Python with the packages of the job's
+# (gloo) and match a local `scalpel train` of the same spec and seed (head-LoRA on MHA and GQA, a prefactor on a
+# decomposition subcomponent), and an importance job matches `scalpel importance`. Needs Python with the packages of the job's
 # requirements.txt: PYTHON=/path/to/venv/bin/python (default .venv/bin/python). Not part of ./mvnw verify.
 #   tools/jobs/check_job.sh [WORKDIR]
 set -euo pipefail
@@ -54,6 +55,14 @@ for name in head-lora prefactor head-lora-gqa; do
   "$PYTHON" "$ROOT/tools/jobs/compare_job.py" "$WORK/job-$name" "$WORK/local-$name.log" \
     "$WORK/imported-$name.json" "$WORK/local-$name-eval.json" || status=1
 done
+echo "== importance (gradient map of de)"
+"$SCALPEL" importance --model "$MODEL" --data "de=$WORK/de-train.txt" --max-tokens 4096 --normalize raw --no-cache \
+  --out "$WORK/local-map.json" > /dev/null
+"$SCALPEL" export-job --model "$MODEL" --importance "de=$WORK/de-train.txt" --max-tokens 4096 --out "$WORK/job-importance" > /dev/null
+(cd "$WORK/job-importance" && "$TORCHRUN" --standalone --nproc_per_node 2 run.py > run.log 2>&1) \
+  || { echo "run.py failed; see $WORK/job-importance/run.log" >&2; exit 1; }
+"$SCALPEL" import-job "$WORK/job-importance" --out "$WORK/imported-map.json" > /dev/null
+"$PYTHON" "$ROOT/tools/jobs/compare_job.py" --maps "$WORK/imported-map.json" "$WORK/local-map.json" || status=1
 model_hash_after=$(cat "$MODEL/model.safetensors" "$GQA/model.safetensors" | sha256sum | cut -d' ' -f1)
 echo "model.safetensors files unchanged: $([[ $model_hash_before == "$model_hash_after" ]] && echo yes || echo NO)"
 [[ $model_hash_before == "$model_hash_after" ]] || status=1

@@ -4,7 +4,8 @@
 Checks, each printed with its number: the per-step losses (metrics.jsonl vs the local run's log), the per-language CE
 of the imported edit vs the local edit (both evaluated by Scalpel), that the base weights were unchanged (run.py's
 digest, and the model folder's hash before/after), and for LoRA methods that the PEFT adapter in result/adapter is
-exactly zero outside the chosen heads' rows (lora_B) or columns (lora_A).
+exactly zero outside the chosen heads' rows (lora_B) or columns (lora_A). With --maps JOB_MAP LOCAL_MAP: an importance
+job's map against `scalpel importance` of the same text.
 """
 import json
 import re
@@ -69,5 +70,23 @@ def main(job_dir, local_log, imported_json, local_eval_json):
     return 0
 
 
+MAP_TOLERANCE = 1e-4     # relative, per head
+
+
+def compare_maps(job_map, local_map):
+    """An importance job's map against `scalpel importance` on the same text: same model, data, positions, scores."""
+    a, b = json.load(open(job_map)), json.load(open(local_map))
+    same = {k: a[k] == b[k] for k in ("model_hash", "data_hash", "domain", "method", "tokens", "layers", "heads")}
+    worst = max(abs(x - y) / max(abs(y), 1e-12) for ra, rb in zip(a["scores"], b["scores"]) for x, y in zip(ra, rb))
+    print(f"  map of {a['domain']} over {a['tokens']} positions: header fields equal {all(same.values())}; largest relative "
+          f"score difference over {a['layers']}x{a['heads']} heads {worst:.2e} (tolerance {MAP_TOLERANCE:g})")
+    if not all(same.values()) or worst > MAP_TOLERANCE:
+        print("FAILED: the maps differ" + ("" if all(same.values()) else f" in {[k for k, v in same.items() if not v]}"))
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--maps":
+        sys.exit(compare_maps(sys.argv[2], sys.argv[3]))
     sys.exit(main(*sys.argv[1:5]))

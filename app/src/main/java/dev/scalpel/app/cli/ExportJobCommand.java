@@ -1,5 +1,8 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.api.ScalpelException;
+import dev.scalpel.engine.files.TextFiles;
+import dev.scalpel.engine.job.ImportanceJobExport;
 import dev.scalpel.engine.job.TrainingJobExport;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LoadedModel;
@@ -23,8 +26,19 @@ final class ExportJobCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--spec", required = true, paramLabel = "SPEC.json", description = "The training spec (as for scalpel train).")
+    @Option(names = "--spec", paramLabel = "SPEC.json", description = "A training job: the training spec (as for scalpel train).")
     Path specFile;
+
+    @Option(names = "--importance", paramLabel = "NAME=FILE",
+            description = "An importance job instead: the gradient head-importance map of this text (as scalpel importance).")
+    Map<String, Path> importance;
+
+    @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N",
+            description = "Importance job: tokens of the text used (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Mixin
+    WindowOptions windowOptions;
 
     @Option(names = "--out", required = true, paramLabel = "JOBDIR", description = "The job folder to write (new, empty or an earlier job).")
     Path out;
@@ -37,6 +51,13 @@ final class ExportJobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if ((specFile == null) == (importance == null)) {
+            throw new ScalpelException("export-job writes a training job (--spec SPEC.json) or an importance job "
+                    + "(--importance NAME=FILE); give one of them.");
+        }
+        if (importance != null) {
+            return importanceJob();
+        }
         TrainSpec trainSpec = TrainSpec.read(specFile);
         try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), ComputeDevice.CPU)) {
             TrainingJobExport.Written w = TrainingJobExport.write(m, trainSpec, specFile, out);
@@ -52,6 +73,26 @@ final class ExportJobCommand implements Callable<Integer> {
                 print.printf("%s%nwrote the job folder %s (%,d target tokens)%n", w.description(), w.folder(), w.targetTokens());
                 print.printf("run it:    cd %s && ./launch.sh          (torchrun; see its README.md for accelerate and Slurm)%n", w.folder());
                 print.printf("then:      scalpel import-job %s%n", w.folder());
+            }
+        }
+        return 0;
+    }
+
+    private Integer importanceJob() {
+        if (importance.size() != 1) {
+            throw new ScalpelException("An importance job scores one text; give one --importance NAME=FILE.");
+        }
+        var entry = importance.entrySet().iterator().next();
+        try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), ComputeDevice.CPU)) {
+            ImportanceJobExport.Written w = ImportanceJobExport.write(m, entry.getKey(), TextFiles.readUtf8(entry.getValue()),
+                    maxTokens, windowOptions.window(m.config()), windowOptions.batchSize(), out);
+            var print = spec.commandLine().getOut();
+            if (json) {
+                print.println(Json.write(Map.of("job", w.folder().toString(), "batches", w.batches(), "positions", w.positions())));
+            } else {
+                print.printf("gradient importance of %s: %,d positions in %d batches%nwrote the job folder %s%n", entry.getKey(),
+                        w.positions(), w.batches(), w.folder());
+                print.printf("run it:    cd %s && ./launch.sh%nthen:      scalpel import-job %s --out MAP.json%n", w.folder(), w.folder());
             }
         }
         return 0;

@@ -1,13 +1,17 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.LanguageLoss;
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
 import dev.scalpel.engine.edit.EditOverlay;
 import dev.scalpel.engine.eval.CrossEntropyEvaluator;
 import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
-import dev.scalpel.engine.job.TrainingJobResult;
+import dev.scalpel.engine.importance.ImportanceMapFile;
+import dev.scalpel.engine.importance.TextHeatmap;
+import dev.scalpel.engine.job.JobResult;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import java.nio.file.Path;
@@ -25,8 +29,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code scalpel import-job}: loads a job folder's result as an edit and evaluates it per language. */
 @Command(name = "import-job", mixinStandardHelpOptions = true,
-        description = "Loads the edit a job folder's run.py trained (result/edits.json) onto its base model and prints the "
-                + "per-language cross-entropy of the base and the edited model; --out saves it as an edits file.")
+        description = "Loads what a job folder's run.py computed: a trained edit (result/edits.json) onto its base model, with "
+                + "the per-language cross-entropy of the base and the edited model (--out saves it as an edits file), or an "
+                + "importance map (result/map.json; --out saves it as a map file).")
 final class ImportJobCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "JOBDIR", description = "The job folder (scalpel export-job wrote it; run.py filled result/).")
     Path jobDir;
@@ -46,7 +51,7 @@ final class ImportJobCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", paramLabel = "N", description = "Score at most the first N tokens of each text.")
     Integer maxTokens;
 
-    @Option(names = "--out", paramLabel = "EDITS.json", description = "Also save the imported edit as an edits file here.")
+    @Option(names = "--out", paramLabel = "FILE.json", description = "Also save the imported edit (an edits file) or map (a map file) here.")
     Path out;
 
     @Option(names = "--json", description = "Print {processes, steps, base_weights_unchanged, languages: {NAME: {base, edited, tokens}}}.")
@@ -57,14 +62,17 @@ final class ImportJobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TrainingJobResult.Run run = TrainingJobResult.read(jobDir);
-        Path dir = model != null ? model : TrainingJobResult.model(jobDir).path();
+        JobResult.Run run = JobResult.read(jobDir);
+        Path dir = model != null ? model : JobResult.model(jobDir).path();
+        if (!run.isTraining()) {
+            return importMap(run, dir);
+        }
         if (out != null) {
             OutputGuard.files(OutputKind.EDITS, List.of(dir), out);
         }
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
             String hash = ModelHash.of(dir);
-            List<Edit> edits = TrainingJobResult.edits(run, m.model(), hash);
+            List<Edit> edits = JobResult.edits(run, m.model(), hash);
             try {
                 report(m, run, edits);
                 if (out != null) {
@@ -77,7 +85,38 @@ final class ImportJobCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void report(LoadedModel m, TrainingJobResult.Run run, List<Edit> edits) {
+    /** An importance job: the map, checked against the model, printed as a heatmap and saved with --out. */
+    private Integer importMap(JobResult.Run run, Path dir) {
+        ImportanceMap map = JobResult.map(run);
+        String hash = ModelHash.of(dir);
+        if (!map.modelHash().equals(hash)) {
+            throw new ScalpelException("The map in " + jobDir + " was computed for another model (hash " + ModelHash.shortHash(map.modelHash())
+                    + ", " + dir + " has " + ModelHash.shortHash(hash) + "); pass --model with the model the job was exported for.");
+        }
+        if (out != null) {
+            ImportanceMapFile.write(map, out, List.of(dir));
+        }
+        var print = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("domain", map.domain());
+            summary.put("method", map.method());
+            summary.put("tokens", map.tokens());
+            summary.put("processes", run.processes());
+            summary.put("scores", map.scores());
+            summary.put("map_file", out == null ? null : out.toString());
+            print.println(Json.write(summary));
+        } else {
+            print.printf(Locale.ROOT, "%s importance of %s over %,d positions, computed by run.py on %d process(es)%n%s%n", map.method(),
+                    map.domain(), map.tokens(), run.processes(), TextHeatmap.render(map));
+            if (out != null) {
+                print.printf("wrote %s%n", out);
+            }
+        }
+        return 0;
+    }
+
+    private void report(LoadedModel m, JobResult.Run run, List<Edit> edits) {
         var print = spec.commandLine().getOut();
         int window = windowOptions.window(m.config());
         var base = new CrossEntropyEvaluator(m.model(), window, windowOptions.batchSize());

@@ -54,7 +54,7 @@ import javafx.scene.layout.VBox;
 import javafx.scene.paint.Color;
 import javafx.stage.DirectoryChooser;
 import dev.scalpel.app.ui.jobs.LeasedJob;
-import dev.scalpel.app.ui.train.TrainingJobImport;
+import dev.scalpel.app.ui.train.JobImport;
 import javafx.stage.Stage;
 import org.controlsfx.control.TaskProgressView;
 
@@ -457,7 +457,10 @@ public final class WorkbenchWindow {
         return chooser;
     }
 
-    /** File ▸ Import job…: a job folder's trained edit onto the edit stack (undoable), then the per-language losses. */
+    /**
+     * File ▸ Import job…: a job folder's trained edit onto the edit stack (undoable), then the per-language losses; or
+     * its importance map onto the heatmap.
+     */
     private void chooseJobToImport() {
         Session s = session();
         if (s == null) {
@@ -472,10 +475,11 @@ public final class WorkbenchWindow {
     }
 
     void importJob(Session s, Path jobDir) {
-        jobs.submit(new LeasedJob<>(s::snapshot, new TrainingJobImport(s, jobDir)), imported -> {
-            s.addEdit(imported.edit());
-            status.set(imported.summary());
-            withView(SessionView::evaluateLanguages);
+        jobs.submit(new LeasedJob<>(s::snapshot, new JobImport(s, jobDir)), imported -> {
+            status.set(imported.applyTo(s));
+            if (imported.edit() != null) {
+                withView(SessionView::evaluateLanguages);
+            }
         }, error -> Alerts.error(stage, "Cannot import the job", error.getMessage()));
     }
 

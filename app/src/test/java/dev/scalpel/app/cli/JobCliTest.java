@@ -205,6 +205,46 @@ class JobCliTest {
         assertFalse(Files.exists(model.resolve("job")));
     }
 
+    @Test
+    void anImportanceJobHoldsTheImportanceWindowsAndImportsItsMap() throws IOException {
+        Path impJob = tmp.resolve("importance-job");
+        CliRun r = CliRun.of("export-job", "--model", model.toString(), "--importance", "de=" + model.resolve("train-sample/de.txt"),
+                "--max-tokens", "100", "--context", "16", "--batch-size", "3", "--out", impJob.toString());
+        assertEquals(0, r.status(), r.err());
+        JsonNode j = JSON.readTree(impJob.resolve("job.json").toFile());
+        assertEquals("importance", j.path("kind").asText());
+        // 100 tokens + BOS in windows of 16 overlapping by 1: 6 full windows (90 positions) + one of 11 (10 positions)
+        assertEquals(100, j.path("importance").path("positions").asInt());
+        assertEquals(3, j.path("importance").path("batches").asInt(), "3 + 3 full windows, then the short one");
+        try (SafetensorsFile data = SafetensorsFile.open(impJob.resolve("data.safetensors"))) {
+            assertArrayEquals(new long[] {1, 11}, data.info("batch.2").shapeArray());
+        }
+
+        Path localMap = tmp.resolve("local-map.json");
+        CliRun local = CliRun.of("importance", "--model", model.toString(), "--data", "de=" + model.resolve("train-sample/de.txt"),
+                "--max-tokens", "100", "--context", "16", "--batch-size", "3", "--no-cache", "--out", localMap.toString());
+        assertEquals(0, local.status(), local.err());
+        JsonNode localJson = JSON.readTree(localMap.toFile());
+        assertEquals(localJson.path("data_hash").asText(), j.path("importance").path("data_hash").asText(), "the same data, by hash");
+        Files.createDirectories(impJob.resolve("result"));
+        Files.copy(localMap, impJob.resolve("result/map.json"));         // where run.py writes its map
+        Files.writeString(impJob.resolve("result/summary.json"), "{\"kind\": \"importance\", \"processes\": 2}");
+        Path saved = tmp.resolve("imported-map.json");
+        CliRun imported = CliRun.of("import-job", impJob.toString(), "--out", saved.toString());
+        assertEquals(0, imported.status(), imported.err());
+        assertTrue(imported.out().contains("gradient importance of de over 100 positions, computed by run.py on 2 process(es)"),
+                imported.out());
+        assertEquals(localJson.path("scores").toString(), JSON.readTree(saved.toFile()).path("scores").toString());
+        Path other = Fixtures.copyOf("llama-bias", tmp.resolve("other-model-2"));
+        CliRun wrong = CliRun.of("import-job", impJob.toString(), "--model", other.toString());
+        assertEquals(1, wrong.status());
+        assertTrue(wrong.err().contains("was computed for another model"), wrong.err());
+        CliRun both = CliRun.of("export-job", "--model", model.toString(), "--spec", spec.toString(), "--importance", "de=x.txt",
+                "--out", tmp.resolve("j4").toString());
+        assertEquals(1, both.status());
+        assertTrue(both.err().contains("give one of them"), both.err());
+    }
+
     /** Puts an edits file (and its tensors) where run.py writes its result, with a summary. */
     private static void putResult(Path jobDir, Path editsJson, String summary) throws IOException {
         Path result = Files.createDirectories(jobDir.resolve("result"));

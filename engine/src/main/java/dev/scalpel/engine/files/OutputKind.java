@@ -30,7 +30,7 @@ public enum OutputKind {
     SAMPLE_MODEL("sample model build", null, true),
     RANDOM_MODEL("random test model", null, true),
     DEMO_RESULTS("demo results folder", null, true),
-    TRAINING_JOB("training job folder", null, true);
+    JOB("Scalpel job folder", null, true);
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Bytes of a GGUF file's start searched for the format tag (its metadata comes first). */

@@ -1,7 +1,5 @@
 package dev.scalpel.engine.job;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
@@ -16,7 +14,6 @@ import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
-import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
@@ -24,9 +21,6 @@ import dev.scalpel.engine.train.FineTuner;
 import dev.scalpel.engine.train.Optimizer;
 import dev.scalpel.engine.train.TokenCorpus;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,18 +43,11 @@ import java.util.Map;
  *   <li>{@code inputs/}: the spec and the importance map or decomposition it names, as given;</li>
  *   <li>{@code run.py}, {@code requirements.txt}, {@code launch.sh}, {@code slurm.sbatch}, {@code README.md}.</li>
  * </ul>
- * {@code run.py} writes {@code result/}, which {@link TrainingJobResult} reads back.
+ * {@code run.py} writes {@code result/}, which {@link JobResult} reads back.
  */
 public final class TrainingJobExport {
-    public static final String FORMAT = "scalpel-job/1";
-    /** Files copied from the classpath into every job folder. */
-    static final List<String> SCRIPTS = List.of("run.py", "requirements.txt", "launch.sh", "slurm.sbatch", "README.md");
-    /** The scripts a user starts directly (./launch.sh). */
-    private static final List<String> EXECUTABLES = List.of("run.py", "launch.sh", "slurm.sbatch");
     /** Steps whose target rows are written for run.py to check its batching against. */
     private static final int CHECKED_STEPS = 2;
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private TrainingJobExport() {}
 
     /** What was written, for the command's report. */
@@ -109,38 +96,30 @@ public final class TrainingJobExport {
         int bos = m.config().bosTokenId() != null ? m.config().bosTokenId() : 0;
         List<Path> models = List.of(m.dir());
         try (Edit edit = spec.edit().build(m.model(), spec.seed(), references)) {
-            Output folder = OutputGuard.folder(OutputKind.TRAINING_JOB, out, models);
+            Output folder = OutputGuard.folder(OutputKind.JOB, out, models);
             EditsFile.write(out.resolve("initial").resolve("edits.json"), modelHash, List.of(edit), models);
             if (edit instanceof LoraEdit lora) {
                 PeftAdapterExporter.write(m, lora, out.resolve("initial").resolve("adapter"));
             }
             Map<String, TensorSource> data = new LinkedHashMap<>();
-            data.put("target", ints(target));
+            data.put("target", JobFolder.ints(target));
             if (general != null) {
-                data.put("general", ints(general));
+                data.put("general", JobFolder.ints(general));
             }
             if (retain != null) {
-                data.put("retain", ints(retain));
+                data.put("retain", JobFolder.ints(retain));
             }
-            checkedRows(spec, target, general != null, bos, length).forEach((name, rows) -> data.put(name, ints(rows)));
-            folder.writeSafetensors(out.resolve("data.safetensors"), data, Map.of("format", FORMAT));
+            checkedRows(spec, target, general != null, bos, length).forEach((name, rows) -> data.put(name, JobFolder.ints(rows)));
+            folder.writeSafetensors(out.resolve("data.safetensors"), data, Map.of("format", JobFolder.FORMAT));
             inputs.files().forEach((name, bytes) -> folder.writeBytes(out.resolve("inputs").resolve(name), bytes));
-            for (String script : SCRIPTS) {
-                folder.writeBytes(out.resolve(script), resource(script));
-                if (EXECUTABLES.contains(script)) {
-                    makeExecutable(out.resolve(script));
-                }
-            }
-            Map<String, Object> job = new LinkedHashMap<>();
-            job.put("format", FORMAT);
-            job.put("model", Map.of("path", m.dir().toAbsolutePath().normalize().toString(), "hash", modelHash,
-                    "architecture", m.config().architecture().modelType()));
+            JobFolder.writeScripts(folder, out);
+            Map<String, Object> job = JobFolder.header("train", m, modelHash);
             job.put("bos", bos);
             job.put("vocab_size", m.config().vocabSize());
             job.put("spec", settings(spec));
             job.put("tokens", tokenCounts(target, general, retain));
             job.put("edit", editDescription(edit, m));
-            folder.writeBytes(out.resolve("job.json"), json(job));   // last: a folder with job.json is complete
+            JobFolder.writeJob(folder, out, job);
             return new Written(out, edit.describe(), edit.parameterCount(), target.length);
         }
     }
@@ -281,45 +260,6 @@ public final class TrainingJobExport {
         return m.tokenizer().encode(TextFiles.readUtf8(specDir.resolve(file)));
     }
 
-    /** Token ids as an I32 tensor of shape [n]. */
-    private static TensorSource ints(long[] ids) {
-        ByteBuffer bytes = ByteBuffer.allocate(ids.length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (long id : ids) {
-            bytes.putInt(Math.toIntExact(id));
-        }
-        return TensorSource.ofBytes(DType.I32, new long[] {ids.length}, bytes.flip());
-    }
-
-    /** Rows of token ids as an I32 tensor [rows, length]. */
-    private static TensorSource ints(long[][] rows) {
-        ByteBuffer bytes = ByteBuffer.allocate(rows.length * rows[0].length * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (long[] row : rows) {
-            for (long id : row) {
-                bytes.putInt(Math.toIntExact(id));
-            }
-        }
-        return TensorSource.ofBytes(DType.I32, new long[] {rows.length, rows[0].length}, bytes.flip());
-    }
-
-    private static byte[] resource(String name) {
-        try (InputStream in = TrainingJobExport.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("job script " + name + " is missing from the Scalpel jar");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read job script " + name, e);
-        }
-    }
-
-    private static void makeExecutable(Path file) {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // a file system without POSIX permissions (Windows): the README's "bash launch.sh" works there too
-        }
-    }
-
     private static byte[] readBytes(Path file) {
         try {
             return Files.readAllBytes(file);
@@ -328,11 +268,5 @@ public final class TrainingJobExport {
         }
     }
 
-    private static byte[] json(Object value) {
-        try {
-            return JSON.writeValueAsBytes(value);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+
 }

@@ -243,6 +243,9 @@ class PeftEdit:
         self.kind = edit["kind"]
         self.model = PeftModel.from_pretrained(model, os.path.join(job_dir, "initial", "adapter"), is_trainable=True)
         self.model.to(device)
+        for name, module in self.model.named_modules():
+            if name.endswith("lora_dropout.default"):
+                module.train()     # LoRA dropout as Scalpel trains it; the base model stays in eval mode
         self.adapters = edit["adapters"]
         self.trainable = []
         self.masks = {}            # parameter name -> (tensor, mask) for head-LoRA
@@ -448,6 +451,62 @@ class Trainer:
         return steps, None
 
 
+def gradient_importance(job, model, data, device, rank, world):
+    """scalpel importance --method gradient, data parallel: per head, the mean over positions of |dL/dg| for a gate
+    g = 1 multiplying the head's output z before o_proj (one gate per head and position; L = the sum over rows of each
+    row's mean next-token CE). Process r takes batches r, r + world, ...; the sums are all-reduced. [layers, heads]"""
+    spec = job["importance"]
+    layers, heads, head_dim = spec["layers"], spec["heads"], spec["head_dim"]
+    decoder_layers = model.model.layers
+    gates = {}
+
+    def gate_hook(layer):
+        def hook(module, args):
+            z = args[0]                                                    # [B, S, H*D]
+            g = gates[layer]                                               # [B, S, H]
+            return (z.view(*z.shape[:-1], heads, head_dim) * g.unsqueeze(-1).to(z.dtype)).view(z.shape),
+        return hook
+
+    for layer in range(layers):
+        decoder_layers[layer].self_attn.o_proj.register_forward_pre_hook(gate_hook(layer))
+    sums = torch.zeros(layers, heads, dtype=torch.float64, device=device)
+    positions = 0
+    for i in range(rank, spec["batches"], world):
+        ids = data[f"batch.{i}"].long().to(device)                        # [B, n]
+        b, n = ids.shape
+        for layer in range(layers):
+            gates[layer] = torch.ones(b, n - 1, heads, device=device, requires_grad=True)
+        logits = model(input_ids=ids[:, :n - 1]).logits.float()
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
+                                                 reduction="sum") / (n - 1)
+        grads = torch.autograd.grad(loss, [gates[layer] for layer in range(layers)])
+        for layer, g in enumerate(grads):
+            sums[layer] += g.abs().sum(dim=(0, 1)).double()
+        positions += b * (n - 1)
+        if rank == 0:
+            print(f"gradient: batch {i + 1}/{spec['batches']}", flush=True)
+    counted = torch.tensor([positions], dtype=torch.float64, device=device)
+    if world > 1:
+        dist.all_reduce(sums)
+        dist.all_reduce(counted)
+    if int(counted.item()) != spec["positions"]:
+        raise JobError(f"scored {int(counted.item())} positions, the job has {spec['positions']}; export the job again.")
+    return (sums / counted).cpu().tolist()
+
+
+def write_map(job_dir, job, scores, summary):
+    """result/map.json in the format of Scalpel's importance map files, and summary.json."""
+    spec = job["importance"]
+    out = os.path.join(job_dir, "result")
+    os.makedirs(out, exist_ok=True)
+    lines = ",\n".join("    " + json.dumps(row) for row in scores)
+    text = (f'{{\n  "model_hash" : {json.dumps(job["model"]["hash"])},\n  "data_hash" : {json.dumps(spec["data_hash"])},\n'
+            f'  "domain" : {json.dumps(spec["domain"])},\n  "method" : "gradient",\n  "tokens" : {spec["positions"]},\n'
+            f'  "layers" : {spec["layers"]},\n  "heads" : {spec["heads"]},\n  "scores" : [\n{lines}\n  ]\n}}\n')
+    write_atomically(os.path.join(out, "map.json"), lambda tmp: open(tmp, "w").write(text))
+    write_json(os.path.join(out, "summary.json"), summary)
+
+
 def make_optimizer(edit, lr):
     """Scalpel's AdamW: betas 0.9/0.999, eps 1e-8, no weight decay, one group per tensor at lr x its lr scale (tensors
     with scale 0 are frozen: not in the optimizer, so nothing, not even decay, moves them)."""
@@ -519,13 +578,26 @@ def main():
             raise JobError(f"{model_path} is not the model this job was exported for (hash {found[:12]}, the job's "
                            f"{job['model']['hash'][:12]}); pass --model with that model's folder.")
     from transformers import AutoModelForCausalLM
-    torch.manual_seed(job["spec"]["seed"])
+    torch.manual_seed(job.get("spec", {}).get("seed", 0))
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=getattr(torch, args.dtype)).to(device)
     model.requires_grad_(False)
     base_parameters = list(model.parameters())
     digest_before = base_weights_digest(base_parameters) if rank == 0 else None
 
     data = load_file(os.path.join(args.job, "data.safetensors"))
+    if job.get("kind", "train") == "importance":
+        start = time.time()
+        scores = gradient_importance(job, model, data, device, rank, world)
+        if rank == 0:
+            write_map(args.job, job, scores, {"kind": "importance", "processes": world, "device": str(device),
+                                              "dtype": args.dtype, "seconds": round(time.time() - start, 3),
+                                              "base_weights_unchanged": digest_before == base_weights_digest(base_parameters),
+                                              "versions": {"torch": torch.__version__}})
+            print(f"done; wrote {os.path.join(args.job, 'result', 'map.json')}", flush=True)
+        if world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+        return 0
     with open(os.path.join(args.job, "initial", "edits.json")) as f:
         initial_manifest = json.load(f)
     edit_meta = job["edit"]

@@ -431,11 +431,10 @@ class TrainViewModelTest {
         Files.copy(job.resolve("initial").resolve(tensors), result.resolve(tensors));
         Files.copy(job.resolve("initial/edits.json"), result.resolve("edits.json"));
         Files.writeString(result.resolve("summary.json"), "{\"processes\": 2, \"base_weights_unchanged\": true}");
-        TrainingJobImport.Imported imported = new TrainingJobImport(session, job).run(null);
-        session.addEdit(imported.edit());
+        JobImport.Imported imported = new JobImport(session, job).run(null);
+        String line = imported.applyTo(session);
         assertEquals("head-lora", session.edits().get(0).kind());
-        assertTrue(imported.summary().contains("trained by run.py on 2 process(es) in 0 steps; base weights unchanged: yes"),
-                imported.summary());
+        assertTrue(line.contains("trained by run.py on 2 process(es) in 0 steps; base weights unchanged: yes"), line);
         session.undo().undo();
         assertTrue(session.edits().isEmpty());
 

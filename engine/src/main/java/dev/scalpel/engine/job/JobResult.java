@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.edit.EditsFile;
+import dev.scalpel.engine.importance.ImportanceMapFile;
 import dev.scalpel.engine.model.CausalLM;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,11 +15,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What a job folder's {@code run.py} wrote in {@code result/}: the trained edit (an edits file bound to the base
- * model's hash), its per-step metrics and the run's summary. {@code scalpel import-job} and the workbench read it.
+ * What a job folder's {@code run.py} wrote in {@code result/}: for a training job the trained edit (an edits file bound
+ * to the base model's hash) and its per-step metrics, for an importance job the map; and the run's summary.
+ * {@code scalpel import-job} and the workbench read it.
  */
-public final class TrainingJobResult {
+public final class JobResult {
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String TRAIN = "train";
+    static final String IMPORTANCE = "importance";
 
     /** One line of {@code metrics.jsonl}. */
     public record StepMetric(long step, double loss, long targetTokensProcessed, double seconds) {}
@@ -28,7 +33,13 @@ public final class TrainingJobResult {
     /**
      * @param summary {@code summary.json} as written (steps, processes, device, versions, base_weights_unchanged, …)
      */
-    public record Run(Path editsFile, List<StepMetric> metrics, JsonNode summary) {
+    public record Run(String kind, Path resultDir, List<StepMetric> metrics, JsonNode summary) {
+        /** Whether the job trained an edit ("train") rather than computing an importance map ("importance"). */
+        public boolean isTraining() {
+            return kind.equals(TRAIN);
+        }
+
+
         public int processes() {
             return summary.path("processes").asInt(1);
         }
@@ -42,17 +53,26 @@ public final class TrainingJobResult {
         }
     }
 
-    private TrainingJobResult() {}
+    private JobResult() {}
 
     /** The model {@code jobDir/job.json} was exported for. */
     public static JobModel model(Path jobDir) {
-        JsonNode job = readJson(jobDir.resolve("job.json"), "job.json",
-                "point import-job at a folder scalpel export-job wrote");
-        if (!TrainingJobExport.FORMAT.equals(job.path("format").asText())) {
-            throw new ScalpelException(jobDir.resolve("job.json") + " is not a Scalpel job (format '" + job.path("format").asText()
-                    + "', expected " + TrainingJobExport.FORMAT + ").");
-        }
+        JsonNode job = job(jobDir);
         return new JobModel(Path.of(job.path("model").path("path").asText()), job.path("model").path("hash").asText());
+    }
+
+    private static JsonNode job(Path jobDir) {
+        JsonNode job = readJson(jobDir.resolve("job.json"), "job.json", "point import-job at a folder scalpel export-job wrote");
+        if (!JobFolder.FORMAT.equals(job.path("format").asText())) {
+            throw new ScalpelException(jobDir.resolve("job.json") + " is not a Scalpel job (format '" + job.path("format").asText()
+                    + "', expected " + JobFolder.FORMAT + ").");
+        }
+        String kind = job.path("kind").asText(TRAIN);
+        if (!kind.equals(TRAIN) && !kind.equals(IMPORTANCE)) {
+            throw new ScalpelException(jobDir.resolve("job.json") + " is a job of kind '" + kind + "', which this Scalpel does not know; "
+                    + "import it with the Scalpel that exported it.");
+        }
+        return job;
     }
 
     /**
@@ -61,7 +81,7 @@ public final class TrainingJobResult {
      * @throws ScalpelException when the job has not run, stopped with an error, or its result files are incomplete
      */
     public static Run read(Path jobDir) {
-        model(jobDir);
+        String kind = job(jobDir).path("kind").asText(TRAIN);
         Path result = jobDir.resolve("result");
         Path summaryFile = result.resolve("summary.json");
         if (!Files.isRegularFile(summaryFile)) {
@@ -73,17 +93,28 @@ public final class TrainingJobResult {
             throw new ScalpelException("The job in " + jobDir + " stopped: " + summary.path("stopped").asText()
                     + ". Nothing was written; lower \"lr\" in its job.json and run it again.");
         }
-        Path edits = result.resolve("edits.json");
-        if (!Files.isRegularFile(edits)) {
-            throw new ScalpelException("The job in " + jobDir + " has a summary but no result/edits.json (it was interrupted while "
-                    + "writing); run it again.");
+        String produced = kind.equals(TRAIN) ? "edits.json" : "map.json";
+        if (!Files.isRegularFile(result.resolve(produced))) {
+            throw new ScalpelException("The job in " + jobDir + " has a summary but no result/" + produced + " (it was interrupted "
+                    + "while writing); run it again.");
         }
-        return new Run(edits, metrics(result.resolve("metrics.jsonl")), summary);
+        return new Run(kind, result, metrics(result.resolve("metrics.jsonl")), summary);
     }
 
-    /** The trained edit, rebuilt for {@code model} (whose content hash must be the job's). */
+    /** The trained edit of a training job, rebuilt for {@code model} (whose content hash must be the job's). */
     public static List<Edit> edits(Run run, CausalLM model, String modelHash) {
-        return EditsFile.read(run.editsFile(), model, modelHash);
+        if (!run.isTraining()) {
+            throw new ScalpelException("This job computed an importance map, not an edit; open the map instead.");
+        }
+        return EditsFile.read(run.resultDir().resolve("edits.json"), model, modelHash);
+    }
+
+    /** The map of an importance job. */
+    public static ImportanceMap map(Run run) {
+        if (run.isTraining()) {
+            throw new ScalpelException("This job trained an edit, not an importance map; load the edit instead.");
+        }
+        return ImportanceMapFile.read(run.resultDir().resolve("map.json"));
     }
 
     private static List<StepMetric> metrics(Path file) {
