@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proof for `scalpel export-job` / `import-job` (issue 18): exported jobs run with torchrun --nproc_per_node 2 on CPU
-# (gloo) and match a local `scalpel train` of the same spec and seed (head-LoRA on MHA and GQA, a prefactor on a
-# decomposition subcomponent), and an importance job matches `scalpel importance`. Needs Python with the packages of the job's
+# (gloo) and match a local `scalpel train` of the same spec and seed (head-LoRA on MHA and GQA, with AdamW and
+# APOLLO-Mini, a prefactor on a decomposition subcomponent), and an importance job matches `scalpel importance`. Needs Python with the packages of the job's
 # requirements.txt: PYTHON=/path/to/venv/bin/python (default .venv/bin/python). Not part of ./mvnw verify.
 #   tools/jobs/check_job.sh [WORKDIR]
 set -euo pipefail
@@ -30,6 +30,11 @@ cat > "$WORK/prefactor.json" <<'SPEC'
  "general": "en-train.txt", "token_budget": 64, "steps": 30, "batch_size": 4, "context": 64, "lr": 1.0, "seed": 3,
  "frozen_context": 8}
 SPEC
+cat > "$WORK/head-lora-apollo.json" <<'SPEC'
+{"method": "head-lora", "heads": "L5H0,L5H1,L4H2", "rank": 4, "objective": "unlearn", "target": "de-train.txt",
+ "general": "en-train.txt", "token_budget": 256, "steps": 12, "batch_size": 4, "context": 64, "lr": 0.01, "seed": 7,
+ "optimizer": "apollo-mini"}
+SPEC
 # GQA: 4 query heads sharing 2 k/v heads; head-LoRA on L1H1 adapts its q rows and its group's k/v rows only
 GQA="$ROOT/fixtures/models/llama-gqa"
 for lang in de en; do
@@ -42,7 +47,7 @@ cat > "$WORK/head-lora-gqa.json" <<'SPEC'
 SPEC
 model_hash_before=$(cat "$MODEL/model.safetensors" "$GQA/model.safetensors" | sha256sum | cut -d' ' -f1)
 status=0
-for name in head-lora prefactor head-lora-gqa; do
+for name in head-lora head-lora-apollo prefactor head-lora-gqa; do
   echo "== $name"
   model=$MODEL; data=()
   if [[ $name == *-gqa ]]; then model=$GQA; data=(--data "de=$WORK/gqa-de.txt" --data "en=$WORK/gqa-en.txt"); fi

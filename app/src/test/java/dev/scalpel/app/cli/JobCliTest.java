@@ -151,6 +151,27 @@ class JobCliTest {
     }
 
     @Test
+    void anApolloJobCarriesTheProjectionsScalpelDraws() throws IOException {
+        Path apollo = tmp.resolve("apollo.json");
+        Files.writeString(apollo, Files.readString(spec).replace("\"lr\": 0.01", "\"lr\": 0.01, \"optimizer\": \"apollo-mini\""));
+        Path apolloJob = tmp.resolve("apollo-job");
+        CliRun r = CliRun.of("export-job", "--model", model.toString(), "--spec", apollo.toString(), "--out", apolloJob.toString());
+        assertEquals(0, r.status(), r.err());
+        JsonNode a = JSON.readTree(apolloJob.resolve("job.json").toFile()).path("apollo");
+        assertEquals(1, a.path("rank").asInt(), "APOLLO-Mini");
+        assertTrue(a.path("tensor_wise").asBoolean());
+        try (SafetensorsFile data = SafetensorsFile.open(apolloJob.resolve("data.safetensors"))) {
+            // trainable 0 is q_proj's lora_A [2, 64]: k = 2, rank min(1, 2) = 1; 6 steps fit in the first refresh
+            assertArrayEquals(new long[] {1, 2}, data.info("apollo.0.0").shapeArray());
+            float[] expected = dev.scalpel.engine.train.Apollo.projectionValues(9, 0, 0, 1, 2);
+            var floats = data.data("apollo.0.0").order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            assertEquals(expected[0], floats.get(0));
+            assertEquals(expected[1], floats.get(1));
+            assertFalse(data.contains("apollo.0.1"), "no second refresh within 6 steps");
+        }
+    }
+
+    @Test
     void aDivergedRunOrAnotherModelIsRefusedClearly() throws IOException {
         Path diverged = tmp.resolve("job-diverged");
         Fixtures.copyTree(job, diverged);
@@ -176,11 +197,11 @@ class JobCliTest {
 
     @Test
     void specsTheJobCannotRunTheSameWayAreRefusedBeforeAnythingIsWritten() throws IOException {
-        Path apollo = tmp.resolve("apollo.json");
-        Files.writeString(apollo, Files.readString(spec).replace("\"lr\": 0.01", "\"lr\": 0.01, \"optimizer\": \"apollo\""));
-        CliRun r = CliRun.of("export-job", "--model", model.toString(), "--spec", apollo.toString(), "--out", tmp.resolve("j1").toString());
+        Path teacher = tmp.resolve("teacher.json");
+        Files.writeString(teacher, Files.readString(spec).replace("\"unlearn\"", "\"match-teacher\", \"teacher_steer\": {\"vector\": \"v.gguf\"}"));
+        CliRun r = CliRun.of("export-job", "--model", model.toString(), "--spec", teacher.toString(), "--out", tmp.resolve("j1").toString());
         assertEquals(1, r.status());
-        assertTrue(r.err().contains("export-job trains with AdamW only"), r.err());
+        assertTrue(r.err().contains("export-job cannot run the match-teacher objective yet"), r.err());
         assertFalse(Files.exists(tmp.resolve("j1")));
 
         Path gpt2 = Fixtures.copyOf("gpt2", tmp.resolve("gpt2"));

@@ -14,10 +14,14 @@ import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
+import dev.scalpel.engine.model.Tensors;
+import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
+import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.engine.train.Optimizers;
 import dev.scalpel.engine.train.Optimizer;
 import dev.scalpel.engine.train.TokenCorpus;
 import java.io.IOException;
@@ -96,6 +100,7 @@ public final class TrainingJobExport {
         int bos = m.config().bosTokenId() != null ? m.config().bosTokenId() : 0;
         List<Path> models = List.of(m.dir());
         try (Edit edit = spec.edit().build(m.model(), spec.seed(), references)) {
+            Map<String, TensorSource> projections = spec.optimizer().equals("adamw") ? Map.of() : apolloProjections(spec, edit, m);
             Output folder = OutputGuard.folder(OutputKind.JOB, out, models);
             EditsFile.write(out.resolve("initial").resolve("edits.json"), modelHash, List.of(edit), models);
             if (edit instanceof LoraEdit lora) {
@@ -110,6 +115,7 @@ public final class TrainingJobExport {
                 data.put("retain", JobFolder.ints(retain));
             }
             checkedRows(spec, target, general != null, bos, length).forEach((name, rows) -> data.put(name, JobFolder.ints(rows)));
+            data.putAll(projections);
             folder.writeSafetensors(out.resolve("data.safetensors"), data, Map.of("format", JobFolder.FORMAT));
             inputs.files().forEach((name, bytes) -> folder.writeBytes(out.resolve("inputs").resolve(name), bytes));
             JobFolder.writeScripts(folder, out);
@@ -117,6 +123,9 @@ public final class TrainingJobExport {
             job.put("bos", bos);
             job.put("vocab_size", m.config().vocabSize());
             job.put("spec", settings(spec));
+            if (!spec.optimizer().equals("adamw")) {
+                job.put("apollo", apolloSettings(spec));
+            }
             job.put("tokens", tokenCounts(target, general, retain));
             job.put("edit", editDescription(edit, m));
             JobFolder.writeJob(folder, out, job);
@@ -136,10 +145,6 @@ public final class TrainingJobExport {
      * null when it can.
      */
     public static String refusal(LoadedModel m, TrainSpec spec) {
-        if (!spec.optimizer().equals("adamw")) {
-            return "export-job trains with AdamW only; the job's run.py has no " + spec.optimizer()
-                    + " yet. Set \"optimizer\": \"adamw\" in the spec, or train it locally with scalpel train.";
-        }
         if (spec.objective() == FineTuner.Objective.MATCH_TEACHER) {
             return "export-job cannot run the match-teacher objective yet (run.py has no steering-vector teacher); "
                     + "train it locally with scalpel train.";
@@ -152,6 +157,63 @@ public final class TrainingJobExport {
                     + "OLMo 2); " + m.config().architecture().modelType() + " stores Conv1D matrices. Train it locally with scalpel train.";
         }
         return null;
+    }
+
+    /** APOLLO's hyper-parameters as {@code Optimizers} sets them for the spec's optimizer. */
+    private static Map<String, Object> apolloSettings(TrainSpec spec) {
+        Apollo.Options o = Optimizers.apolloOptions(spec.optimizer(), spec.seed());
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("rank", o.rank());
+        a.put("refresh_period", o.refreshPeriod());
+        a.put("scale", o.scale().isPresent() ? o.scale().getAsDouble() : null);   // null: sqrt(k / r) per matrix
+        a.put("norm_growth_limit", o.normGrowthLimit());
+        a.put("beta1", o.beta1());
+        a.put("beta2", o.beta2());
+        a.put("eps", o.eps());
+        a.put("weight_decay", o.weightDecay());
+        a.put("tensor_wise", o.tensorWise());
+        return a;
+    }
+
+    /**
+     * Every projection APOLLO will draw for the trainable matrices, {@code apollo.<index>.<refresh>} [r, k], so run.py
+     * projects with exactly these. run.py trains a head-LoRA's adapters dense (zero outside the heads), which only has
+     * APOLLO's semantics while the dense matrix's projected dimension k is the sliced one's; otherwise it is refused.
+     */
+    private static Map<String, TensorSource> apolloProjections(TrainSpec spec, Edit edit, LoadedModel m) {
+        Apollo.Options o = Optimizers.apolloOptions(spec.optimizer(), spec.seed());
+        Map<String, TensorSource> out = new LinkedHashMap<>();
+        List<Optimizer.Trainable> trainables = edit.trainables();
+        long refreshes = (spec.steps() - 1L) / o.refreshPeriod() + 1;
+        for (int i = 0; i < trainables.size(); i++) {
+            Optimizer.Trainable t = trainables.get(i);
+            long[] shape = Tensors.shape(t.value());
+            if (shape.length < 2 || t.lrScale() == 0) {
+                continue;
+            }
+            long k = Apollo.projectedDimension(shape);
+            if (edit instanceof LoraEdit lora && k != Apollo.projectedDimension(denseShape(lora, t.name(), m))) {
+                throw new ScalpelException("APOLLO on " + t.name() + " projects " + k + " dimensions of the head slice but the "
+                        + "job's dense PEFT adapter would project another number; export with \"optimizer\": \"adamw\" or a "
+                        + "LoRA rank no larger than the head width.");
+            }
+            int rank = (int) Math.min(o.rank(), k);
+            for (long refresh = 0; refresh < refreshes; refresh++) {
+                float[] values = Apollo.projectionValues(o.seed(), i, refresh, rank, k);
+                out.put("apollo." + i + "." + refresh, TensorSource.ofFloats(DType.F32,
+                        new long[] {rank, k}, values));
+            }
+        }
+        return out;
+    }
+
+    /** The shape of a LoRA trainable ({@code <weight>.lora_A} / {@code .lora_B}) as the dense PEFT adapter holds it. */
+    private static long[] denseShape(LoraEdit lora, String trainable, LoadedModel m) {
+        boolean isA = trainable.endsWith(".lora_A");
+        String weight = trainable.substring(0, trainable.length() - ".lora_A".length());
+        long[] w = Tensors.shape(m.model().weights().get(weight));            // [out, in]
+        int rank = lora.moduleRanks().get(weight.substring(0, weight.length() - ".weight".length()));
+        return isA ? new long[] {rank, w[1]} : new long[] {w[0], rank};
     }
 
     private static void requireWindow(long[] tokens, int length, String what) {

@@ -262,7 +262,7 @@ public final class Apollo implements Optimizer {
             long rows = shape[0];
             long cols = value.numel() / rows;
             this.transposed = rows > cols;
-            this.k = Math.min(rows, cols);
+            this.k = projectedDimension(shape);
             long c = Math.max(rows, cols);
             this.rank = (int) Math.min(options.rank(), k);
             this.alpha = options.scale().orElse(Math.sqrt((double) k / rank));
@@ -325,12 +325,7 @@ public final class Apollo implements Optimizer {
 
         /** P [r, k], entries N(0, 1/r) from (seed, index, refresh), on {@code like}'s device and dtype; retained. */
         private Tensor draw(long refreshCount, Tensor like) {
-            SplittableRandom random = new SplittableRandom(mix(mix(mix(options.seed()) + index) + refreshCount));
-            float[] values = new float[Math.toIntExact(rank * k)];
-            double std = 1 / Math.sqrt(rank);
-            for (int i = 0; i < values.length; i++) {
-                values[i] = (float) (random.nextGaussian() * std);
-            }
+            float[] values = projectionValues(options.seed(), index, refreshCount, rank, k);
             Tensor p = Tensors.floats(values, ComputeDevice.CPU).view(rank, k).to(like); // [r, k]
             p.retainReference();
             return p;
@@ -348,6 +343,28 @@ public final class Apollo implements Optimizer {
             previousNorm.releaseReference();
             projection.releaseReference();
         }
+    }
+
+    /**
+     * The entries of the projection P [r, k] (row-major) of the trainable at {@code index} after {@code refresh} redraws:
+     * N(0, 1/r) from a SplittableRandom seeded by (seed, index, refresh). Public so that an exported job can use the
+     * very same projections.
+     */
+    public static float[] projectionValues(long seed, int index, long refresh, int rank, long k) {
+        SplittableRandom random = new SplittableRandom(mix(mix(mix(seed) + index) + refresh));
+        float[] values = new float[Math.toIntExact(rank * k)];
+        double std = 1 / Math.sqrt(rank);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextGaussian() * std);
+        }
+        return values;
+    }
+
+    /** The shape a trainable is treated as: [rows, cols] = [size(0), rest]; k = min, the projected dimension. */
+    public static long projectedDimension(long[] shape) {
+        long rows = shape[0];
+        long cols = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b) / rows;
+        return Math.min(rows, cols);
     }
 
     /** A 64-bit finaliser (Stafford's variant 13) so that nearby seeds, indices and refreshes give unrelated streams. */

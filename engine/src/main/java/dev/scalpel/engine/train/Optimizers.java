@@ -11,9 +11,17 @@ public final class Optimizers {
     public static Optimizer create(String name, List<Optimizer.Trainable> trainables, double lr, long seed) {
         return switch (name) {
             case "adamw" -> new AdamW(trainables, new AdamW.Options(lr, 0.9, 0.999, 1e-8, 0.0));
-            case "apollo" -> new Apollo(trainables, Apollo.Options.defaults().withSeed(seed));
-            case "apollo-mini" -> new Apollo(trainables, Apollo.Options.mini().withSeed(seed));
+            case "apollo", "apollo-mini" -> new Apollo(trainables, apolloOptions(name, seed));
             default -> throw new ScalpelException("Unknown optimizer '" + name + "'; use adamw, apollo or apollo-mini.");
+        };
+    }
+
+    /** The options of "apollo" or "apollo-mini" as a training spec runs them. */
+    public static Apollo.Options apolloOptions(String name, long seed) {
+        return switch (name) {
+            case "apollo" -> Apollo.Options.defaults().withSeed(seed);
+            case "apollo-mini" -> Apollo.Options.mini().withSeed(seed);
+            default -> throw new IllegalArgumentException(name + " is not an APOLLO optimizer");
         };
     }
 }

@@ -451,6 +451,76 @@ class Trainer:
         return steps, None
 
 
+class Apollo:
+    """Scalpel's APOLLO (Zhu et al. 2024), step for step as its Apollo.java: per matrix [rows, cols] (oriented to
+    [k, c], k = min), Adam moments of R = P.G in a random rank-r subspace (P from data.safetensors, the very
+    projections Scalpel draws, redrawn every refresh_period steps), channel-wise (APOLLO-Mini: tensor-wise) scaling
+    s = |R~| / |R| of the full gradient times alpha = sqrt(k / r), a norm-growth limiter; vectors and scalars get plain
+    Adam. A trainable's index is its position in the edit's trainables, as in Scalpel."""
+
+    def __init__(self, trainables, options, projections, lr):
+        self.trainables, self.o, self.projections, self.lr, self.t = trainables, options, projections, lr, 0
+        self.state = []
+        for _, p, _ in trainables:
+            if p.dim() >= 2:
+                rows, cols = p.shape[0], p.numel() // p.shape[0]
+                k, c = min(rows, cols), max(rows, cols)
+                r = min(options["rank"], k)
+                alpha = options["scale"] if options["scale"] is not None else math.sqrt(k / r)
+                self.state.append({"transposed": rows > cols, "alpha": alpha, "m": p.new_zeros(r, c),
+                                   "v": p.new_zeros(r, c), "previous": 0.0})
+            else:
+                self.state.append({"m": torch.zeros_like(p), "v": torch.zeros_like(p)})
+
+    def zero_grad(self, set_to_none=False):
+        for _, p, _ in self.trainables:
+            if p.grad is not None:
+                p.grad.zero_()
+
+    def _accumulate(self, st, x):
+        st["m"].mul_(self.o["beta1"]).add_(x, alpha=1 - self.o["beta1"])
+        st["v"].mul_(self.o["beta2"]).addcmul_(x, x, value=1 - self.o["beta2"])
+
+    def _adam(self, st):
+        bias1 = 1 - self.o["beta1"] ** self.t
+        bias2 = 1 - self.o["beta2"] ** self.t
+        return st["m"] / bias1 / ((st["v"] / bias2).sqrt() + self.o["eps"])
+
+    @torch.no_grad()
+    def step(self):
+        self.t += 1
+        for i, ((name, p, scale), st) in enumerate(zip(self.trainables, self.state)):
+            if scale == 0 or p.grad is None:
+                continue
+            lr = self.lr * scale
+            if p.dim() < 2:
+                self._accumulate(st, p.grad)
+                direction = self._adam(st)
+            else:
+                refresh = (self.t - 1) // self.o["refresh_period"]
+                projection = self.projections[f"apollo.{i}.{refresh}"].to(p.device)         # [r, k]
+                flat = p.grad.reshape(p.shape[0], -1)
+                g = flat.t() if st["transposed"] else flat                                   # [k, c]
+                r = projection @ g                                                           # [r, c]
+                self._accumulate(st, r)
+                r_tilde = self._adam(st)
+                if self.o["tensor_wise"]:
+                    num, den = r_tilde.norm(), r.norm()
+                else:
+                    num, den = r_tilde.norm(dim=0, keepdim=True), r.norm(dim=0, keepdim=True)   # [1, c]
+                s = torch.where(den > 0, num / den, torch.zeros_like(num))
+                update = g * s * st["alpha"]                                                 # [k, c]
+                gamma = self.o["norm_growth_limit"]
+                if math.isfinite(gamma):
+                    norm = float(update.norm())
+                    cap = st["previous"] * gamma
+                    factor = cap / norm if st["previous"] > 0 and norm > cap else 1.0
+                    update.mul_(factor)
+                    st["previous"] = norm * factor
+                direction = (update.t() if st["transposed"] else update).reshape(p.shape)
+            p.add_(direction, alpha=-lr)
+
+
 def gradient_importance(job, model, data, device, rank, world):
     """scalpel importance --method gradient, data parallel: per head, the mean over positions of |dL/dg| for a gate
     g = 1 multiplying the head's output z before o_proj (one gate per head and position; L = the sum over rows of each
@@ -608,7 +678,10 @@ def main():
             os.path.join(args.job, "initial", initial_manifest["tensors"])).items()}, device)
     trainer = Trainer(job, model, edit, data, device, rank, world)
     trainer.check_rows(data)
-    optimizer = make_optimizer(edit, job["spec"]["lr"])
+    if job["spec"]["optimizer"] == "adamw":
+        optimizer = make_optimizer(edit, job["spec"]["lr"])
+    else:
+        optimizer = Apollo(edit.trainable, job["apollo"], data, job["spec"]["lr"])
     if rank == 0:
         print(f"{edit_meta['description']}\ntraining on {world} process(es), {device}, {args.dtype}", flush=True)
     metrics = []

@@ -438,9 +438,11 @@ class TrainViewModelTest {
         session.undo().undo();
         assertTrue(session.edits().isEmpty());
 
-        vm.optimizer().set("apollo");
+        Path vector = Files.writeString(dir.resolve("steer.gguf"), "not read: the refusal comes first");
+        vm.objective().set(FineTuner.Objective.MATCH_TEACHER);
+        vm.teacherSteerVector().set(vector.toString());
         assertNull(vm.exportJob(dir.resolve("job2")));
-        assertTrue(vm.status().get().startsWith("export-job trains with AdamW only"), vm.status().get());
+        assertTrue(vm.status().get().startsWith("export-job cannot run the match-teacher objective yet"), vm.status().get());
         assertFalse(Files.exists(dir.resolve("job2")));
     }
 }
