@@ -1,7 +1,5 @@
 package dev.scalpel.app.cli;
 
-import dev.scalpel.engine.files.TextFiles;
-import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
 import dev.scalpel.engine.files.OutputGuard;
@@ -64,9 +62,9 @@ final class TrainCommand implements Callable<Integer> {
         try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice());
              Edit edit = trainSpec.newEdit(m.model(), ModelHash.of(dir), specDir)) {
             FineTuner.Spec ft = trainSpec.fineTunerSpec();
-            var data = new FineTuner.Data(tokens(m, specDir, trainSpec.target(), "target"),
-                    trainSpec.general() != null ? tokens(m, specDir, trainSpec.general(), "general") : null,
-                    trainSpec.retain() != null ? tokens(m, specDir, trainSpec.retain(), "retain") : null,
+            var data = new FineTuner.Data(TrainSpec.textTokens(m.tokenizer(), specDir, trainSpec.target(), "target"),
+                    trainSpec.general() != null ? TrainSpec.textTokens(m.tokenizer(), specDir, trainSpec.general(), "general") : null,
+                    trainSpec.retain() != null ? TrainSpec.textTokens(m.tokenizer(), specDir, trainSpec.retain(), "retain") : null,
                     m.config().bosTokenId() != null ? m.config().bosTokenId() : 0, trainSpec.teacherHooks(m.model(), specDir));
             if (!json) {
                 print.printf("%s%ntrainable parameters: %,d of %,d (%.4f %%)%n", edit.describe(), edit.parameterCount(),
@@ -131,12 +129,5 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private static long[] tokens(LoadedModel m, Path specDir, String file, String what) {
-        if (file == null) {
-            throw new ScalpelException("The training spec needs \"" + what + "\": a text file.");
-        }
-        return m.tokenizer().encode(TextFiles.readUtf8(specDir.resolve(file)));
     }
 }

@@ -11,7 +11,6 @@ import dev.scalpel.engine.export.PeftAdapterExporter;
 import dev.scalpel.engine.files.Output;
 import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
-import dev.scalpel.engine.files.TextFiles;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.Tensors;
@@ -78,9 +77,9 @@ public final class TrainingJobExport {
             Path file = specDir.resolve(reference);
             files.put(file.getFileName().toString(), readBytes(file));
         }
-        Inputs inputs = new Inputs(tokens(m, specDir, spec.target(), "target"),
-                spec.general() != null ? tokens(m, specDir, spec.general(), "general") : null,
-                spec.retain() != null ? tokens(m, specDir, spec.retain(), "retain") : null, files);
+        Inputs inputs = new Inputs(TrainSpec.textTokens(m.tokenizer(), specDir, spec.target(), "target"),
+                spec.general() != null ? TrainSpec.textTokens(m.tokenizer(), specDir, spec.general(), "general") : null,
+                spec.retain() != null ? TrainSpec.textTokens(m.tokenizer(), specDir, spec.retain(), "retain") : null, files);
         return write(m, spec, TrainSpec.references(ModelHash.of(m.dir()), specDir), inputs, out);
     }
 
@@ -313,13 +312,6 @@ public final class TrainingJobExport {
             named.add(p.decomposition());
         }
         return named;
-    }
-
-    private static long[] tokens(LoadedModel m, Path specDir, String file, String what) {
-        if (file == null) {
-            throw new ScalpelException("The training spec needs \"" + what + "\": a text file.");
-        }
-        return m.tokenizer().encode(TextFiles.readUtf8(specDir.resolve(file)));
     }
 
     private static byte[] readBytes(Path file) {

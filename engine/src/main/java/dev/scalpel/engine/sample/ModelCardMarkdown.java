@@ -9,11 +9,13 @@ import java.util.Locale;
 public final class ModelCardMarkdown {
     private ModelCardMarkdown() {}
 
-    public static String render(SampleModelCard.Measurements m, Pretrainer.TrainerState state, SampleModelRecipe.Options recipe) {
+    /** @param name the model folder's name, e.g. polyglot-tiny (the bundled one) */
+    public static String render(String name, SampleModelCard.Measurements m, Pretrainer.TrainerState state, SampleModelRecipe.Options recipe) {
         ModelConfig c = m.config();
         StringBuilder md = new StringBuilder();
         double lnV = Math.log(c.vocabSize());
-        md.append("# polyglot-tiny — Scalpel's bundled sample model\n\n")
+        md.append("# ").append(name).append(name.equals("polyglot-tiny") ? " — Scalpel's bundled sample model\n\n"
+                : " — a sample model Scalpel trained itself\n\n")
           .append("A small multilingual Llama trained by Scalpel itself (`scalpel build-sample`) on English, German, French, ")
           .append("Spanish and Java code, so that every demo, test and the workbench have a real model whose heads can ")
           .append("specialise by language. It is a research toy: it has seen a few million tokens of man pages, GNOME ")
@@ -39,7 +41,8 @@ public final class ModelCardMarkdown {
                   + "100 warm-up steps, cosine to 10 %%, gradient clipping at 1.0", recipe.lr())))
           .append(row("seed", Long.toString(state.seed())))
           .append(row("training time", String.format(Locale.ROOT, "%.1f minutes on 2 CPU cores (MKL)", state.seconds() / 60)))
-          .append(row("recipe", "`./scalpel build-sample --out DIR --tokens " + recipe.tokens() + " --threads 2` (rerun resumes)"))
+          .append(row("recipe", "`./scalpel build-sample --out DIR --tokens " + recipe.tokens() + mixFlag(recipe)
+                  + " --threads 2` (rerun resumes)"))
           .append('\n');
 
         md.append("## Validation cross-entropy (nats per token)\n\n")
@@ -87,6 +90,16 @@ public final class ModelCardMarkdown {
     }
 
     /** "equal: …" or the shares, e.g. "70 % en, 10 % de, 10 % fr, 10 % es, 0 % code". */
+    /** " --mix en=0.6,de=0.2,…" for a model built with one, else "". */
+    private static String mixFlag(SampleModelRecipe.Options recipe) {
+        if (recipe.mix() == null) {
+            return "";
+        }
+        StringBuilder flag = new StringBuilder(" --mix ");
+        recipe.mix().forEach((s, share) -> flag.append(flag.length() == 7 ? "" : ",").append(s).append('=').append(share));
+        return flag.toString();
+    }
+
     private static String mixText(SampleModelRecipe.Options recipe) {
         StringBuilder shares = new StringBuilder();
         recipe.shares().forEach((s, share) -> shares.append(shares.length() == 0 ? "" : ", ")

@@ -142,7 +142,7 @@ public final class SampleModelRecipe {
         copyTexts(options.corpora(), folder, out);
         log.accept("Measuring the model for its card ...");
         var measurements = SampleModelCard.measure(out, options.corpora(), log);
-        byte[] md = ModelCardMarkdown.render(measurements, state, options).getBytes(StandardCharsets.UTF_8);
+        byte[] md = ModelCardMarkdown.render(out.toAbsolutePath().normalize().getFileName().toString(), measurements, state, options).getBytes(StandardCharsets.UTF_8);
         folder.writeBytes(out.resolve("MODEL_CARD.md"), md);
         log.accept("Wrote " + out.resolve("MODEL_CARD.md"));
     }

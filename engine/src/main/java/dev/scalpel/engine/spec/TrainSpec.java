@@ -194,6 +194,18 @@ public record TrainSpec(
         };
     }
 
+    /**
+     * The token ids (no BOS) of one of the spec's texts, {@code file} relative to {@code specDir}.
+     *
+     * @param what "target", "general" or "retain", for the message when the spec names no file
+     */
+    public static long[] textTokens(dev.scalpel.engine.model.TextTokenizer tokenizer, Path specDir, String file, String what) {
+        if (file == null) {
+            throw new ScalpelException("The training spec needs \"" + what + "\": a text file.");
+        }
+        return tokenizer.encode(dev.scalpel.engine.files.TextFiles.readUtf8(specDir.resolve(file)));
+    }
+
     /** The teacher hooks of match-teacher, or null. */
     public Hooks teacherHooks(CausalLM model, Path specDir) {
         if (teacherSteer == null) {
