@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
@@ -135,9 +136,15 @@ public final class FineTuner {
     private final Spec spec;
     private final LiveEdit live = new LiveEdit();
     private LiveEval liveEval;
+    /** Bytes of residual streams kept for target rows below the edit's lowest layer; 0 runs every layer every step. */
+    private long frozenPrefixBytes = DEFAULT_FROZEN_PREFIX_BYTES;
+    private FrozenPrefix prefix;   // during run(): the target rows' streams, or null
 
     /** Per-language CE of the edited model every {@code everySteps} steps, reported to {@code listener}. */
     private record LiveEval(int everySteps, Map<String, long[]> texts, Consumer<Map<String, LanguageLoss>> listener) {}
+
+    /** Residual streams kept per run for the frozen prefix (256 MiB). */
+    static final long DEFAULT_FROZEN_PREFIX_BYTES = 256L << 20;
 
     public FineTuner(CausalLM model, Edit edit, Spec spec) {
         this.model = model;
@@ -154,6 +161,15 @@ public final class FineTuner {
             throw new ScalpelException("Live evaluation needs an interval of at least 1 step, got " + everySteps + ".");
         }
         this.liveEval = new LiveEval(everySteps, java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(texts)), listener);
+        return this;
+    }
+
+    /**
+     * How many bytes of residual streams to keep for the target rows (the stream entering the edit's lowest layer, so
+     * that later steps run only the layers from there; exact, since the layers below cannot change); 0 turns it off.
+     */
+    public FineTuner frozenPrefixBytes(long bytes) {
+        this.frozenPrefixBytes = bytes;
         return this;
     }
 
@@ -183,8 +199,13 @@ public final class FineTuner {
         double lastLoss = Double.NaN;
         edit.setTraining(true);
         long start = System.nanoTime();
+        OptionalInt first = FrozenPrefix.firstLayer(edit);
+        boolean prefixApplies = first.isPresent() && frozenPrefixBytes > 0 && spec.frozenContext() == 0
+                && spec.objective() != Objective.MATCH_TEACHER;
         try (Optimizer optimizer = Optimizers.create(spec.optimizer(), trainables, spec.lr(), spec.seed());
-             Snapshot lastGood = new Snapshot(trainables)) {
+             Snapshot lastGood = new Snapshot(trainables);
+             FrozenPrefix frozen = prefixApplies ? new FrozenPrefix(model, first.getAsInt(), frozenPrefixBytes) : null) {
+            prefix = frozen;
             for (int step = 1; step <= spec.steps(); step++) {
                 if (cancelled.getAsBoolean()) {
                     return new Result(step - 1, target.length, processed, lastLoss, Stop.CANCELLED, "cancelled",
@@ -239,6 +260,7 @@ public final class FineTuner {
             }
             return new Result(spec.steps(), target.length, processed, lastLoss, Stop.COMPLETED, null, optimizer.stateBytes());
         } finally {
+            prefix = null;
             edit.setTraining(false);
         }
     }
@@ -276,12 +298,23 @@ public final class FineTuner {
             return klToTeacher(rows, overlay, teacher);
         }
         if (spec.objective() == Objective.UNLEARN_UNIFORM) {
-            Tensor ids = Tensors.ids(rows, model.device());
-            Tensor logProbs = torch.log_softmax(continuationLogits(ids, overlay), -1);                // [R, n-1-c, V]
+            Tensor logProbs = torch.log_softmax(targetLogits(rows, overlay), -1);                    // [R, n-1-c, V]
             return logProbs.mean().neg();
         }
-        Tensor ce = ce(rows, overlay);
+        Tensor ce = prefix == null ? ce(rows, overlay)
+                : TokenLoss.perToken(targetLogits(rows, overlay), continuationTargets(Tensors.ids(rows, model.device()))).mean();
         return spec.objective() == Objective.LEARN ? ce : torch.relu(ce.neg().add(new Scalar(lnV)));
+    }
+
+    /**
+     * Logits of the scored positions of target rows [R, n]: from the kept residual streams through the layers from the
+     * edit's lowest one when the frozen prefix applies, else the whole model. [R, n-1-c, V]
+     */
+    private Tensor targetLogits(long[][] rows, EditOverlay overlay) {
+        if (prefix == null) {
+            return continuationLogits(Tensors.ids(rows, model.device()), overlay);
+        }
+        return model.forwardFromLayer(prefix.layer(), prefix.streams(rows), ForwardContext.withOverlay(overlay));
     }
 
     /** Mean next-token CE of rows [R, n] through the edited model (a scalar tensor with gradient). */

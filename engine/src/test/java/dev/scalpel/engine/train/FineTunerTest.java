@@ -177,6 +177,39 @@ class FineTunerTest {
     }
 
     @Test
+    void theFrozenPrefixSkipsTheLayersBelowTheEditWithTheSameTrainingAsTheFullModel() {
+        // an edit of layer 1 only: layer 0 runs once per distinct target row instead of every step
+        for (FineTuner.Objective objective : List.of(FineTuner.Objective.LEARN, FineTuner.Objective.UNLEARN_UNIFORM)) {
+            List<float[]> trained = new java.util.ArrayList<>();
+            List<Double> losses = new java.util.ArrayList<>();
+            for (long keep : new long[] {0, FineTuner.DEFAULT_FROZEN_PREFIX_BYTES}) {
+                try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 5)) {
+                    var spec = new FineTuner.Spec(objective, 0, 0.25, 40, 12, 3, 32, 1e-2, "adamw", 7);
+                    var result = new FineTuner(model, edit, spec).frozenPrefixBytes(keep)
+                            .run(new FineTuner.Data(target, retain, null, 0), p -> { }, () -> false);
+                    trained.add(Tensors.toFloats(edit.trainables().get(1).value()));
+                    losses.add(result.lastLoss());
+                }
+            }
+            assertEquals(losses.get(0), losses.get(1), 1e-5, objective + ": last loss with and without the frozen prefix");
+            float[] full = trained.get(0), cached = trained.get(1);
+            double worst = 0;
+            for (int i = 0; i < full.length; i++) {
+                worst = Math.max(worst, Math.abs(full[i] - cached[i]));
+            }
+            assertTrue(worst < 1e-5, objective + ": lora_B differs by " + worst);
+            double largest = 0;
+            for (float x : full) {
+                largest = Math.max(largest, Math.abs(x));
+            }
+            assertTrue(largest > 1e-3, objective + ": lora_B started at 0 and trained to " + largest);
+        }
+        try (var embedding = LoraEdit.modules(model, List.of("q_proj"), List.of(0), 2, Map.of(), 4, 0, 5)) {
+            assertTrue(FrozenPrefix.firstLayer(embedding).isEmpty(), "an edit of layer 0 leaves nothing to skip");
+        }
+    }
+
+    @Test
     void theSameSeedGivesBitIdenticalEdits() {
         float[][] runs = new float[2][];
         for (int i = 0; i < 2; i++) {
