@@ -110,6 +110,7 @@ final class TrainCommand implements Callable<Integer> {
             summary.put("optimizer", ft.optimizer());
             summary.put("optimizer_state_bytes", result.optimizerStateBytes());
             summary.put("adamw_state_bytes", Apollo.adamwStateBytes(edit.trainables()));
+            summary.put("optimizer_notes", result.optimizerNotes());
             summary.put("seconds", (System.nanoTime() - t0) / 1e9);
             summary.put("stopped", result.stopReason());
             summary.put("diverged", diverged);
@@ -119,6 +120,7 @@ final class TrainCommand implements Callable<Integer> {
             } else {
                 print.printf(Locale.ROOT, "optimizer %s state: %,d bytes (AdamW on the same parameters: %,d)%n", ft.optimizer(),
                         result.optimizerStateBytes(), Apollo.adamwStateBytes(edit.trainables()));
+                result.optimizerNotes().forEach(note -> print.println("  " + note));
                 print.printf(Locale.ROOT, "%s; %s%n", result.stopReason() == null ? "done" : "stopped: " + result.stopReason(),
                         diverged ? "nothing was written" : "wrote " + out);
             }

@@ -20,7 +20,6 @@ import dev.scalpel.engine.spec.EditSpec;
 import dev.scalpel.engine.spec.TrainSpec;
 import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.FineTuner;
-import dev.scalpel.engine.train.Optimizers;
 import dev.scalpel.engine.train.Optimizer;
 import dev.scalpel.engine.train.TokenCorpus;
 import java.io.IOException;
@@ -123,7 +122,7 @@ public final class TrainingJobExport {
             job.put("vocab_size", m.config().vocabSize());
             job.put("spec", settings(spec));
             if (!spec.optimizer().equals("adamw")) {
-                job.put("apollo", apolloSettings(spec));
+                job.put("apollo", apolloSettings(spec, edit));
             }
             job.put("tokens", tokenCounts(target, general, retain));
             job.put("edit", editDescription(edit, m));
@@ -158,9 +157,9 @@ public final class TrainingJobExport {
         return null;
     }
 
-    /** APOLLO's hyper-parameters as {@code Optimizers} sets them for the spec's optimizer. */
-    private static Map<String, Object> apolloSettings(TrainSpec spec) {
-        Apollo.Options o = Optimizers.apolloOptions(spec.optimizer(), spec.seed());
+    /** APOLLO's hyper-parameters as the spec sets them, and per trainable matrix its rank and scaling (see {@link Apollo#plan}). */
+    private static Map<String, Object> apolloSettings(TrainSpec spec, Edit edit) {
+        Apollo.Options o = spec.apolloOptions();
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("rank", o.rank());
         a.put("refresh_period", o.refreshPeriod());
@@ -171,6 +170,17 @@ public final class TrainingJobExport {
         a.put("eps", o.eps());
         a.put("weight_decay", o.weightDecay());
         a.put("tensor_wise", o.tensorWise());
+        Map<String, Object> matrices = new LinkedHashMap<>();
+        List<Optimizer.Trainable> trainables = edit.trainables();
+        for (int i = 0; i < trainables.size(); i++) {
+            long[] shape = Tensors.shape(trainables.get(i).value());
+            if (shape.length >= 2) {
+                Apollo.MatrixPlan plan = Apollo.plan(shape, o);
+                matrices.put(Integer.toString(i), Map.of("rank", plan.rank(), "tensor_wise", plan.tensorWise()));
+            }
+        }
+        a.put("matrices", matrices);
+        a.put("decay", trainables.stream().map(Optimizer.Trainable::decay).toList());   // where weight decay applies
         return a;
     }
 
@@ -180,7 +190,7 @@ public final class TrainingJobExport {
      * APOLLO's semantics while the dense matrix's projected dimension k is the sliced one's; otherwise it is refused.
      */
     private static Map<String, TensorSource> apolloProjections(TrainSpec spec, Edit edit, LoadedModel m) {
-        Apollo.Options o = Optimizers.apolloOptions(spec.optimizer(), spec.seed());
+        Apollo.Options o = spec.apolloOptions();
         Map<String, TensorSource> out = new LinkedHashMap<>();
         List<Optimizer.Trainable> trainables = edit.trainables();
         long refreshes = (spec.steps() - 1L) / o.refreshPeriod() + 1;
@@ -196,7 +206,7 @@ public final class TrainingJobExport {
                         + "job's dense PEFT adapter would project another number; export with \"optimizer\": \"adamw\" or a "
                         + "LoRA rank no larger than the head width.");
             }
-            int rank = (int) Math.min(o.rank(), k);
+            int rank = Apollo.plan(shape, o).rank();
             for (long refresh = 0; refresh < refreshes; refresh++) {
                 float[] values = Apollo.projectionValues(o.seed(), i, refresh, rank, k);
                 out.put("apollo." + i + "." + refresh, TensorSource.ofFloats(DType.F32,

@@ -11,7 +11,9 @@ import dev.scalpel.engine.importance.ImportanceMapFile;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.Hooks;
 import dev.scalpel.engine.steer.GgufControlVector;
+import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.FineTuner;
+import dev.scalpel.engine.train.Optimizers;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
@@ -42,7 +45,8 @@ public record TrainSpec(
         @JsonProperty("lr") Double lr,
         @JsonProperty("seed") Long seed,
         @JsonProperty("frozen_context") Integer frozenContext,
-        @JsonProperty("teacher_steer") TeacherSteer teacherSteer) {
+        @JsonProperty("teacher_steer") TeacherSteer teacherSteer,
+        @JsonProperty("apollo") ApolloSettings apollo) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -84,6 +88,10 @@ public record TrainSpec(
             throw new ScalpelException("The frozen context must be at least 0 and below the context − 1 (" + (context - 1)
                     + "), got " + frozenContext + ".");
         }
+        if (apollo != null && !optimizer.startsWith("apollo")) {
+            throw new ScalpelException("\"apollo\" settings apply to the apollo and apollo-mini optimizers, not " + optimizer
+                    + "; set \"optimizer\": \"apollo\" or leave \"apollo\" out.");
+        }
         if (objective == FineTuner.Objective.MATCH_TEACHER && teacherSteer == null) {
             throw new ScalpelException("The match-teacher objective needs a teacher: \"teacher_steer\": {\"vector\": \"v.gguf\"}.");
         }
@@ -98,6 +106,53 @@ public record TrainSpec(
             SpecChecks.require(vector, "teacher_steer.vector");
             coefficient = coefficient != null ? coefficient : 1.0;
         }
+    }
+
+    /**
+     * APOLLO's settings (Zhu et al. 2024), each null for the variant's default: apollo rank 256, apollo-mini rank 1
+     * tensor-wise; both α = √(k/r) per matrix, refresh every 200 steps, norm-growth limit γ 1.01, no weight decay.
+     *
+     * @param scale           α, or null for √(k/r) per matrix
+     * @param normGrowthLimit γ ≥ 1 ({@code Infinity} in JSON turns the limiter off)
+     */
+    public record ApolloSettings(@JsonProperty("rank") Integer rank, @JsonProperty("scale") Double scale,
+                                 @JsonProperty("refresh_period") Integer refreshPeriod,
+                                 @JsonProperty("norm_growth_limit") Double normGrowthLimit,
+                                 @JsonProperty("weight_decay") Double weightDecay) {
+        public ApolloSettings {
+            if (rank != null && rank < 1) {
+                throw new ScalpelException("apollo.rank must be at least 1, got " + rank + ".");
+            }
+            if (scale != null && !(scale > 0 && scale < Double.POSITIVE_INFINITY)) {
+                throw new ScalpelException("apollo.scale must be a positive number (or left out for √(k/r)), got " + scale + ".");
+            }
+            if (refreshPeriod != null && refreshPeriod < 1) {
+                throw new ScalpelException("apollo.refresh_period must be at least 1 step, got " + refreshPeriod + ".");
+            }
+            if (normGrowthLimit != null && !(normGrowthLimit >= 1)) {
+                throw new ScalpelException("apollo.norm_growth_limit must be at least 1 (Infinity: no limiter), got " + normGrowthLimit + ".");
+            }
+            if (weightDecay != null && !(weightDecay >= 0 && weightDecay < 1)) {
+                throw new ScalpelException("apollo.weight_decay must be in [0, 1), got " + weightDecay + ".");
+            }
+        }
+
+        /** {@code base} with the settings given here. */
+        Apollo.Options applyTo(Apollo.Options base) {
+            return new Apollo.Options(rank != null ? rank : base.rank(), refreshPeriod != null ? refreshPeriod : base.refreshPeriod(),
+                    scale != null ? OptionalDouble.of(scale) : base.scale(),
+                    normGrowthLimit != null ? normGrowthLimit : base.normGrowthLimit(), base.beta1(), base.beta2(), base.eps(),
+                    weightDecay != null ? weightDecay : base.weightDecay(), base.seed(), base.tensorWise());
+        }
+    }
+
+    /** APOLLO's options for this spec's apollo or apollo-mini optimizer (its defaults, the spec's seed, its settings); null for AdamW. */
+    public Apollo.Options apolloOptions() {
+        if (!optimizer.startsWith("apollo")) {
+            return null;
+        }
+        Apollo.Options base = Optimizers.apolloOptions(optimizer, seed);
+        return apollo == null ? base : apollo.applyTo(base);
     }
 
     /** Reads a spec file: the method's fields go to its {@link EditSpec}, the rest to the training settings. */
@@ -150,13 +205,13 @@ public record TrainSpec(
     /** This spec training {@code edit}. */
     public TrainSpec withEdit(EditSpec edit) {
         return new TrainSpec(edit, objective, target, general, retain, generalRatio, retainWeight, tokenBudget, steps,
-                batchSize, context, optimizer, lr, seed, frozenContext, teacherSteer);
+                batchSize, context, optimizer, lr, seed, frozenContext, teacherSteer, apollo);
     }
 
     /** The fine-tuner settings. */
     public FineTuner.Spec fineTunerSpec() {
         return new FineTuner.Spec(objective, retainWeight, generalRatio, tokenBudget, steps, batchSize, context, lr,
-                optimizer, seed, frozenContext);
+                optimizer, seed, frozenContext, apolloOptions());
     }
 
     /**

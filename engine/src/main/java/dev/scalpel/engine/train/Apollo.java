@@ -109,7 +109,26 @@ public final class Apollo implements Optimizer {
     private final List<Trainable> trainables;
     private final List<ParameterState> states;
     private final Options options;
+    private final List<String> notes = new ArrayList<>();
     private long step;
+
+    /**
+     * How one matrix is optimised: projected rank r and channel-wise or tensor-wise scaling. A matrix so thin that its
+     * projected state (2·r·c + r·k + 1 numbers) would not be smaller than AdamW's (2·k·c) — as for every head slice and
+     * LoRA factor, where r is clipped to k — gets APOLLO-Mini's rank-1 tensor-wise scaling instead ({@code fellBack}).
+     */
+    public record MatrixPlan(int rank, boolean tensorWise, boolean fellBack, long k, long channels) {}
+
+    /** The plan for a trainable of {@code shape} (rank ≥ 2) under {@code options}. */
+    public static MatrixPlan plan(long[] shape, Options options) {
+        long k = projectedDimension(shape);
+        long c = java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b) / k;
+        int rank = (int) Math.min(options.rank(), k);
+        if (!options.tensorWise() && 2L * rank * c + (long) rank * k + 1 >= 2L * k * c) {
+            return new MatrixPlan(1, true, true, k, c);
+        }
+        return new MatrixPlan(rank, options.tensorWise(), false, k, c);
+    }
 
     /**
      * Allocates the state: for each matrix its zero moments and its first projection (refresh 0), for each vector or
@@ -121,7 +140,19 @@ public final class Apollo implements Optimizer {
         List<ParameterState> made = new ArrayList<>();
         for (int i = 0; i < this.trainables.size(); i++) {
             Tensor value = this.trainables.get(i).value();
-            made.add(value.dim() >= 2 ? new ProjectedMatrix(i, value) : new DenseMoments(value));
+            if (value.dim() >= 2) {
+                MatrixPlan plan = plan(Tensors.shape(value), options);
+                if (plan.fellBack()) {
+                    int r = (int) Math.min(options.rank(), plan.k());
+                    notes.add(String.format(java.util.Locale.ROOT, "%s %s: rank-%d projected state would be %,d numbers, AdamW's %,d; "
+                            + "it uses APOLLO-Mini's rank-1 tensor-wise scaling instead", this.trainables.get(i).name(),
+                            java.util.Arrays.toString(Tensors.shape(value)), r, 2L * r * plan.channels() + (long) r * plan.k() + 1,
+                            2L * plan.k() * plan.channels()));
+                }
+                made.add(new ProjectedMatrix(i, value, plan));
+            } else {
+                made.add(new DenseMoments(value));
+            }
         }
         this.states = List.copyOf(made);
     }
@@ -168,6 +199,12 @@ public final class Apollo implements Optimizer {
      * Bytes of state: per matrix M and V [r, c], the stored projection P [r, k] and the previous update norm (one
      * number); per vector or scalar its two AdamW moments.
      */
+    /** One line per matrix too thin to project (see {@link MatrixPlan}); empty when every matrix projects. */
+    @Override
+    public List<String> notes() {
+        return List.copyOf(notes);
+    }
+
     @Override
     public long stateBytes() {
         return states.stream().mapToLong(ParameterState::bytes).sum();
@@ -248,7 +285,8 @@ public final class Apollo implements Optimizer {
         private final long[] shape;
         private final boolean transposed;  // rows > cols: the columns are projected, channels are rows
         private final long k;              // min(rows, cols): the projected dimension
-        private final int rank;            // r = min(options.rank, k)
+        private final int rank;            // r = min(options.rank, k), or 1 for a matrix too thin to project
+        private final boolean tensorWise;  // one scaling factor for the matrix (APOLLO-Mini, or a thin matrix)
         private final double alpha;
         private final Tensor m;             // [r, c]
         private final Tensor v;             // [r, c]
@@ -256,15 +294,16 @@ public final class Apollo implements Optimizer {
         private Tensor projection;          // [r, k]
         private long refresh;
 
-        ProjectedMatrix(int index, Tensor value) {
+        ProjectedMatrix(int index, Tensor value, MatrixPlan plan) {
             this.index = index;
             this.shape = Tensors.shape(value);
             long rows = shape[0];
             long cols = value.numel() / rows;
             this.transposed = rows > cols;
-            this.k = projectedDimension(shape);
-            long c = Math.max(rows, cols);
-            this.rank = (int) Math.min(options.rank(), k);
+            this.k = plan.k();
+            long c = plan.channels();
+            this.rank = plan.rank();
+            this.tensorWise = plan.tensorWise();
             this.alpha = options.scale().orElse(Math.sqrt((double) k / rank));
             m = value.new_full(new long[] {rank, c}, new Scalar(0.0));
             v = value.new_full(new long[] {rank, c}, new Scalar(0.0));
@@ -297,7 +336,7 @@ public final class Apollo implements Optimizer {
         private Tensor scaling(Tensor rTilde, Tensor r) {
             Tensor num;
             Tensor den;
-            if (options.tensorWise()) {
+            if (tensorWise) {
                 num = rTilde.norm();                                       // []
                 den = r.norm();                                            // []
             } else {

@@ -80,7 +80,15 @@ public final class FineTuner {
      *                    K/V). 0 = off.
      */
     public record Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
-                       int batchSize, int context, double lr, String optimizer, long seed, int frozenContext) {
+                       int batchSize, int context, double lr, String optimizer, long seed, int frozenContext,
+                       Apollo.Options apollo) {
+        /** With APOLLO's defaults for {@code optimizer} (when it is apollo or apollo-mini). */
+        public Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
+                    int batchSize, int context, double lr, String optimizer, long seed, int frozenContext) {
+            this(objective, retainWeight, generalRatio, tokenBudget, steps, batchSize, context, lr, optimizer, seed, frozenContext,
+                    null);
+        }
+
         /** Without frozen context. */
         public Spec(Objective objective, double retainWeight, double generalRatio, int tokenBudget, int steps,
                     int batchSize, int context, double lr, String optimizer, long seed) {
@@ -127,9 +135,10 @@ public final class FineTuner {
      * @param stop         why it ended
      * @param stopReason   in words, null when all steps ran (e.g. "the loss became NaN at step 3; …")
      * @param optimizerStateBytes memory of the optimizer's state (compare {@link Apollo#adamwStateBytes})
+     * @param optimizerNotes what the optimizer did differently from its settings (e.g. APOLLO on a matrix too thin to project)
      */
     public record Result(long steps, long targetTokens, long targetTokensProcessed, double lastLoss, Stop stop,
-                         String stopReason, long optimizerStateBytes) {}
+                         String stopReason, long optimizerStateBytes, List<String> optimizerNotes) {}
 
     private final CausalLM model;
     private final Edit edit;
@@ -202,14 +211,14 @@ public final class FineTuner {
         OptionalInt first = FrozenPrefix.firstLayer(edit);
         boolean prefixApplies = first.isPresent() && frozenPrefixBytes > 0 && spec.frozenContext() == 0
                 && spec.objective() != Objective.MATCH_TEACHER;
-        try (Optimizer optimizer = Optimizers.create(spec.optimizer(), trainables, spec.lr(), spec.seed());
+        try (Optimizer optimizer = Optimizers.create(spec.optimizer(), trainables, spec.lr(), spec.seed(), spec.apollo());
              Snapshot lastGood = new Snapshot(trainables);
              FrozenPrefix frozen = prefixApplies ? new FrozenPrefix(model, first.getAsInt(), frozenPrefixBytes) : null) {
             prefix = frozen;
             for (int step = 1; step <= spec.steps(); step++) {
                 if (cancelled.getAsBoolean()) {
                     return new Result(step - 1, target.length, processed, lastLoss, Stop.CANCELLED, "cancelled",
-                            optimizer.stateBytes());
+                            optimizer.stateBytes(), optimizer.notes());
                 }
                 double loss;
                 int generalRows = generalRows(step, batch, generalRatio);
@@ -244,7 +253,7 @@ public final class FineTuner {
                         lastGood.restore();
                         return new Result(step - 1, target.length, processed, lastLoss, Stop.DIVERGED, nonFinite + " at step "
                                 + step + "; the edit was restored to step " + (step - 1) + ", its last finite values (lr "
-                                + spec.lr() + ")", optimizer.stateBytes());
+                                + spec.lr() + ")", optimizer.stateBytes(), optimizer.notes());
                     }
                 }
                 lastGood.take();
@@ -258,7 +267,7 @@ public final class FineTuner {
                 progress.accept(new TrainingProgress(step, spec.steps(), processed, loss,
                         (double) step * spec.batchSize() * length / seconds, spec.lr()));
             }
-            return new Result(spec.steps(), target.length, processed, lastLoss, Stop.COMPLETED, null, optimizer.stateBytes());
+            return new Result(spec.steps(), target.length, processed, lastLoss, Stop.COMPLETED, null, optimizer.stateBytes(), optimizer.notes());
         } finally {
             prefix = null;
             edit.setTraining(false);

@@ -38,6 +38,11 @@ public interface Optimizer extends AutoCloseable {
         }
     }
 
+    /** What the optimizer chose to do differently from its settings, one line each (e.g. a matrix too thin to project). */
+    default List<String> notes() {
+        return List.of();
+    }
+
     /** Bytes of optimizer state (moments, projections). */
     long stateBytes();
 

@@ -461,14 +461,15 @@ class Apollo:
     def __init__(self, trainables, options, projections, lr):
         self.trainables, self.o, self.projections, self.lr, self.t = trainables, options, projections, lr, 0
         self.state = []
-        for _, p, _ in trainables:
+        for i, (_, p, _) in enumerate(trainables):
             if p.dim() >= 2:
                 rows, cols = p.shape[0], p.numel() // p.shape[0]
                 k, c = min(rows, cols), max(rows, cols)
-                r = min(options["rank"], k)
+                plan = options["matrices"][str(i)]          # Scalpel's choice: its rank, channel- or tensor-wise
+                r = plan["rank"]
                 alpha = options["scale"] if options["scale"] is not None else math.sqrt(k / r)
                 self.state.append({"transposed": rows > cols, "alpha": alpha, "m": p.new_zeros(r, c),
-                                   "v": p.new_zeros(r, c), "previous": 0.0})
+                                   "v": p.new_zeros(r, c), "previous": 0.0, "tensor_wise": plan["tensor_wise"]})
             else:
                 self.state.append({"m": torch.zeros_like(p), "v": torch.zeros_like(p)})
 
@@ -493,6 +494,8 @@ class Apollo:
             if scale == 0 or p.grad is None:
                 continue
             lr = self.lr * scale
+            if self.o["weight_decay"] > 0 and self.o["decay"][i]:
+                p.mul_(1 - lr * self.o["weight_decay"])   # decoupled decay, where Scalpel's trainable is marked for it
             if p.dim() < 2:
                 self._accumulate(st, p.grad)
                 direction = self._adam(st)
@@ -504,7 +507,7 @@ class Apollo:
                 r = projection @ g                                                           # [r, c]
                 self._accumulate(st, r)
                 r_tilde = self._adam(st)
-                if self.o["tensor_wise"]:
+                if st["tensor_wise"]:
                     num, den = r_tilde.norm(), r.norm()
                 else:
                     num, den = r_tilde.norm(dim=0, keepdim=True), r.norm(dim=0, keepdim=True)   # [1, c]

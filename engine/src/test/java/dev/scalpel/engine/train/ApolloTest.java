@@ -145,6 +145,28 @@ class ApolloTest {
         }
     }
 
+    /**
+     * Issue 16: a matrix too thin for a projection to save memory — a LoRA factor [4, 256], where rank 256 is clipped
+     * to k = 4 — gets APOLLO-Mini's rank-1 tensor-wise scaling and says so, instead of keeping more state than AdamW.
+     */
+    @Test
+    void aMatrixTooThinToProjectFallsBackToTensorWiseScalingAndSaysSo() {
+        Tensor thin = trainable(gaussian(3, 0.1, 4, 256));
+        Tensor wide = trainable(gaussian(4, 0.1, ROWS, COLS));
+        List<Trainable> both = List.of(Trainable.of("lora_A", thin), Trainable.of("w", wide));
+        try (Apollo apollo = new Apollo(both, Apollo.Options.defaults().withRank(8))) {
+            // thin: M, V [1, 256], P [1, 4], norm; wide (projects at rank 8): M, V [8, 128], P [8, 64], norm
+            assertEquals((2L * 256 + 4 + 1 + 2L * 8 * COLS + 8L * ROWS + 1) * 4, apollo.stateBytes());
+            assertEquals(1, apollo.notes().size(), apollo.notes().toString());
+            assertTrue(apollo.notes().get(0).startsWith("lora_A [4, 256]: rank-4 projected state would be 2,065 numbers, AdamW's 2,048; "
+                    + "it uses APOLLO-Mini's rank-1 tensor-wise scaling instead"), apollo.notes().get(0));
+        }
+        assertEquals(new Apollo.MatrixPlan(1, true, true, 4, 256), Apollo.plan(new long[] {4, 256}, Apollo.Options.defaults()));
+        assertEquals(new Apollo.MatrixPlan(8, false, false, 64, 128), Apollo.plan(new long[] {ROWS, COLS}, Apollo.Options.defaults().withRank(8)));
+        assertEquals(new Apollo.MatrixPlan(2, false, false, 4, 256), Apollo.plan(new long[] {4, 256}, Apollo.Options.defaults().withRank(2)),
+                "rank 2 of k = 4 does save: 2·2·256 + 2·4 + 1 < 2·4·256");
+    }
+
     @Test
     void vectorsGetPlainAdamW() {
         LeastSquares viaApollo = new LeastSquares();

@@ -204,6 +204,18 @@ public final class TrainDialog extends Dialog<ButtonType> {
         rank.disableProperty().bind(notLora);
         alpha.disableProperty().bind(notLora);
         dropout.disableProperty().bind(notLora);
+        TextField apolloRank = whole("apolloRank", "APOLLO rank", vm.apolloRank());
+        TextField apolloScale = decimal("apolloScale", "APOLLO scale", vm.apolloScale());
+        TextField apolloRefresh = whole("apolloRefreshPeriod", "APOLLO refresh", vm.apolloRefreshPeriod());
+        TextField apolloGamma = decimal("apolloNormGrowthLimit", "Norm growth limit", vm.apolloNormGrowthLimit());
+        TextField apolloDecay = decimal("apolloWeightDecay", "APOLLO weight decay", vm.apolloWeightDecay());
+        BooleanBinding notApollo = Bindings.createBooleanBinding(
+                () -> vm.optimizer().get() == null || !vm.optimizer().get().startsWith("apollo"), vm.optimizer());
+        for (TextField f : List.of(apolloRank, apolloScale, apolloRefresh, apolloGamma, apolloDecay)) {
+            f.disableProperty().bind(notApollo);
+        }
+        apolloRank.setPromptText("0 = 256 / Mini 1");
+        apolloScale.setPromptText("0 = √(k/r)");
         return grid(
                 row("Optimizer", optimizer, "Learning rate", decimal("lr", "Learning rate", vm.lr())),
                 row("Steps", whole("steps", "Steps", vm.steps()), "Batch size", whole("batchSize", "Batch size", vm.batchSize())),
@@ -212,6 +224,9 @@ public final class TrainDialog extends Dialog<ButtonType> {
                 row("LoRA rank", rank,
                         "Seed", NumberField.of("seed", "Seed", "a whole number", vm.seed(), Long::valueOf, fieldErrors)),
                 row("LoRA alpha", alpha, "LoRA dropout", dropout),
+                row("APOLLO rank", apolloRank, "APOLLO scale", apolloScale),
+                row("Refresh every", apolloRefresh, "Norm growth γ", apolloGamma),
+                row("APOLLO decay", apolloDecay, "", new Label("rank/scale 0: the variant's")),
                 row("Frozen context", whole("frozenContext", "Frozen context", vm.frozenContext()), "", new Label("leading tokens")),
                 row("Evaluate every", new HBox(8, whole("evalEvery", "Evaluate every", vm.evalEvery()), new Label("steps (0 = off)"))));
     }

@@ -102,6 +102,14 @@ public final class TrainViewModel {
     private final StringProperty projections = new SimpleStringProperty(this, "projections", String.join(",", EditSpec.ALL_PROJECTIONS));
     private final StringProperty rankPattern = new SimpleStringProperty(this, "rankPattern", "");
     private final IntegerProperty frozenContext = new SimpleIntegerProperty(this, "frozenContext", 0);
+    /** APOLLO's settings (the spec's "apollo"); rank 0 and scale 0 mean the variant's default (256 or Mini's 1; √(k/r)). */
+    private final IntegerProperty apolloRank = new SimpleIntegerProperty(this, "apolloRank", 0);
+    private final DoubleProperty apolloScale = new SimpleDoubleProperty(this, "apolloScale", 0);
+    private final IntegerProperty apolloRefreshPeriod = new SimpleIntegerProperty(this, "apolloRefreshPeriod",
+            dev.scalpel.engine.train.Apollo.Options.defaults().refreshPeriod());
+    private final DoubleProperty apolloNormGrowthLimit = new SimpleDoubleProperty(this, "apolloNormGrowthLimit",
+            dev.scalpel.engine.train.Apollo.Options.defaults().normGrowthLimit());
+    private final DoubleProperty apolloWeightDecay = new SimpleDoubleProperty(this, "apolloWeightDecay", 0);
     private final StringProperty teacherSteerVector = new SimpleStringProperty(this, "teacherSteerVector", "");
     private final DoubleProperty teacherSteerCoefficient = new SimpleDoubleProperty(this, "teacherSteerCoefficient", 1.0);
 
@@ -135,6 +143,7 @@ public final class TrainViewModel {
         for (Observable input : List.of(method, objective, retainWeight, target, retain, general, generalRatio, tokenBudget,
                 optimizer, lr, steps, rank, batchSize, context, seed, evalEvery, modules, layers, freezeAbove, lrFloor,
                 alpha, dropout, projections, rankPattern, frozenContext, teacherSteerVector, teacherSteerCoefficient,
+                apolloRank, apolloScale, apolloRefreshPeriod, apolloNormGrowthLimit, apolloWeightDecay,
                 session.marks(), session.mapProperty(), session.componentProperty())) {
             input.addListener(inputsChanged);
         }
@@ -265,6 +274,31 @@ public final class TrainViewModel {
     /** Leading positions of each target row run once as fixed context, not trained through (0 = off). */
     public IntegerProperty frozenContext() {
         return frozenContext;
+    }
+
+    /** APOLLO's projected rank; 0: the variant's (apollo 256, apollo-mini 1). */
+    public IntegerProperty apolloRank() {
+        return apolloRank;
+    }
+
+    /** APOLLO's scale α; 0: √(k/r) per matrix. */
+    public DoubleProperty apolloScale() {
+        return apolloScale;
+    }
+
+    /** Steps between APOLLO's projection redraws. */
+    public IntegerProperty apolloRefreshPeriod() {
+        return apolloRefreshPeriod;
+    }
+
+    /** APOLLO's norm-growth limit γ (≥ 1). */
+    public DoubleProperty apolloNormGrowthLimit() {
+        return apolloNormGrowthLimit;
+    }
+
+    /** APOLLO's decoupled weight decay λ. */
+    public DoubleProperty apolloWeightDecay() {
+        return apolloWeightDecay;
     }
 
     /** The teacher of match-teacher: a llama.cpp control vector (GGUF) the base model is steered with. */
@@ -552,7 +586,16 @@ public final class TrainViewModel {
         }
         return new TrainSpec(recipe(), o, target.get(), general.get(), retain.get(), generalRatio.get(), retainWeight.get(),
                 tokenBudget.get(), steps.get(), batchSize.get(), context.get(), optimizer.get(), lr.get(), seed.get(),
-                frozenContext.get(), teacher);
+                frozenContext.get(), teacher, apolloSettings());
+    }
+
+    /** The spec's "apollo" for an APOLLO optimizer (rank and scale 0 left to the variant), null for AdamW. */
+    private TrainSpec.ApolloSettings apolloSettings() {
+        if (optimizer.get() == null || !optimizer.get().startsWith("apollo")) {
+            return null;
+        }
+        return new TrainSpec.ApolloSettings(apolloRank.get() > 0 ? apolloRank.get() : null, apolloScale.get() > 0 ? apolloScale.get() : null,
+                apolloRefreshPeriod.get(), apolloNormGrowthLimit.get(), apolloWeightDecay.get());
     }
 
     private List<String> projectionNames() {
