@@ -39,9 +39,13 @@ public final class TextTokenizer implements AutoCloseable {
         HuggingFaceTokenizer tok;
         try {
             tok = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-        } catch (IOException | RuntimeException e) {
-            throw new ScalpelException(file + " could not be read as a Hugging Face tokenizer (" + e.getMessage()
-                    + "); restore it from the model's source.", e);
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read " + file + " (" + e.getMessage() + ").", e);
+        } catch (RuntimeException parserVerdict) {
+            // the tokenizers library reports what is wrong with the file (e.g. "unknown variant `XYZ`") as a plain
+            // RuntimeException; its text is the message, and it is not a Scalpel fault to keep as a cause
+            throw new ScalpelException(file + " could not be read as a Hugging Face tokenizer (" + parserVerdict.getMessage()
+                    + "); restore it from the model's source.");
         }
         Integer bos = config.bosTokenId();
         boolean addBos = bos != null && addBosRule(dir, config.architecture());

@@ -92,53 +92,107 @@ public final class GgufControlVector {
 
     /**
      * Reads a control vector with one direction (as {@link #write} makes them): {@code direction.<n>} becomes a steering
-     * vector for the output of block n.
+     * vector for the output of block n. Every count, length and offset is checked against the file's size before it is
+     * used, so a truncated or damaged file is refused with what is wrong, never read past its end.
      */
     public static SteeringVector read(Path file) {
+        byte[] bytes;
         try {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-            byte[] magic = new byte[4];
-            b.get(magic);
-            if (!"GGUF".equals(new String(magic, StandardCharsets.US_ASCII)) || b.getInt() != 3) {
-                throw new ScalpelException(file + " is not a GGUF v3 file.");
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read control vector " + file + " (" + e.getMessage() + ").", e);
+        }
+        Cursor b = new Cursor(file, bytes);
+        if (bytes.length < 8 || !"GGUF".equals(new String(bytes, 0, 4, StandardCharsets.US_ASCII))) {
+            throw new ScalpelException(file + " is not a GGUF file (it does not start with 'GGUF').");
+        }
+        b.skip(4);
+        int version = b.u32("the version");
+        if (version != 3) {
+            throw new ScalpelException(file + " is GGUF version " + version + "; Scalpel reads control vectors in GGUF v3.");
+        }
+        long tensors = b.u64("the tensor count");
+        long kvs = b.u64("the metadata count");
+        if (tensors != 1) {
+            throw new ScalpelException(file + " holds " + tensors + " directions; Scalpel reads control vectors with one.");
+        }
+        for (long i = 0; i < kvs; i++) {
+            String key = b.string("a metadata key");
+            int type = b.u32("the type of " + key);
+            switch (type) {
+                case TYPE_STRING -> b.string("the value of " + key);
+                case TYPE_UINT32, TYPE_INT32, TYPE_FLOAT32 -> b.u32("the value of " + key);
+                default -> throw new ScalpelException(file + " has a metadata value of GGUF type " + type + " that Scalpel does not read.");
             }
-            long tensors = b.getLong();
-            long kvs = b.getLong();
-            if (tensors != 1) {
-                throw new ScalpelException(file + " holds " + tensors + " directions; Scalpel reads control vectors with one.");
+        }
+        String name = b.string("the tensor name");
+        int dims = b.u32("the dimension count of " + name);
+        if (!name.startsWith("direction.") || dims != 1) {
+            throw new ScalpelException(file + " has tensor '" + name + "' with " + dims + " dimensions; expected a 1-D float32 "
+                    + "direction.<block>.");
+        }
+        long n = b.u64("the length of " + name);
+        int type = b.u32("the type of " + name);
+        long offset = b.u64("the data offset of " + name);
+        if (type != GGML_F32) {
+            throw new ScalpelException(file + " has tensor '" + name + "' of GGML type " + type + "; expected float32 (type 0).");
+        }
+        int layer = blockOf(file, name);
+        long data = (b.position() + ALIGNMENT - 1L) / ALIGNMENT * ALIGNMENT + offset;
+        if (n < 1 || offset < 0 || offset % ALIGNMENT != 0 || data > bytes.length || n > (bytes.length - data) / Float.BYTES) {
+            throw new ScalpelException(file + " has tensor '" + name + "' of " + Long.toUnsignedString(n) + " floats at data offset "
+                    + Long.toUnsignedString(offset) + ", which does not fit the file's " + bytes.length + " bytes; the file is "
+                    + "truncated or damaged.");
+        }
+        float[] direction = new float[(int) n];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).position((int) data).asFloatBuffer().get(direction);
+        return new SteeringVector(layer, direction);
+    }
+
+    /** Little-endian reads from a GGUF file's bytes that refuse, naming what they read, to go past its end. */
+    private static final class Cursor {
+        private final Path file;
+        private final ByteBuffer buffer;
+
+        Cursor(Path file, byte[] bytes) {
+            this.file = file;
+            this.buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        int position() {
+            return buffer.position();
+        }
+
+        void skip(int count) {
+            need(count, "the header");
+            buffer.position(buffer.position() + count);
+        }
+
+        int u32(String what) {
+            need(Integer.BYTES, what);
+            return buffer.getInt();
+        }
+
+        long u64(String what) {
+            need(Long.BYTES, what);
+            return buffer.getLong();
+        }
+
+        String string(String what) {
+            long length = u64("the length of " + what);
+            if (length < 0 || length > buffer.remaining()) {
+                throw new ScalpelException(file + " is truncated or damaged: " + what + " claims " + Long.toUnsignedString(length)
+                        + " bytes at offset " + buffer.position() + " of " + buffer.limit() + ".");
             }
-            for (long i = 0; i < kvs; i++) {
-                getString(b);
-                int type = b.getInt();
-                switch (type) {
-                    case TYPE_STRING -> getString(b);
-                    case TYPE_UINT32, TYPE_INT32, TYPE_FLOAT32 -> b.getInt();
-                    default -> throw new ScalpelException(file + " has a metadata value of GGUF type " + type + " that Scalpel does not read.");
-                }
+            byte[] bytes = new byte[(int) length];
+            buffer.get(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        private void need(int count, String what) {
+            if (buffer.remaining() < count) {
+                throw new ScalpelException(file + " is truncated: it ends at byte " + buffer.limit() + " before " + what + ".");
             }
-            String name = getString(b);
-            int dims = b.getInt();
-            long n = b.getLong();
-            for (int i = 1; i < dims; i++) {
-                n *= b.getLong();
-            }
-            int type = b.getInt();
-            long offset = b.getLong();
-            if (!name.startsWith("direction.") || type != GGML_F32 || dims != 1) {
-                throw new ScalpelException(file + " has tensor '" + name + "' of type " + type + " with " + dims
-                        + " dimensions; expected a 1-D float32 direction.<block>.");
-            }
-            int layer = blockOf(file, name);
-            int data = (b.position() + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT + (int) offset;
-            float[] direction = new float[(int) n];
-            b.position(data);
-            b.asFloatBuffer().get(direction);
-            return new SteeringVector(layer, direction);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof ScalpelException se) {
-                throw se;
-            }
-            throw new ScalpelException("Cannot read control vector " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -164,11 +218,5 @@ public final class GgufControlVector {
     private static void putString(ByteBuffer b, String s) {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         b.putLong(bytes.length).put(bytes);
-    }
-
-    private static String getString(ByteBuffer b) {
-        byte[] bytes = new byte[(int) b.getLong()];
-        b.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
     }
 }

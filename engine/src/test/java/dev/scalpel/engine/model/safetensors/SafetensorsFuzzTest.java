@@ -14,13 +14,15 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.scalpel.engine.testing.HostileInput;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A seeded stand-in for a Jazzer fuzz target: thousands of mutations of a valid file's length prefix
- * and header, each of which must either open (and then read cleanly) or fail with a
- * SafetensorsException, never with any other exception.
+ * A safetensors file from anywhere must open (and then read cleanly) or fail with a SafetensorsException: a seeded
+ * mutation test of a valid file's length prefix and header that runs thousands of cases in every build, and a Jazzer
+ * target over whole files (seeds in {@code SafetensorsFuzzTestInputs}; {@code -Pfuzz} fuzzes it).
  */
 class SafetensorsFuzzTest {
     private static final long SEED = 0x5AFE_7E45L;
@@ -28,7 +30,7 @@ class SafetensorsFuzzTest {
     private static final byte[] INTERESTING = "{}[]\",:-0123456789eE. \\nul\u0000".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     private byte[] validFile() throws IOException {
         Map<String, TensorSource> tensors = new LinkedHashMap<>();
@@ -65,6 +67,17 @@ class SafetensorsFuzzTest {
         assertEquals(ROUNDS, rejected + opened);
         assertTrue(rejected > ROUNDS / 2, "most mutations break the file; rejected only " + rejected);
         assertTrue(opened > 0, "some mutations (e.g. in whitespace or metadata text) keep the file valid and are read");
+    }
+
+    @FuzzTest(maxExecutions = 1_000_000)
+    void anyFileOpensAndReadsOrIsRefused(byte[] input) throws IOException {
+        Path file = dir.resolve("fuzzed.safetensors");
+        Files.write(file, input);
+        HostileInput.readOrRefuse(() -> {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                readEverything(f);
+            }
+        });
     }
 
     private static void readEverything(SafetensorsFile f) {
