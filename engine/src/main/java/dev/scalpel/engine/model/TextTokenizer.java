@@ -7,6 +7,7 @@ import dev.scalpel.engine.api.ScalpelException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,6 +15,8 @@ import java.util.Map;
  * {@link #encode} gives the raw ids of a text; {@link #encodePrompt} adds BOS where the model expects it.
  */
 public final class TextTokenizer implements AutoCloseable {
+    private static final ObjectMapper STRICT_JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
     private final HuggingFaceTokenizer tokenizer;
     private final Integer bos;
     private final boolean addBos;
@@ -36,6 +39,7 @@ public final class TextTokenizer implements AutoCloseable {
             throw new ScalpelException("No tokenizer.json in " + dir + "; Scalpel needs the Hugging Face fast-tokenizer "
                     + "file next to config.json (save it with tokenizer.save_pretrained).");
         }
+        requireWellFormed(file);
         HuggingFaceTokenizer tok;
         try {
             tok = HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
@@ -50,6 +54,53 @@ public final class TextTokenizer implements AutoCloseable {
         Integer bos = config.bosTokenId();
         boolean addBos = bos != null && addBosRule(dir, config.architecture());
         return new TextTokenizer(tok, bos, addBos, config.vocabSize());
+    }
+
+    /**
+     * Checks, before the native library sees the file, that it is strict JSON (valid UTF-8, one value) with a "model"
+     * object and each pipeline stage null or an object naming its "type". The library aborts the whole process (a Rust
+     * panic) on some malformed files, e.g. a syntax error inside "decoder", instead of returning an error.
+     */
+    private static void requireWellFormed(Path file) {
+        JsonNode root;
+        try {
+            root = STRICT_JSON.readTree(Files.readAllBytes(file));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ScalpelException(file + " is not valid JSON (" + e.getOriginalMessage() + " at line "
+                    + e.getLocation().getLineNr() + "); restore it from the model's source.");
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot read " + file + " (" + e.getMessage() + ").", e);
+        }
+        if (root == null || !root.isObject() || !root.path("model").isObject()) {
+            throw new ScalpelException(file + " is not a Hugging Face tokenizer: it needs a JSON object with a \"model\" "
+                    + "object; restore it from the model's source.");
+        }
+        for (String stage : List.of("normalizer", "pre_tokenizer", "post_processor", "decoder", "model")) {
+            requireStage(file, stage, root.path(stage));
+        }
+    }
+
+    /** A pipeline stage: absent, null, or an object with a string "type" whose nested stages (a Sequence) are the same. */
+    private static void requireStage(Path file, String where, JsonNode stage) {
+        if (stage.isMissingNode() || stage.isNull()) {
+            return;
+        }
+        if (!stage.isObject() || (stage.has("type") && !stage.get("type").isTextual()) || (!where.equals("model") && !stage.has("type"))) {
+            throw new ScalpelException(file + " has a malformed \"" + where + "\" (it must be null or an object with a "
+                    + "string \"type\"); restore it from the model's source.");
+        }
+        for (String list : List.of("normalizers", "pretokenizers", "processors", "decoders")) {
+            JsonNode children = stage.path(list);
+            if (!children.isMissingNode()) {
+                if (!children.isArray()) {
+                    throw new ScalpelException(file + " has a malformed \"" + where + "." + list + "\" (it must be a list); "
+                            + "restore it from the model's source.");
+                }
+                for (int i = 0; i < children.size(); i++) {
+                    requireStage(file, where + "." + list + "[" + i + "]", children.get(i));
+                }
+            }
+        }
     }
 
     private static boolean addBosRule(Path dir, Architecture arch) {
