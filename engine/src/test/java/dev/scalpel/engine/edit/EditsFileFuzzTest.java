@@ -17,7 +17,7 @@ class EditsFileFuzzTest {
     @TempDir
     static Path dir;
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyEditsFileAppliesOrIsRefused(byte[] input) throws IOException {
         Path json = HostileInput.writePair(input, dir.resolve("edits.json"), "edits.tensors.safetensors");
         HostileInput.readOrRefuse(() -> {

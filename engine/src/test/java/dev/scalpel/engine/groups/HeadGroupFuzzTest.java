@@ -17,7 +17,7 @@ class HeadGroupFuzzTest {
     @TempDir
     static Path dir;
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyHeadGroupSwapsInOrIsRefused(byte[] input) throws IOException {
         Path json = HostileInput.writePair(input, dir.resolve("group.json"), "group.tensors.safetensors");
         HostileInput.readOrRefuse(() -> {

@@ -15,7 +15,7 @@ class ImportanceMapFuzzTest {
     @TempDir
     static Path dir;
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyMapReadsOrIsRefused(byte[] input) throws IOException {
         Path file = dir.resolve("map.json");
         Files.write(file, input);

@@ -22,7 +22,7 @@ class ConfigJsonFuzzTest {
         Files.copy(Fixtures.model("llama-gqa").resolve("model.safetensors"), dir.resolve("model.safetensors"));
     }
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyConfigLoadsOrIsRefused(byte[] input) throws IOException {
         Files.write(dir.resolve("config.json"), input);
         HostileInput.readOrRefuse(() -> {

@@ -25,7 +25,7 @@ class TokenizerJsonFuzzTest {
         config = ConfigReader.read(Fixtures.model("llama-gqa"));
     }
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyTokenizerEncodesOrIsRefused(byte[] input) throws IOException {
         Files.write(dir.resolve("tokenizer.json"), input);
         HostileInput.readOrRefuse(() -> {

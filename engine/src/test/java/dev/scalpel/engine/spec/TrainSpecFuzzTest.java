@@ -29,7 +29,7 @@ class TrainSpecFuzzTest {
         }
     }
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anySpecBuildsOrIsRefused(byte[] input) throws IOException {
         Path file = dir.resolve("spec.json");
         Files.write(file, input);

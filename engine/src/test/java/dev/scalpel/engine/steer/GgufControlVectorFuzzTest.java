@@ -16,7 +16,7 @@ class GgufControlVectorFuzzTest {
     @TempDir
     static Path dir;
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyControlVectorSteersOrIsRefused(byte[] input) throws IOException {
         Path file = dir.resolve("vector.gguf");
         Files.write(file, input);

@@ -15,7 +15,7 @@ class WorkspaceFuzzTest {
     @TempDir
     static Path dir;
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyWorkspaceReadsOrIsRefused(byte[] input) throws IOException {
         Path file = dir.resolve("workspace.json");
         Files.write(file, input);

@@ -69,7 +69,7 @@ class SafetensorsFuzzTest {
         assertTrue(opened > 0, "some mutations (e.g. in whitespace or metadata text) keep the file valid and are read");
     }
 
-    @FuzzTest(maxExecutions = 1_000_000)
+    @FuzzTest(maxExecutions = 1_000_000, maxDuration = "3h")
     void anyFileOpensAndReadsOrIsRefused(byte[] input) throws IOException {
         Path file = dir.resolve("fuzzed.safetensors");
         Files.write(file, input);
