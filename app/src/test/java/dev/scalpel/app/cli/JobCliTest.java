@@ -214,6 +214,13 @@ class JobCliTest {
         assertEquals(1, conv.status());
         assertTrue(conv.err().contains("stores Conv1D matrices"), conv.err());
 
+        Path perHead = tmp.resolve("per-head.json");
+        Files.writeString(perHead, Files.readString(spec).replace("\"rank\": 2,", "\"rank\": 2, \"per_head_lr\": {\"map\": \"m.json\"},"));
+        CliRun rates = CliRun.of("export-job", "--model", model.toString(), "--spec", perHead.toString(), "--out", tmp.resolve("j4").toString());
+        assertEquals(1, rates.status());
+        assertTrue(rates.err().contains("cannot train head-LoRA with per-head learning rates yet"), rates.err());
+        assertFalse(Files.exists(tmp.resolve("j4")));
+
         Path shortGeneral = tmp.resolve("short.json");
         Files.writeString(tmp.resolve("tiny.txt"), "kurz");
         Files.writeString(shortGeneral, Files.readString(spec).replace("model/train-sample/en.txt", "tiny.txt"));

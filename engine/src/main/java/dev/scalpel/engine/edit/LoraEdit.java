@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -28,11 +29,26 @@ public final class LoraEdit implements Edit {
     private final double dropout;
     private final Map<String, LoraAdapter> adapters;  // by weight name
     private final Map<String, long[]> shapes;         // weight name → [out, in]
+    private final Map<String, HeadRates> rates;       // head-LoRA with per-head learning rates: by weight name; else empty
     private boolean training;
+
+    /**
+     * Per-head learning rates on one head-LoRA adapter. Its own factor — B [out', r] of a q/k/v row slice, A [r, in']
+     * of an o_proj column slice — has one row (column) per head feature and trains each at its head's rate
+     * ({@code own}: [out', 1] or [1, in']; a k/v row shared by several chosen heads at the largest of their rates). The
+     * factor its heads share (A of rows, B of columns) trains at the largest rate among them.
+     */
+    private record HeadRates(Tensor own, double shared) {}
 
     private LoraEdit(String kind, HeadSet heads, List<String> projections, List<Integer> layers,
                      Map<String, Integer> rankPattern, int rank, double alpha, double dropout,
                      Map<String, LoraAdapter> adapters, Map<String, long[]> shapes) {
+        this(kind, heads, projections, layers, rankPattern, rank, alpha, dropout, adapters, shapes, Map.of());
+    }
+
+    private LoraEdit(String kind, HeadSet heads, List<String> projections, List<Integer> layers,
+                     Map<String, Integer> rankPattern, int rank, double alpha, double dropout,
+                     Map<String, LoraAdapter> adapters, Map<String, long[]> shapes, Map<String, HeadRates> rates) {
         this.kind = kind;
         this.heads = heads;
         this.projections = projections;
@@ -43,6 +59,7 @@ public final class LoraEdit implements Edit {
         this.dropout = dropout;
         this.adapters = adapters;
         this.shapes = shapes;
+        this.rates = rates;
     }
 
     /**
@@ -132,22 +149,40 @@ public final class LoraEdit implements Edit {
     /** Head-LoRA: adapters on the chosen heads' slices of the chosen projections (q, k, v, o). */
     public static LoraEdit heads(CausalLM model, HeadSet heads, List<HeadLayout.Projection> projections, int rank,
                                  double alpha, double dropout, long seed) {
+        return heads(model, heads, projections, rank, alpha, dropout, seed, null);
+    }
+
+    /**
+     * Head-LoRA with per-head learning rates ({@code lrScale} null: every head at the base rate): each head's own
+     * factor rows (columns) train at lr × its scale, see {@link HeadRates}; heads at scale 0 are frozen, so they get
+     * no adapter rows at all.
+     *
+     * @throws ScalpelException when every chosen head is frozen
+     */
+    public static LoraEdit heads(CausalLM model, HeadSet heads, List<HeadLayout.Projection> projections, int rank,
+                                 double alpha, double dropout, long seed, ToDoubleFunction<HeadId> lrScale) {
         checkSettings(rank, alpha, dropout);
         if (heads.isEmpty()) {
             throw new ScalpelException("Head-LoRA needs at least one head; mark heads to train first.");
         }
+        HeadSet trained = lrScale == null ? heads : HeadSet.of(heads.heads().stream().filter(h -> lrScale.applyAsDouble(h) > 0).toList());
+        if (trained.isEmpty()) {
+            throw new ScalpelException("The per-head learning rates freeze every chosen head (" + heads + "); choose heads the "
+                    + "map does not freeze, or raise per_head_lr.freeze_above.");
+        }
         HeadLayout layout = new HeadLayout(model.config());
-        Map<String, List<Slice>> byWeight = new LinkedHashMap<>();
-        for (HeadId h : heads.heads()) {
+        Map<String, List<Map.Entry<HeadId, Slice>>> byWeight = new LinkedHashMap<>();   // weight#dim → (head, its slice)
+        for (HeadId h : trained.heads()) {
             for (HeadLayout.Projection p : projections) {
-                Slice s = layout.slice(h, p);
-                byWeight.computeIfAbsent(s.weightName() + "#" + s.dim(), k -> new ArrayList<>()).add(s);
+                Slice s = layout.slice(h, p);     // a fused matrix (GPT-2's c_attn) holds several slices of one head
+                byWeight.computeIfAbsent(s.weightName() + "#" + s.dim(), k -> new ArrayList<>()).add(Map.entry(h, s));
             }
         }
         Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
         Map<String, long[]> shapes = new LinkedHashMap<>();
-        for (List<Slice> slices : byWeight.values()) {
-            Slice union = Slice.union(slices);
+        Map<String, HeadRates> rates = new LinkedHashMap<>();
+        for (List<Map.Entry<HeadId, Slice>> slices : byWeight.values()) {
+            Slice union = Slice.union(slices.stream().map(Map.Entry::getValue).toList());
             Tensor w = model.weights().get(union.weightName());
             if (w == null) {
                 throw new ScalpelException("Weight " + union.weightName() + " is not in this model; head-LoRA cannot place its adapter.");
@@ -156,9 +191,37 @@ public final class LoraEdit implements Edit {
             shapes.put(union.weightName(), shape);
             adapters.put(union.weightName(), LoraAdapter.fresh(union.weightName(), union, shape[0], shape[1], rank, alpha,
                     model.device(), seed + adapters.size()));
+            if (lrScale != null) {
+                rates.put(union.weightName(), headRates(union, slices, lrScale, model));
+            }
         }
         List<String> names = projections.stream().map(p -> p.name().toLowerCase(Locale.ROOT)).toList();
-        return new LoraEdit("head-lora", heads, names, null, Map.of(), rank, alpha, dropout, adapters, shapes);
+        return new LoraEdit("head-lora", trained, names, null, Map.of(), rank, alpha, dropout, adapters, shapes, rates);
+    }
+
+    /** The rates of one adapter over {@code union}: each feature at the largest scale of the heads whose slice holds it. */
+    private static HeadRates headRates(Slice union, List<Map.Entry<HeadId, Slice>> slices, ToDoubleFunction<HeadId> lrScale,
+                                       CausalLM model) {
+        long[] features = union.indexArray();
+        float[] own = new float[features.length];
+        double shared = 0;
+        for (var e : slices) {
+            double scale = lrScale.applyAsDouble(e.getKey());
+            shared = Math.max(shared, scale);
+            java.util.Set<Long> held = new java.util.HashSet<>();
+            for (long f : e.getValue().indexArray()) {
+                held.add(f);
+            }
+            for (int i = 0; i < features.length; i++) {
+                if (held.contains(features[i])) {
+                    own[i] = (float) Math.max(own[i], scale);
+                }
+            }
+        }
+        Tensor scales = dev.scalpel.engine.model.Tensors.floats(own, model.device());
+        scales = union.dim() == 0 ? scales.view(features.length, 1) : scales.view(1, features.length);   // [out', 1] or [1, in']
+        scales.retainReference();
+        return new HeadRates(scales, shared);
     }
 
     @Override
@@ -240,8 +303,17 @@ public final class LoraEdit implements Edit {
     public List<Optimizer.Trainable> trainables() {
         List<Optimizer.Trainable> t = new ArrayList<>();
         adapters.forEach((name, a) -> {
-            t.add(new Optimizer.Trainable(name + ".lora_A", a.a, 1.0, false));
-            t.add(new Optimizer.Trainable(name + ".lora_B", a.b, 1.0, false));
+            HeadRates r = rates.get(name);
+            if (r == null) {
+                t.add(new Optimizer.Trainable(name + ".lora_A", a.a, 1.0, false));
+                t.add(new Optimizer.Trainable(name + ".lora_B", a.b, 1.0, false));
+            } else if (a.slice.dim() == 0) {     // q/k/v rows: B is the heads' own factor
+                t.add(new Optimizer.Trainable(name + ".lora_A", a.a, r.shared(), false));
+                t.add(new Optimizer.Trainable(name + ".lora_B", a.b, 1.0, false, r.own()));
+            } else {                            // o_proj columns: A is
+                t.add(new Optimizer.Trainable(name + ".lora_A", a.a, 1.0, false, r.own()));
+                t.add(new Optimizer.Trainable(name + ".lora_B", a.b, r.shared(), false));
+            }
         });
         return t;
     }
@@ -250,7 +322,8 @@ public final class LoraEdit implements Edit {
     public Edit copy() {
         Map<String, LoraAdapter> copies = new LinkedHashMap<>();
         adapters.forEach((name, a) -> copies.put(name, a.copy()));
-        return new LoraEdit(kind, heads, projections, layers, rankPattern, rank, alpha, dropout, copies, shapes);
+        rates.values().forEach(r -> r.own().retainReference());
+        return new LoraEdit(kind, heads, projections, layers, rankPattern, rank, alpha, dropout, copies, shapes, rates);
     }
 
     @Override
@@ -268,6 +341,9 @@ public final class LoraEdit implements Edit {
         if (heads != null) {
             m.put("heads", heads.toString());
             m.put("projections", projections);
+            if (!rates.isEmpty()) {
+                m.put("per_head_lr", true);   // trained with per-head rates; the edit itself is an ordinary head-LoRA
+            }
         } else {
             m.put("modules", projections);
             m.put("layers", layers);
@@ -290,5 +366,6 @@ public final class LoraEdit implements Edit {
     @Override
     public void close() {
         adapters.values().forEach(LoraAdapter::close);
+        rates.values().forEach(r -> r.own().releaseReference());
     }
 }

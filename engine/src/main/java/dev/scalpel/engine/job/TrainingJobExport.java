@@ -147,6 +147,10 @@ public final class TrainingJobExport {
             return "export-job cannot run the match-teacher objective yet (run.py has no steering-vector teacher); "
                     + "train it locally with scalpel train.";
         }
+        if (spec.edit() instanceof EditSpec.HeadLora h && h.perHeadLr() != null) {
+            return "export-job cannot train head-LoRA with per-head learning rates yet (run.py's PEFT optimizer has one rate "
+                    + "per factor, not per head row); train it locally with scalpel train, or drop per_head_lr.";
+        }
         if (spec.edit() instanceof EditSpec.DeltaNetDecay) {
             return "export-job cannot train the deltanet-decay method yet; train it locally with scalpel train.";
         }

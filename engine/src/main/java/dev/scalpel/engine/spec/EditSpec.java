@@ -82,7 +82,7 @@ public sealed interface EditSpec {
      */
     record HeadLora(@JsonProperty("heads") String heads, @JsonProperty("projections") List<String> projections,
                     @JsonProperty("rank") Integer rank, @JsonProperty("alpha") Double alpha,
-                    @JsonProperty("dropout") Double dropout) implements EditSpec {
+                    @JsonProperty("dropout") Double dropout, @JsonProperty("per_head_lr") PerHeadLr perHeadLr) implements EditSpec {
         public HeadLora {
             SpecChecks.require(heads, "heads");
             projections = projections != null ? List.copyOf(projections) : ALL_PROJECTIONS;
@@ -94,7 +94,7 @@ public sealed interface EditSpec {
 
         @Override
         public String title() {
-            return "head-LoRA on " + heads;
+            return "head-LoRA on " + heads + (perHeadLr == null ? "" : " (per-head LR from " + perHeadLr.map() + ")");
         }
 
         /** Per weight and side, one adapter over the union of the heads' slices: A [r, in'] + B [out', r]. */
@@ -115,9 +115,11 @@ public sealed interface EditSpec {
             return count;
         }
 
+        /** With per_head_lr, each head's own factor rows (columns) at lr × its scale; heads the map freezes get no adapter. */
         @Override
         public Edit build(CausalLM model, long seed, References maps) {
-            return LoraEdit.heads(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), rank, alpha, dropout, seed);
+            return LoraEdit.heads(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), rank, alpha, dropout,
+                    seed, perHeadLr == null ? null : perHeadLr.scales(maps, model));
         }
     }
 
@@ -210,8 +212,7 @@ public sealed interface EditSpec {
 
         @Override
         public Edit build(CausalLM model, long seed, References maps) {
-            ToDoubleFunction<HeadId> scale = perHeadLr == null ? h -> 1.0
-                    : PerHeadRates.fromMap(maps.map(perHeadLr.map()), model.config(), perHeadLr.freezeAbove(), perHeadLr.floor());
+            ToDoubleFunction<HeadId> scale = perHeadLr == null ? h -> 1.0 : perHeadLr.scales(maps, model);
             return HeadFinetuneEdit.of(model, SpecChecks.heads(heads, model), SpecChecks.projections(projections), scale);
         }
     }
@@ -252,6 +253,11 @@ public sealed interface EditSpec {
                 throw new ScalpelException("per_head_lr.freeze_above and floor must be in [0, 1], got " + freezeAbove + " and "
                         + floor + ".");
             }
+        }
+
+        /** Each head's learning-rate multiplier on {@code model} (0 = frozen), from the map this names. */
+        ToDoubleFunction<HeadId> scales(References maps, CausalLM model) {
+            return PerHeadRates.fromMap(maps.map(map), model.config(), freezeAbove, floor);
         }
     }
 

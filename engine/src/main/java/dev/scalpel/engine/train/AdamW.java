@@ -27,7 +27,8 @@ public final class AdamW implements Optimizer {
     private long step;
 
     /** A trainable tensor with its two moment buffers (same shape). */
-    public record Parameter(String name, Tensor value, Tensor m, Tensor v, double lrScale, boolean decay) {}
+    /** A trainable with its moments; {@code elementLrScale} as in {@link Trainable}. */
+    public record Parameter(String name, Tensor value, Tensor m, Tensor v, double lrScale, boolean decay, Tensor elementLrScale) {}
 
     /** @param trainable name → leaf tensor with requires_grad; decay applies to tensors of rank ≥ 2 */
     public AdamW(Map<String, Tensor> trainable, Options options) {
@@ -42,7 +43,7 @@ public final class AdamW implements Optimizer {
             Tensor v = torch.zeros_like(t.value());
             m.retainReference();
             v.retainReference();
-            return new Parameter(t.name(), t.value(), m, v, t.lrScale(), t.decay());
+            return new Parameter(t.name(), t.value(), m, v, t.lrScale(), t.decay(), t.elementLrScale());
         }).toList();
     }
 
@@ -81,11 +82,20 @@ public final class AdamW implements Optimizer {
                 double lr = baseLr * p.lrScale();
                 p.m().mul_(new Scalar(b1)).add_(grad, new Scalar(1 - b1));
                 p.v().mul_(new Scalar(b2)).addcmul_(grad, grad, new Scalar(1 - b2));
-                if (p.decay() && options.weightDecay() > 0) {
-                    p.value().mul_(new Scalar(1 - lr * options.weightDecay()));
-                }
                 Tensor denom = p.v().div(new Scalar(bias2)).sqrt().add_(new Scalar(options.eps()));
-                p.value().addcdiv_(p.m(), denom, new Scalar(-lr / bias1));
+                if (p.elementLrScale() == null) {
+                    if (p.decay() && options.weightDecay() > 0) {
+                        p.value().mul_(new Scalar(1 - lr * options.weightDecay()));
+                    }
+                    p.value().addcdiv_(p.m(), denom, new Scalar(-lr / bias1));
+                } else {
+                    // per element: W ← W − lr·s ⊙ (λW + m̂ / (√v̂ + ε)), the same update with the rate lr·s of each element
+                    Tensor update = p.m().div(denom).div_(new Scalar(bias1));                       // like W
+                    if (p.decay() && options.weightDecay() > 0) {
+                        update.add_(p.value(), new Scalar(options.weightDecay()));
+                    }
+                    p.value().sub_(update.mul_(p.elementLrScale()).mul_(new Scalar(lr)));
+                }
             }
         }
     }

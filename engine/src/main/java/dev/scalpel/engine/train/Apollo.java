@@ -187,10 +187,18 @@ public final class Apollo implements Optimizer {
                     continue;
                 }
                 double lr = baseLr * t.lrScale();
-                if (t.decay() && options.weightDecay() > 0) {
-                    t.value().mul_(new Scalar(1 - lr * options.weightDecay()));
+                Tensor direction = states.get(i).direction(grad);                              // like W
+                if (t.elementLrScale() == null) {
+                    if (t.decay() && options.weightDecay() > 0) {
+                        t.value().mul_(new Scalar(1 - lr * options.weightDecay()));
+                    }
+                    t.value().add_(direction, new Scalar(-lr));
+                } else {
+                    // per element: W ← W − lr·s ⊙ (λW + G̃), the same update with the rate lr·s of each element
+                    Tensor update = t.decay() && options.weightDecay() > 0
+                            ? direction.add(t.value(), new Scalar(options.weightDecay())) : direction;
+                    t.value().sub_(update.mul(t.elementLrScale()).mul_(new Scalar(lr)));
                 }
-                t.value().add_(states.get(i).direction(grad), new Scalar(-lr));
             }
         }
     }

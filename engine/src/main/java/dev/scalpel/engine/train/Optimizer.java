@@ -11,9 +11,14 @@ public interface Optimizer extends AutoCloseable {
 
     /**
      * A trainable leaf tensor (requires_grad) with its learning-rate multiplier (per-head learning rates) and whether
-     * decoupled weight decay applies to it.
+     * decoupled weight decay applies to it; {@code elementLrScale}, when not null, further multiplies the update of each
+     * element (a tensor that broadcasts to the value's shape, e.g. [rows, 1] for per-head rows of a LoRA factor).
      */
-    record Trainable(String name, Tensor value, double lrScale, boolean decay) {
+    record Trainable(String name, Tensor value, double lrScale, boolean decay, Tensor elementLrScale) {
+        public Trainable(String name, Tensor value, double lrScale, boolean decay) {
+            this(name, value, lrScale, decay, null);
+        }
+
         /** A tensor trained at the base rate, decayed when it is a matrix. */
         public static Trainable of(String name, Tensor value) {
             return new Trainable(name, value, 1.0, value.dim() >= 2);

@@ -43,7 +43,7 @@ class Gpt2UnprefixedTest {
             assertArrayEquals(logits(a.model()), logits, 0f);
 
             HeadSet heads = HeadSet.parse("L0H1,L1H0", b.config().numHeads());
-            EditSpec spec = new EditSpec.HeadLora(heads.toString(), null, 2, null, null);
+            EditSpec spec = new EditSpec.HeadLora(heads.toString(), null, 2, null, null, null);
             try (Edit lora = spec.build(b.model(), 3, EditSpec.References.NONE)) {
                 assertEquals(spec.parameterCount(b.model()), lora.parameterCount());
             }

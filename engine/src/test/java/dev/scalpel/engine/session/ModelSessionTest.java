@@ -51,7 +51,7 @@ class ModelSessionTest {
         try (ModelSession session = new ModelSession(LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU))) {
             long[] text = tokens(session, 600);
             session.putText("de", text);
-            Edit stacked = new EditSpec.HeadLora("L1H1", null, 2, null, null).build(session.model().model(), 5, EditSpec.References.NONE);
+            Edit stacked = new EditSpec.HeadLora("L1H1", null, 2, null, null, null).build(session.model().model(), 5, EditSpec.References.NONE);
             randomise(stacked);
             session.setEdits(List.of(stacked));
             HeadGroup group = scaledGroup(session, HeadSet.parse("L0H0,L1H2", 4), 1.7);
@@ -147,7 +147,7 @@ class ModelSessionTest {
 
     private static Object train(Snapshot s) {
         var spec = new FineTuner.Spec(FineTuner.Objective.LEARN, 0, 0.25, 256, 4, 2, 32, 1e-2, "adamw", 3);
-        try (Edit edit = new EditSpec.HeadLora("L0H1", null, 2, null, null).build(s.model().model(), 1, EditSpec.References.NONE)) {
+        try (Edit edit = new EditSpec.HeadLora("L0H1", null, 2, null, null, null).build(s.model().model(), 1, EditSpec.References.NONE)) {
             new FineTuner(s.model().model(), edit, spec).run(new FineTuner.Data(s.texts().get("de"), null, null, 0), p -> { }, () -> false);
             List<float[]> values = new ArrayList<>();
             edit.trainables().forEach(t -> values.add(Tensors.toFloats(t.value())));

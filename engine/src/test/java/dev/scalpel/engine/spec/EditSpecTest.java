@@ -30,8 +30,8 @@ class EditSpecTest {
 
     private static void check(Path dir, List<String> modules, String component) {
         try (LoadedModel m = LoadedModel.open(dir, ComputeDevice.CPU)) {
-            for (EditSpec spec : List.of(new EditSpec.HeadLora(THREE_HEADS, null, 3, null, null),
-                    new EditSpec.HeadLora(THREE_HEADS, List.of("q", "o"), 2, 1.0, 0.1),
+            for (EditSpec spec : List.of(new EditSpec.HeadLora(THREE_HEADS, null, 3, null, null, null),
+                    new EditSpec.HeadLora(THREE_HEADS, List.of("q", "o"), 2, 1.0, 0.1, null),
                     new EditSpec.HeadFinetune(THREE_HEADS, null, null),
                     new EditSpec.ModuleLora(modules, null, 2, null, null, null),
                     new EditSpec.ModuleLora(modules, List.of(1), 5, java.util.Map.of(modules.get(0), 3), null, null),
@@ -99,7 +99,7 @@ class EditSpecTest {
         // llama-gqa: hidden 64, 4 query heads of width 16 sharing 2 kv heads; L0H0 and L0H1 share kv head 0.
         try (LoadedModel m = LoadedModel.open(Fixtures.model("llama-gqa"), ComputeDevice.CPU)) {
             // rank 2: q rows 32 → 2·64 + 32·2; k and v rows 16 (shared) → 2·64 + 16·2 each; o columns 32 → 2·32 + 64·2
-            assertEquals(192 + 160 + 160 + 192, new EditSpec.HeadLora(TWO_HEADS_OF_ONE_KV_GROUP, null, 2, null, null).parameterCount(m.model()));
+            assertEquals(192 + 160 + 160 + 192, new EditSpec.HeadLora(TWO_HEADS_OF_ONE_KV_GROUP, null, 2, null, null, null).parameterCount(m.model()));
             // one [16, 64] delta per head for q, k, v and a [64, 16] one for o
             assertEquals(2 * 4 * 16 * 64, new EditSpec.HeadFinetune(TWO_HEADS_OF_ONE_KV_GROUP, null, null).parameterCount(m.model()));
         }
@@ -121,10 +121,10 @@ class EditSpecTest {
                     () -> new EditSpec.Prefactor("model.layers.9.mlp.up_proj", 0, 4).parameterCount(m.model()));
             assertEquals("This model has no weight model.layers.9.mlp.up_proj.weight.", noWeight.getMessage());
             ScalpelException noLayer = assertThrows(ScalpelException.class,
-                    () -> new EditSpec.HeadLora("L7H0", null, 2, null, null).parameterCount(m.model()));
+                    () -> new EditSpec.HeadLora("L7H0", null, 2, null, null, null).parameterCount(m.model()));
             assertTrue(noLayer.getMessage().contains("the model has 2 layers"), noLayer.getMessage());
-            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 0, null, null));
-            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 2, null, 1.5));
+            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 0, null, null, null));
+            assertThrows(ScalpelException.class, () -> new EditSpec.HeadLora("L0H0", null, 2, null, 1.5, null));
         }
     }
 

@@ -135,11 +135,11 @@ public final class TrainDialog extends Dialog<ButtonType> {
         Node perHeadRow = grid(row("Rates from map", perHeadMap),
                 row("Freeze above", decimal("perHeadLrFreezeAbove", "Freeze above", vm.freezeAbove()),
                         "LR floor", decimal("perHeadLrFloor", "LR floor", vm.lrFloor())));
-        showFor(headsRow, TrainMethod.HEAD_LORA, TrainMethod.HEAD_FINETUNE, TrainMethod.HEAD_FINETUNE_PER_HEAD_LR,
-                TrainMethod.DELTANET_DECAY);
+        showFor(headsRow, TrainMethod.HEAD_LORA, TrainMethod.HEAD_LORA_PER_HEAD_LR, TrainMethod.HEAD_FINETUNE,
+                TrainMethod.HEAD_FINETUNE_PER_HEAD_LR, TrainMethod.DELTANET_DECAY);
         showFor(moduleRows, TrainMethod.MODULE_LORA);
         showFor(componentRow, TrainMethod.PREFACTOR);
-        showFor(perHeadRow, TrainMethod.HEAD_FINETUNE_PER_HEAD_LR);
+        showFor(perHeadRow, TrainMethod.HEAD_LORA_PER_HEAD_LR, TrainMethod.HEAD_FINETUNE_PER_HEAD_LR);
         return List.of(grid(row("Method", method)), headsRow, moduleRows, componentRow, perHeadRow);
     }
 

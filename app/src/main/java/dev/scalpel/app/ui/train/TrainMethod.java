@@ -3,6 +3,7 @@ package dev.scalpel.app.ui.train;
 /** What the Train dialog trains: which kind of edit, on which part of the model. */
 public enum TrainMethod {
     HEAD_LORA("head-LoRA on the marked heads", true, "head-lora"),
+    HEAD_LORA_PER_HEAD_LR("head-LoRA, per-head LR from the map", true, "head-lora"),
     MODULE_LORA("module LoRA", false, "lora"),
     HEAD_FINETUNE("isolated head fine-tune on the marked heads", true, "head-finetune"),
     HEAD_FINETUNE_PER_HEAD_LR("head fine-tune, per-head LR from the map", true, "head-finetune"),
@@ -31,7 +32,7 @@ public enum TrainMethod {
 
     /** Whether the LoRA rank setting applies. */
     public boolean usesLoraRank() {
-        return this == HEAD_LORA || this == MODULE_LORA;
+        return this == HEAD_LORA || this == HEAD_LORA_PER_HEAD_LR || this == MODULE_LORA;
     }
 
     /** The label the method chooser shows. */

@@ -505,11 +505,17 @@ public final class TrainViewModel {
             throw new ScalpelException("The LoRA rank must be at least 1.");
         }
         return switch (m) {
-            case HEAD_LORA -> new EditSpec.HeadLora(markedHeads().toString(), projectionNames(), rank.get(), alpha.get(), dropout.get());
+            case HEAD_LORA -> new EditSpec.HeadLora(markedHeads().toString(), projectionNames(), rank.get(), alpha.get(), dropout.get(),
+                    null);
+            case HEAD_LORA_PER_HEAD_LR -> {
+                HeadSet trained = headsTrainedAtMapRates();
+                yield new EditSpec.HeadLora(trained.toString(), projectionNames(), rank.get(), alpha.get(), dropout.get(), mapRates());
+            }
             case MODULE_LORA -> new EditSpec.ModuleLora(moduleNames(), layerNumbers(), rank.get(), ranksByModule(), alpha.get(),
                     dropout.get());
             case HEAD_FINETUNE -> new EditSpec.HeadFinetune(markedHeads().toString(), projectionNames(), null);
-            case HEAD_FINETUNE_PER_HEAD_LR -> perHeadRateRecipe();
+            case HEAD_FINETUNE_PER_HEAD_LR -> new EditSpec.HeadFinetune(headsTrainedAtMapRates().toString(), projectionNames(),
+                    mapRates());
             case DELTANET_DECAY -> new EditSpec.DeltaNetDecay(markedHeads().toString());
             case PREFACTOR -> {
                 Session.ComponentChoice c = session.componentProperty().get();
@@ -531,25 +537,32 @@ public final class TrainViewModel {
     }
 
     /**
-     * A head fine-tune whose per-head rates come from the shown map as {@code scalpel train}'s per_head_lr does:
-     * rank-normalised (1 = most important), heads above the freeze threshold frozen, the others at
+     * The marked heads that train under per-head rates from the shown map, as {@code scalpel train}'s per_head_lr sets
+     * them: rank-normalised (1 = most important), heads above the freeze threshold frozen, the others at
      * lr × ((1 − rank) + floor). Frozen heads are left out of the edit, so the count shows what really trains.
      */
-    private EditSpec perHeadRateRecipe() {
+    private HeadSet headsTrainedAtMapRates() {
         HeadSet marked = markedHeads();
+        ToDoubleFunction<HeadId> scale = PerHeadRates.fromMap(shownMapOrRefuse(), config, freezeAbove.get(), lrFloor.get());
+        HeadSet trained = HeadSet.of(marked.heads().stream().filter(h -> scale.applyAsDouble(h) > 0).toList());
+        if (trained.isEmpty()) {
+            throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
+                    + "mark weaker heads or raise 'freeze above'.", freezeAbove.get()));
+        }
+        return trained;
+    }
+
+    /** The spec's per_head_lr: the shown map with the dialog's freeze threshold and floor. */
+    private EditSpec.PerHeadLr mapRates() {
+        return new EditSpec.PerHeadLr(mapName(shownMapOrRefuse()), freezeAbove.get(), lrFloor.get());
+    }
+
+    private ImportanceMap shownMapOrRefuse() {
         ImportanceMap map = session.mapProperty().get();
         if (map == null) {
             throw new ScalpelException("Per-head learning rates come from the importance map: compute or open a map first.");
         }
-        double freeze = freezeAbove.get();
-        ToDoubleFunction<HeadId> scale = PerHeadRates.fromMap(map, config, freeze, lrFloor.get());
-        HeadSet trained = HeadSet.of(marked.heads().stream().filter(h -> scale.applyAsDouble(h) > 0).toList());
-        if (trained.isEmpty()) {
-            throw new ScalpelException(String.format(Locale.ROOT, "Every marked head ranks above %.2f in the map, so all are frozen; "
-                    + "mark weaker heads or raise 'freeze above'.", freeze));
-        }
-        return new EditSpec.HeadFinetune(trained.toString(), projectionNames(),
-                new EditSpec.PerHeadLr(mapName(map), freeze, lrFloor.get()));
+        return map;
     }
 
     /** The name the spec gives the shown map, e.g. "de · gradient". */

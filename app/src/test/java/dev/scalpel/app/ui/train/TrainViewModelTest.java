@@ -14,11 +14,13 @@ import dev.scalpel.app.ui.jobs.Job;
 import dev.scalpel.app.ui.jobs.JobHandle;
 import dev.scalpel.app.ui.jobs.JobRunner;
 import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ImportanceMap;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.api.TrainingProgress;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.LiveEdit;
+import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.edit.PrefactorEdit;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.LinearOverlay;
@@ -103,7 +105,7 @@ class TrainViewModelTest {
         vm.projections().set("q,o");
         vm.frozenContext().set(4);
         TrainSpec spec = vm.trainSpec();
-        assertEquals(new EditSpec.HeadLora("L1H1", List.of("q", "o"), 3, 5.0, 0.1), spec.edit());
+        assertEquals(new EditSpec.HeadLora("L1H1", List.of("q", "o"), 3, 5.0, 0.1, null), spec.edit());
         assertEquals(4, spec.frozenContext());
         assertEquals(2 * 3 * (256 + 32) , vm.trainableParameters().get(), "q rows and o columns of one head at rank 3");
 
@@ -238,6 +240,29 @@ class TrainViewModelTest {
         session.marks().remove(new HeadId(3, 0));
         assertEquals("Every marked head ranks above 0.80 in the map, so all are frozen; mark weaker heads or raise 'freeze above'.",
                 vm.problem().get());
+    }
+
+    @Test
+    void headLoraWithPerHeadRatesTrainsTheHeadsTheMapDoesNotFreeze() {
+        vm.method().set(TrainMethod.HEAD_LORA_PER_HEAD_LR);
+        mark(HeadMark.TRAIN, new HeadId(0, 0), new HeadId(3, 0), new HeadId(5, 7));
+        assertEquals("Per-head learning rates come from the importance map: compute or open a map first.", vm.problem().get());
+        double[][] scores = new double[6][8];
+        for (int l = 0; l < 6; l++) {
+            for (int h = 0; h < 8; h++) {
+                scores[l][h] = l * 8 + h;               // L5H7 the strongest: ranks above 0.8, frozen
+            }
+        }
+        session.showMap(new ImportanceMap(session.modelHash(), "d", "de", "gradient", 100, scores));
+        assertEquals("", vm.problem().get());
+
+        vm.launch();
+
+        LoraEdit edit = (LoraEdit) session.edits().get(0);
+        assertEquals(HeadSet.parse("L0H0,L3H0", 8), edit.heads());
+        assertEquals(true, edit.metadata().get("per_head_lr"));
+        assertTrue(vm.status().get().startsWith("trained head-LoRA on L0H0,L3H0 (per-head LR from de · gradient) in "),
+                vm.status().get());
     }
 
     @Test
