@@ -1,8 +1,10 @@
 package dev.scalpel.app.ui;
 
-import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.app.ui.jobs.FxJobRunner;
+import dev.scalpel.app.ui.workspace.Workspace;
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.importance.ImportanceCache;
+import dev.scalpel.engine.model.ComputeDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javafx.application.Application;
@@ -24,9 +26,17 @@ public final class Workbench extends Application {
 
     /** As {@link #open(Path)}, opening models on {@code device}. */
     public static void open(Path modelOrWorkspace, ComputeDevice device) {
+        if (Files.isRegularFile(modelOrWorkspace)) {
+            Workspace.read(modelOrWorkspace);   // a file that is no workspace: refused before any window
+        }
         first = modelOrWorkspace;
         firstDevice = device;
-        Application.launch(Workbench.class);
+        try {
+            Application.launch(Workbench.class);
+        } catch (UnsupportedOperationException noDisplay) {   // glass: "Unable to open DISPLAY"
+            throw new ScalpelException("The workbench cannot open a window here (" + noDisplay.getMessage()
+                    + "); the CLI works without a display: ./scalpel --help");
+        }
     }
 
     @Override

@@ -105,9 +105,9 @@ public record HeadSet(SortedSet<HeadId> heads) {
         }
         try {
             return HeadId.parse(item);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException notAHead) {   // HeadId's verdict on the text; this message says all it says
             throw new ScalpelException("'" + item + "' in '" + whole + "' is not a head; write heads as L<layer>H<head> "
-                    + "separated by commas, e.g. L0H1,L2H3 (or L2H* for a whole layer).", e);
+                    + "separated by commas, e.g. L0H1,L2H3 (or L2H* for a whole layer).");
         }
     }
 

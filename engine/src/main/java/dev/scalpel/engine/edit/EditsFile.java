@@ -144,6 +144,12 @@ public final class EditsFile {
                             + " but the model needs " + Arrays.toString(Tensors.shape(t.getValue())) + "; the edits belong to another model.");
                 }
                 float[] values = TensorFloats.toFloatArray(file.info(name), file.data(name));
+                for (float v : values) {
+                    if (!Float.isFinite(v)) {
+                        throw new ScalpelException("Tensor '" + name + "' in " + file.path() + " holds a non-finite value (" + v
+                                + "); an edit with it would make the model's outputs NaN. Train or write the edits again.");
+                    }
+                }
                 t.getValue().copy_(Tensors.floats(values, dev.scalpel.engine.model.ComputeDevice.of(t.getValue())).view(shape));
             }
         }

@@ -143,13 +143,19 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         } catch (IOException e) {
             throw new ScalpelException("Cannot read head group " + json + " (" + e.getMessage() + ").", e);
         }
+        if (m == null || !m.isObject()) {
+            throw new ScalpelException(json + " is not a Scalpel head group (not a JSON object).");
+        }
         boolean legacy = LEGACY_FORMAT.equals(m.path("format").asText());
         if (!legacy && !FORMAT.equals(m.path("format").asText())) {
             throw new ScalpelException(json + " is not a Scalpel head group (format '" + m.path("format").asText() + "').");
         }
         JsonNode s = m.path("shape");
-        Shape shape = new Shape(s.path("architecture").asText(), s.path("layers").asInt(), s.path("heads").asInt(),
-                s.path("kvHeads").asInt(), s.path("headDim").asInt(), s.path("hidden").asInt());
+        Shape shape = new Shape(s.path("architecture").asText(), positive(json, s, "layers"), positive(json, s, "heads"),
+                positive(json, s, "kvHeads"), positive(json, s, "headDim"), positive(json, s, "hidden"));
+        if (!m.path("heads").isTextual() || m.path("heads").asText().isBlank()) {
+            throw new ScalpelException("Head group " + json + " names no heads (\"heads\" must be like \"L1H2,L3H0\"); the file is damaged.");
+        }
         HeadSet heads = HeadSet.parse(m.path("heads").asText(), shape.heads());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(TensorPairFile.tensorsOf(json, m, legacy))) {
@@ -166,7 +172,14 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
                                 + " but a " + p.name().toLowerCase(java.util.Locale.ROOT) + " slice of this group's model is "
                                 + Arrays.toString(expected) + "; the file is damaged or not a head group.");
                     }
-                    Tensor t = Tensors.floats(TensorFloats.toFloatArray(f.info(k), f.data(k)), device).view(dims);
+                    float[] values = TensorFloats.toFloatArray(f.info(k), f.data(k));
+                    for (float v : values) {
+                        if (!Float.isFinite(v)) {
+                            throw new ScalpelException("Head group " + json + " has a non-finite value (" + v + ") in tensor '" + k
+                                    + "'; it would put " + v + " into the model's weights. Extract the group again.");
+                        }
+                    }
+                    Tensor t = Tensors.floats(values, device).view(dims);
                     t.retainReference();
                     tensors.put(k, t);
                 }
@@ -176,6 +189,16 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         Map<String, Object> provenance = JSON.convertValue(m.path("provenance"), Map.class);
         return new HeadGroup(m.path("name").asText(), m.path("source_model_hash").asText(), shape, heads, tensors,
                 provenance == null ? Map.of() : provenance);
+    }
+
+    /** The manifest's {@code shape.<field>}: a whole number ≥ 1. */
+    private static int positive(Path json, JsonNode shape, String field) {
+        JsonNode n = shape.path(field);
+        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1) {
+            throw new ScalpelException("Head group " + json + " has shape." + field + " = " + (n.isMissingNode() ? "nothing" : n.toString())
+                    + "; it must be a whole number of at least 1 (the file is damaged or not a head group).");
+        }
+        return n.asInt();
     }
 
     /** A head's slice of one projection in the engine's layout: [head_dim, hidden] rows of q/k/v, [hidden, head_dim] of o. */

@@ -46,14 +46,15 @@ public enum Architecture {
         return hfClass;
     }
 
-    /** Finds the architecture by {@code model_type}, falling back to the {@code architectures} class names. */
+    /** Finds the architecture by {@code model_type}, or, in a config without one, by the {@code architectures} class names. */
     public static Optional<Architecture> find(String modelType, Iterable<String> architectures) {
-        if (modelType != null) {
+        if (modelType != null) {   // transformers picks the config class by model_type; the model class only without it
             for (Architecture a : values()) {
                 if (a.modelType.equals(modelType.toLowerCase(Locale.ROOT))) {
                     return Optional.of(a);
                 }
             }
+            return Optional.empty();
         }
         for (String cls : architectures) {
             for (Architecture a : values()) {

@@ -14,6 +14,28 @@ final class SpecChecks {
     private SpecChecks() {}
 
     /** Refuses a missing field of a training spec (JSON name {@code field}). */
+    /**
+     * What is wrong with a spec file, from the JSON library's error, in a user's words: the field it concerns (when the
+     * error has a path) and the library's own first sentence without its notes to programmers and source dumps, e.g.
+     * {@code "rank": Cannot coerce Floating-point value (2.5) to `java.lang.Integer` value}.
+     */
+    static String readable(java.io.IOException e) {
+        String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        message = String.valueOf(message).lines().findFirst().orElse("")
+                .replaceAll(" \\(but could if coercion was enabled using `CoercionConfig`\\)", "")
+                .replaceAll(" \\(start marker at \\[Source: [^\\]]*\\]\\)", "")
+                .replaceAll(" ?\\[Source: [^\\]]*\\]", "");
+        if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()) {
+            String field = m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(java.util.stream.Collectors.joining("."));
+            return "\"" + field + "\": " + message;
+        }
+        if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null) {
+            return message + " at line " + j.getLocation().getLineNr();
+        }
+        return message;
+    }
+
     static void require(String value, String field) {
         if (value == null || value.isBlank()) {
             throw new ScalpelException("The training spec needs \"" + field + "\"; see the README for the schema.");

@@ -48,8 +48,11 @@ public record TrainSpec(
         @JsonProperty("teacher_steer") TeacherSteer teacherSteer,
         @JsonProperty("apollo") ApolloSettings apollo) {
 
+    /** The spec's reader: unknown fields, nulls for numbers and fractional counts ("rank": 2.5) are refused. */
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+    /** The largest learning rate a spec may ask for: far above any that trains (AdamW ~1e-3, prefactors ~0.1). */
+    public static final double MAX_LR = 10;
 
     public TrainSpec {
         objective = objective != null ? objective : FineTuner.Objective.LEARN;
@@ -63,8 +66,8 @@ public record TrainSpec(
         lr = lr != null ? lr : 1e-3;
         seed = seed != null ? seed : 0L;
         frozenContext = frozenContext != null ? frozenContext : 0;
-        if (!(lr > 0 && lr <= Float.MAX_VALUE)) {           // the optimizers step in float32
-            throw new ScalpelException("The learning rate must be a positive number, e.g. 0.001.");
+        if (!(lr > 0 && lr <= MAX_LR)) {
+            throw new ScalpelException("The learning rate must be a number in (0, " + (int) MAX_LR + "], e.g. 0.001; got " + lr + ".");
         }
         if (steps < 1 || batchSize < 1) {
             throw new ScalpelException("Steps and batch size must be at least 1.");
@@ -185,9 +188,10 @@ public record TrainSpec(
             EditSpec edit = JSON.treeToValue(editNode, EditSpec.class);
             return JSON.treeToValue(trainNode, TrainSpec.class).withEdit(edit);
         } catch (IOException e) {
-            Throwable cause = e.getCause() instanceof ScalpelException se ? se : e;
-            throw new ScalpelException("Cannot read the training spec " + file + ": "
-                    + cause.getMessage().lines().findFirst().orElse("") + ". See the README for the schema.", e);
+            String problem = e.getCause() instanceof ScalpelException se ? se.getMessage().lines().findFirst().orElse("")
+                    : SpecChecks.readable(e);
+            problem = problem.replaceAll("\\.$", "");
+            throw new ScalpelException("Cannot read the training spec " + file + ": " + problem + ". See the README for the schema.", e);
         }
     }
 

@@ -329,7 +329,10 @@ class TrainViewModelTest {
     void aDivergingRunStopsWithTheEnginesReasonAndAddsNothing() {
         session.componentProperty().set(new Session.ComponentChoice("model.layers.5.mlp.down_proj", 0, 4));
         vm.method().set(TrainMethod.PREFACTOR);
-        vm.lr().set(3e37);              // the first step takes s to ±3e38: (s − 1)·σ₀ overflows float32
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {   // this test's own session
+            session.model().model().weights().get("model.layers.4.mlp.up_proj.weight").view(-1).narrow(0, 0, 1)
+                    .fill_(new org.bytedeco.pytorch.Scalar(Float.POSITIVE_INFINITY));        // ∞ − ∞ in the MLP: the loss is NaN
+        }
 
         vm.launch();
 
@@ -401,9 +404,9 @@ class TrainViewModelTest {
         assertEquals("The context must be between 2 and the model's 256 positions.", vm.problem().get());
         vm.context().set(32);
         vm.lr().set(0);
-        assertEquals("The learning rate must be a positive number, e.g. 0.001.", vm.problem().get());
-        vm.lr().set(1e39);
-        assertEquals("The learning rate must be a positive number, e.g. 0.001.", vm.problem().get(), "beyond float32");
+        assertEquals("The learning rate must be a number in (0, 10], e.g. 0.001; got 0.0.", vm.problem().get());
+        vm.lr().set(1e9);
+        assertEquals("The learning rate must be a number in (0, 10], e.g. 0.001; got 1.0E9.", vm.problem().get(), "never trains");
         vm.lr().set(1e-3);
         vm.optimizer().set("sgd");
         assertEquals("Unknown optimizer 'sgd'; use adamw, apollo or apollo-mini.", vm.problem().get());

@@ -260,9 +260,15 @@ public record LlamaConfigJson(
     }
 
     /** Gemma 3's period of full-attention layers (transformers 4 {@code sliding_window_pattern}, 5 {@code _sliding_window_pattern}). */
+    /** Gemma 3's sliding_window_pattern: every n-th layer is global (n ≥ 1; transformers' default 6). */
     private int fullAttentionPeriod() {
-        return slidingWindowPattern != null ? slidingWindowPattern
+        int period = slidingWindowPattern != null ? slidingWindowPattern
                 : privateSlidingWindowPattern != null ? privateSlidingWindowPattern : 6;
+        if (period < 1) {
+            throw new ScalpelException("sliding_window_pattern is " + period + "; it must be at least 1 (every n-th layer is global). "
+                    + "Restore config.json from the model's source.");
+        }
+        return period;
     }
 
     /**
