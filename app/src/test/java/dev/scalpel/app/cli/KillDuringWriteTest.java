@@ -2,6 +2,7 @@ package dev.scalpel.app.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.scalpel.app.Launcher;
 import dev.scalpel.engine.edit.Edit;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -41,7 +43,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the destination holding the previous complete output or the new complete one — loaded as Scalpel loads it and
  * compared tensor for tensor with an uninterrupted write of each — never a torn or half-populated one. Each trial
  * runs the CLI in a child JVM that overwrites the destination with the other of two edits and kills it after a random
- * 30–110 % of an uninterrupted run's time, so most kills land in loading or writing. A plain build runs
+ * 30–110 % of an uninterrupted run's time, so most kills land in loading or writing; and two exports to one path at
+ * once must leave one of the two outputs whole. A plain build runs
  * {@value #DEFAULT_TRIALS} trials per output kind; {@code -Dscalpel.killTrials=50} runs the campaign the README reports.
  */
 class KillDuringWriteTest {
@@ -148,19 +151,11 @@ class KillDuringWriteTest {
     @ParameterizedTest
     @EnumSource(Output.class)
     void aKilledExportLeavesTheOldOrTheNewOutputWhole(Output output) throws Exception {
-        Path refs = Files.createDirectories(tmp.resolve(output.name() + "-refs"));
-        List<Map<String, String>> expected = new ArrayList<>();
-        long uninterruptedMillis = 0;
-        for (int v = 0; v < 2; v++) {
-            long t0 = System.nanoTime();
-            assertEquals(0, runToEnd(output.exportArgs(EDITS[v], refs.resolve(v + "-" + output.destName))));
-            uninterruptedMillis = Math.max(uninterruptedMillis, (System.nanoTime() - t0) / 1_000_000);
-            expected.add(output.read(refs.resolve(v + "-" + output.destName)));
-        }
-        assertNotEquals(expected.get(0), expected.get(1), "the two versions must differ for the check to mean anything");
-
+        References refs = references(output);
+        List<Map<String, String>> expected = refs.contents();
+        long uninterruptedMillis = refs.uninterruptedMillis();
         Path dest = Files.createDirectories(tmp.resolve(output.name())).resolve(output.destName);
-        copy(refs.resolve("0-" + output.destName), dest);   // the destination starts out holding a complete version 0
+        copy(refs.paths().get(0), dest);   // the destination starts out holding a complete version 0
         int current = 0;
         int keptOld = 0;
         int becameNew = 0;
@@ -183,6 +178,58 @@ class KillDuringWriteTest {
         System.out.printf("kill -9 during export --format %s: %d trials, %d old, %d new, 0 torn (uninterrupted run %d ms)%n",
                 output.format, TRIALS, keptOld, becameNew, uninterruptedMillis);
         assertEquals(TRIALS, keptOld + becameNew);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Output.class)
+    void twoExportsToOnePathAtOnceLeaveOneOfThemWhole(Output output) throws Exception {
+        List<Map<String, String>> expected = references(output).contents();
+        Path dest = Files.createDirectories(tmp.resolve(output.name() + "-race")).resolve(output.destName);
+        int[] won = new int[2];
+        for (int trial = 0; trial < Math.max(1, TRIALS / 2); trial++) {
+            Process a = child(output.exportArgs(EDITS[0], dest)).start();
+            Process b = child(output.exportArgs(EDITS[1], dest)).start();
+            a.waitFor(120, TimeUnit.SECONDS);
+            b.waitFor(120, TimeUnit.SECONDS);
+            // each either succeeds or refuses with a message (exit 1); the destination holds one whole output
+            assertTrue(Set.of(0, 1).contains(a.exitValue()) && Set.of(0, 1).contains(b.exitValue()), a.exitValue() + "/" + b.exitValue());
+            Map<String, String> found = output.read(dest);
+            int which = expected.indexOf(found);
+            if (which < 0) {
+                throw new AssertionError("trial " + trial + ": two exports at once left " + dest + " holding neither output whole");
+            }
+            won[which]++;
+        }
+        System.out.printf("two exports --format %s at once: %d trials, edits 0 won %d, edits 1 won %d, 0 torn%n", output.format,
+                won[0] + won[1], won[0], won[1]);
+    }
+
+    /** Uninterrupted exports of edits 0 and 1: where they are, what they hold, and the longer run's wall time. */
+    private record References(List<Path> paths, List<Map<String, String>> contents, long uninterruptedMillis) {}
+
+    private static final Map<Output, References> REFERENCES = new java.util.EnumMap<>(Output.class);
+
+    private static References references(Output output) throws IOException, InterruptedException {
+        References cached = REFERENCES.get(output);
+        if (cached != null) {
+            return cached;
+        }
+        Path dir = Files.createDirectories(tmp.resolve(output.name() + "-refs"));
+        List<Path> paths = new ArrayList<>();
+        List<Map<String, String>> contents = new ArrayList<>();
+        long millis = 0;
+        for (int v = 0; v < 2; v++) {
+            Path ref = dir.resolve(v + "-" + output.destName);
+            long t0 = System.nanoTime();
+            assertEquals(0, runToEnd(output.exportArgs(EDITS[v], ref)));
+            millis = Math.max(millis, (System.nanoTime() - t0) / 1_000_000);
+            paths.add(ref);
+            contents.add(output.read(ref));
+        }
+        assertNotEquals(contents.get(0), contents.get(1), "the two versions must differ for the check to mean anything");
+        References refs = new References(paths, contents, millis);
+        REFERENCES.put(output, refs);
+        return refs;
     }
 
     /** Copies an output: a folder's files, or a manifest with the tensors file it names. */
