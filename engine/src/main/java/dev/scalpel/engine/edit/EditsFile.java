@@ -62,6 +62,12 @@ public final class EditsFile {
         TensorPairFile.write(OutputKind.EDITS, models, json, root, tensors, Map.of("format", FORMAT));
     }
 
+    /**
+     * The largest |value| an edits file's tensors may hold: LoRA factors, head deltas, task vectors and prefactors of
+     * trained edits stay orders of magnitude below it, while beyond it a product in the forward pass can overflow float32.
+     */
+    static final float MAX_VALUE = 1e4f;
+
     /** Rebuilds the edits of {@code json} for {@code model}, whose content hash must be the one the file names. */
     public static List<Edit> read(Path json, CausalLM model, String modelHash) {
         JsonNode root;
@@ -145,9 +151,10 @@ public final class EditsFile {
                 }
                 float[] values = TensorFloats.toFloatArray(file.info(name), file.data(name));
                 for (float v : values) {
-                    if (!Float.isFinite(v)) {
-                        throw new ScalpelException("Tensor '" + name + "' in " + file.path() + " holds a non-finite value (" + v
-                                + "); an edit with it would make the model's outputs NaN. Train or write the edits again.");
+                    if (!(Math.abs(v) <= MAX_VALUE)) {
+                        throw new ScalpelException("Tensor '" + name + "' in " + file.path() + " holds " + v + ", beyond the ±"
+                                + (int) MAX_VALUE + " that trained edits stay within (an edit with it would make the model's outputs "
+                                + "overflow); the file is damaged. Train or write the edits again.");
                     }
                 }
                 t.getValue().copy_(Tensors.floats(values, dev.scalpel.engine.model.ComputeDevice.of(t.getValue())).view(shape));

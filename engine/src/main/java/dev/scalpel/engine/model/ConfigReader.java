@@ -47,6 +47,8 @@ public final class ConfigReader {
             return config;
         } catch (IOException e) {
             throw new ScalpelException(file + " has a field of the wrong type (" + firstLine(e) + ").", e);
+        } catch (IllegalArgumentException inconsistent) {   // ModelConfig's own checks on values read from the file
+            throw new ScalpelException("Invalid " + file + ": " + inconsistent.getMessage() + "; restore the file from the model's source.");
         }
     }
 
