@@ -135,11 +135,15 @@ class DataLossTest {
     @Test
     void divergedTrainingExitsOneAndWritesOnlyFiniteValues() throws IOException {
         Path out = tmp.resolve("diverged.json");
-        CliRun r = CliRun.of("train", "--model", nanModel().toString(), "--spec", trainSpec("1e-3").toString(), "--out", out.toString());
+        Path nan = nanModel();
+        CliRun r = CliRun.of("train", "--model", nan.toString(), "--spec", trainSpec("1e-3").toString(), "--out", out.toString());
         assertEquals(1, r.status(), r.out() + r.err());
         assertTrue(r.err().contains("loss became") && r.err().contains("at step 1"), r.err());
         assertFalse(Files.exists(out), "a diverged run is never saved, not even its last good step");
         assertTrue(r.out().contains("nothing was written"), r.out());
+        CliRun eval = CliRun.of("eval", "--model", nan.toString(), "--data", "de=" + text);
+        assertEquals(1, eval.status(), eval.err());
+        assertTrue(eval.err().contains("non-finite loss (NaN) on text 'de', windows 1–"), eval.err());
 
         CliRun absurd = CliRun.of("train", "--model", model.toString(), "--spec", trainSpec("1e9").toString(), "--out", out.toString());
         assertEquals(1, absurd.status(), absurd.err());

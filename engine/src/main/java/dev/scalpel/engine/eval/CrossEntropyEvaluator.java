@@ -59,9 +59,17 @@ public final class CrossEntropyEvaluator {
         double nll = 0;
         long predicted = 0;
         try (NoGradGuard noGrad = new NoGradGuard()) {
+            int window = 0;
             for (long[][] batch : TokenWindows.batches(name, tokens, bos, context, batchSize)) {
-                nll += batchNll(batch, gates);
+                double batchNll = batchNll(batch, gates);
+                if (!Double.isFinite(batchNll)) {
+                    throw new ScalpelException("The model produced a non-finite loss (" + batchNll + ") on text '" + name + "', windows "
+                            + (window + 1) + "–" + (window + batch.length) + " of " + context + " tokens; its weights or the edit "
+                            + "may contain NaN/Inf.");
+                }
+                nll += batchNll;
                 predicted += (long) batch.length * (batch[0].length - 1);
+                window += batch.length;
             }
         }
         return new LanguageLoss(name, nll / predicted, predicted);
@@ -70,18 +78,13 @@ public final class CrossEntropyEvaluator {
     /** Summed negative log-likelihood of positions 1..n-1 of each window given the ones before. */
     private double batchNll(long[][] windows, HeadGates gates) {
         try (PointerScope scope = new PointerScope()) {
-            int b = windows.length, n = windows[0].length;
+            int n = windows[0].length;
             Tensor ids = Tensors.ids(windows, model.device());                               // [B, n]
             Tensor logits = model.forward(ids.narrow(1, 0, n - 1), new ForwardContext(gates, null, null, false, overlay)); // [B, n-1, V]
             Tensor targets = ids.narrow(1, 1, n - 1).reshape(-1);                           // [B·(n-1)]
             Tensor loss = torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)), targets,
                     new TensorOptional(), REDUCTION_SUM, NO_IGNORE_INDEX, 0.0);
-            double value = loss.item_double();
-            if (!Double.isFinite(value)) {
-                throw new ScalpelException("The model produced a non-finite loss (" + value + ") on a batch of " + b
-                        + " windows; its weights may contain NaN/Inf.");
-            }
-            return value;
+            return loss.item_double();
         }
     }
 }
