@@ -11,7 +11,7 @@ shift $(( $# > 0 ? 1 : 0 ))
 only=()
 if [ $# -gt 0 ]; then only=("-Dtest=$(IFS=,; echo "$*")"); fi
 mkdir -p "$(dirname "$log")"
-./mvnw -B -ntp -Pfuzz install -Dsurefire.failIfNoSpecifiedTests=false "${only[@]}" > "$log" 2>&1
+./mvnw -B -ntp -fae -Pfuzz install -Dsurefire.failIfNoSpecifiedTests=false "${only[@]}" > "$log" 2>&1
 status=$?
 awk '
   /Running dev\.scalpel\..*FuzzTest/ { target = $NF; sub(/.*\./, "", target) }

@@ -55,6 +55,8 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
     /** Manifests of the first format name no tensors hash; their tensors are {@code NAME.safetensors}, unchecked. */
     public static final String LEGACY_FORMAT = "scalpel-head-group/1";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest |value| a group's tensors may hold: trained q/k/v/o weights stay far below it, beyond it products overflow. */
+    private static final float MAX_WEIGHT = 1e4f;
 
     /** The current weights of {@code heads} in {@code model} (with whatever is applied to it in memory). */
     public static HeadGroup extract(CausalLM model, String modelHash, String name, HeadSet heads, Map<String, Object> provenance) {
@@ -174,9 +176,10 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
                     }
                     float[] values = TensorFloats.toFloatArray(f.info(k), f.data(k));
                     for (float v : values) {
-                        if (!Float.isFinite(v)) {
-                            throw new ScalpelException("Head group " + json + " has a non-finite value (" + v + ") in tensor '" + k
-                                    + "'; it would put " + v + " into the model's weights. Extract the group again.");
+                        if (!(Math.abs(v) <= MAX_WEIGHT)) {
+                            throw new ScalpelException("Head group " + json + " has " + v + " in tensor '" + k + "', beyond the ±"
+                                    + (int) MAX_WEIGHT + " that trained weights stay within (swapped in, it would make the model's "
+                                    + "outputs overflow); the file is damaged. Extract the group again.");
                         }
                     }
                     Tensor t = Tensors.floats(values, device).view(dims);
