@@ -44,9 +44,10 @@ import org.bytedeco.pytorch.global.torch;
  * The target text is cut to {@code tokenBudget} tokens: training sees exactly those target tokens (and no others),
  * as many times as the steps take. A cancel keeps the last completed step. Each step is checked before it counts: a
  * non-finite loss, gradient or updated value stops training with {@link Stop#DIVERGED} and the edit restored to the
- * values of the last good step (taken before the bad step's update, so they are finite). After every step a frozen copy of the edit is published on {@link #live()}, so
- * generation and evaluation can follow the training from other threads; {@link #evaluateEvery} reports per-language
- * losses while it runs.
+ * values of the last good step (taken before the bad step's update, so they are finite). After a step a frozen copy of
+ * the edit is published on {@link #live()} when a reader asked for one (and after the last step, a cancel or a
+ * divergence), so generation and evaluation can follow the training from other threads without the trainer copying
+ * anything for nobody; {@link #evaluateEvery} reports per-language losses while it runs.
  */
 public final class FineTuner {
     /** What the edit is trained to do. */
@@ -217,6 +218,7 @@ public final class FineTuner {
             prefix = frozen;
             for (int step = 1; step <= spec.steps(); step++) {
                 if (cancelled.getAsBoolean()) {
+                    publishLastState(step - 1);
                     return new Result(step - 1, target.length, processed, lastLoss, Stop.CANCELLED, "cancelled",
                             optimizer.stateBytes(), optimizer.notes());
                 }
@@ -251,13 +253,16 @@ public final class FineTuner {
                     }
                     if (nonFinite != null) {
                         lastGood.restore();
+                        publishLastState(step - 1);
                         return new Result(step - 1, target.length, processed, lastLoss, Stop.DIVERGED, nonFinite + " at step "
                                 + step + "; the edit was restored to step " + (step - 1) + ", its last finite values (lr "
                                 + spec.lr() + ")", optimizer.stateBytes(), optimizer.notes());
                     }
                 }
                 lastGood.take();
-                live.publish(edit.copy());
+                if (live.wanted() || step == spec.steps()) {   // a copy only for a reader who asked, and the final state
+                    live.publish(edit.copy(), step);
+                }
                 processed += (long) targetRows * (length - 1 - contextPositions(length));
                 if (liveEval != null && step % liveEval.everySteps() == 0) {
                     evaluateLive(data.bos());
@@ -271,6 +276,13 @@ public final class FineTuner {
         } finally {
             prefix = null;
             edit.setTraining(false);
+        }
+    }
+
+    /** Publishes the edit as it is after {@code step} (the run stops there), unless that state is already published. */
+    private void publishLastState(int step) {
+        if (step > 0 && live.publishedStep() != step) {
+            live.publish(edit.copy(), step);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ModelLoader;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.testing.Fixtures;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -142,6 +143,26 @@ class FineTunerTest {
             }
             assertEquals(4, reports.size(), "40 steps, every 10");
             assertEquals(ce(target, new EditOverlay(List.of(edit))), reports.get(3).get("target").ce(), 1e-9);
+            tuner.live().close();
+        }
+    }
+
+    @Test
+    void withoutReadersTheTrainerPublishesOnlyTheFirstAndTheLastStep() {
+        try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 1)), QKVO, 2, 4, 0, 1)) {
+            var tuner = new FineTuner(model, edit, spec(FineTuner.Objective.LEARN, 1e-2, "adamw"));
+            List<Long> askedAt = new ArrayList<>();
+            tuner.run(new FineTuner.Data(target, null, null, 0), p -> {
+                if (p.step() == 20) {             // one reader, once: served after the next step
+                    tuner.live().acquire().close();
+                    askedAt.add((long) p.step());
+                }
+            }, () -> false);
+            assertEquals(List.of(20L), askedAt);
+            assertEquals(3, tuner.live().publications(), "steps 1 and 21 (asked for) and 40 (the last) — not 40 copies");
+            try (var lease = tuner.live().acquire()) {
+                assertEquals(40, lease.step());
+            }
             tuner.live().close();
         }
     }

@@ -22,6 +22,8 @@ import java.util.function.BiFunction;
  * tokens are streamed to a per-side sink as they are chosen.
  */
 final class CompareJob implements Job<CompareJob.Result> {
+    /** How long a comparison that follows live training waits for the trainer to publish the step it is on. */
+    private static final long FRESH_WAIT_MILLIS = 2_000;
 
     /**
      * What one side of the comparison shows.
@@ -85,15 +87,19 @@ final class CompareJob implements Job<CompareJob.Result> {
     }
 
     /**
-     * Runs {@code pass} with the edited overlay and its subtitle; a live edit is leased for exactly that pass and the
-     * subtitle names the training step it shows (before the first step it runs as the base model and says so).
+     * Runs {@code pass} with the edited overlay and its subtitle; a live edit is leased for exactly that pass (the copy of
+     * the step training is on, waiting for it up to {@value #FRESH_WAIT_MILLIS} ms) and the subtitle names the training
+     * step it shows (before the first step it runs as the base model and says so).
      */
     private Side withEditedOverlay(BiFunction<LinearOverlay, String, Side> pass) {
         if (edited.live() == null) {
             return pass.apply(edited.overlay() == null ? LinearOverlay.NONE : edited.overlay(), edited.label());
         }
-        try (LiveEdit.Lease lease = edited.live().acquire()) {
+        try (LiveEdit.Lease lease = edited.live().acquireFresh(FRESH_WAIT_MILLIS)) {
             return pass.apply(lease.overlay(), edited.label() + (lease.step() == 0 ? " · no step published yet" : " · step " + lease.step()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("A/B comparison cancelled");
         }
     }
 

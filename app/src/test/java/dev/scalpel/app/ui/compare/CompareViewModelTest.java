@@ -117,8 +117,8 @@ class CompareViewModelTest {
             assertEquals("live training edit · no step published yet", vm.editedSubtitleProperty().get());
             assertEquals(texts(vm.base()), texts(vm.edited()), "nothing published: the base model");
 
-            live.publish(edit.copy());
-            live.publish(edit.copy());
+            live.publish(edit.copy(), 1);
+            live.publish(edit.copy(), 2);
             vm.generate();
             assertEquals("live training edit · step 2", vm.editedSubtitleProperty().get(), "the lease names the step it shows");
             assertEquals(withStack, texts(vm.edited()), "the live step is the same edit as the one on the stack was");
