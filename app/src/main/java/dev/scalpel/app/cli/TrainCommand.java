@@ -1,5 +1,6 @@
 package dev.scalpel.app.cli;
 
+import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
 import dev.scalpel.engine.edit.EditsFile;
 import dev.scalpel.engine.files.OutputGuard;
@@ -46,6 +47,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
+    @Option(names = "--live-generate", paramLabel = "PROMPT",
+            description = "While training, continue PROMPT greedily with the live weights every --live-every steps, on a thread "
+                    + "of its own (training never waits for it), and print the step it used and the text.")
+    String liveGenerate;
+
+    @Option(names = "--live-every", paramLabel = "K", defaultValue = "10",
+            description = "Steps between live generations (default: ${DEFAULT-VALUE}).")
+    int liveEvery;
+
     @Option(names = "--json", description = "Machine-readable summary.")
     boolean json;
 
@@ -54,6 +64,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (liveEvery < 1) {
+            throw new ScalpelException("--live-every must be at least 1, got " + liveEvery + ".");
+        }
         TrainSpec trainSpec = TrainSpec.read(specFile);
         Path specDir = specFile.toAbsolutePath().getParent();
         var print = spec.commandLine().getOut();
@@ -89,11 +102,20 @@ final class TrainCommand implements Callable<Integer> {
                     }
                 });
             }
-            FineTuner.Result result = tuner.run(data, p -> {
-                if (!json && (p.step() == 1 || p.step() % 10 == 0 || p.step() == p.totalSteps())) {
-                    print.printf(Locale.ROOT, "step %4d/%d  loss %.4f  target tokens processed %,d%n", p.step(), p.totalSteps(), p.loss(), p.tokens());
-                }
-            }, interrupted::get);
+            FineTuner.Result result;
+            try (LiveSampler sampler = liveGenerate == null || json ? null : new LiveSampler(m, tuner.live(), liveGenerate, liveEvery, print)) {
+                result = tuner.run(data, p -> {
+                    if (!json && (p.step() == 1 || p.step() % 10 == 0 || p.step() == p.totalSteps())) {
+                        synchronized (print) {
+                            print.printf(Locale.ROOT, "step %4d/%d  loss %.4f  target tokens processed %,d%n", p.step(), p.totalSteps(),
+                                    p.loss(), p.tokens());
+                        }
+                    }
+                    if (sampler != null) {
+                        sampler.stepped(p.step());
+                    }
+                }, interrupted::get);
+            }
             Runtime.getRuntime().removeShutdownHook(hook);
             tuner.live().close();
             boolean diverged = result.stop() == FineTuner.Stop.DIVERGED;   // never saved: not even its last good step
