@@ -3,7 +3,10 @@ package dev.scalpel.engine.sample;
 import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.model.ModelConfig;
 import dev.scalpel.engine.train.Pretrainer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Renders the sample model's MODEL_CARD.md from its measurements and training state. */
 public final class ModelCardMarkdown {
@@ -16,8 +19,8 @@ public final class ModelCardMarkdown {
         double lnV = Math.log(c.vocabSize());
         md.append("# ").append(name).append(name.equals("polyglot-tiny") ? " — Scalpel's bundled sample model\n\n"
                 : " — a sample model Scalpel trained itself\n\n")
-          .append("A small multilingual Llama trained by Scalpel itself (`scalpel build-sample`) on English, German, French, ")
-          .append("Spanish and Java code, so that every demo, test and the workbench have a real model whose heads can ")
+          .append("A small multilingual Llama trained by Scalpel itself (`scalpel build-sample`) on ").append(sourcesText(recipe))
+          .append(", so that every demo, test and the workbench have a real model whose heads can ")
           .append("specialise by language. It is a research toy: it has seen a few million tokens of man pages, GNOME ")
           .append("help, Debian docs, fortunes and JDK sources, and it writes accordingly.\n\n");
 
@@ -98,6 +101,20 @@ public final class ModelCardMarkdown {
         StringBuilder flag = new StringBuilder(" --mix ");
         recipe.mix().forEach((s, share) -> flag.append(flag.length() == 7 ? "" : ",").append(s).append('=').append(share));
         return flag.toString();
+    }
+
+    /** "English, German, French, Spanish and Java code" (equal mix), or with a --mix the sources it draws and their shares. */
+    private static String sourcesText(SampleModelRecipe.Options recipe) {
+        Map<String, String> names = Map.of("en", "English", "de", "German", "fr", "French", "es", "Spanish", "code", "Java code");
+        List<String> parts = new ArrayList<>();
+        recipe.shares().forEach((source, share) -> {
+            if (share > 0) {
+                String name = names.getOrDefault(source, source);
+                parts.add(recipe.mix() == null ? name : String.format(Locale.ROOT, "%s (%.0f %%)", name, 100 * share));
+            }
+        });
+        return parts.size() == 1 ? parts.get(0)
+                : String.join(", ", parts.subList(0, parts.size() - 1)) + " and " + parts.get(parts.size() - 1);
     }
 
     private static String mixText(SampleModelRecipe.Options recipe) {
