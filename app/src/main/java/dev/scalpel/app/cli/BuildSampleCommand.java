@@ -4,9 +4,11 @@ import dev.scalpel.app.ScalpelHome;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.sample.SampleModelRecipe;
+import dev.scalpel.engine.train.Apollo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,6 +21,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "build-sample", mixinStandardHelpOptions = true,
         description = "Train the sample model from ../shared/corpora: BPE tokenizer, then pre-training; rerun to resume.")
 final class BuildSampleCommand implements Callable<Integer> {
+    /** A quarter of the sample model's width (256), the rank-to-width ratio of the paper's smallest runs. */
+    static final int APOLLO_DEFAULT_RANK = 64;
+
     @Mixin
     RuntimeOptions runtimeOptions;
 
@@ -46,6 +51,19 @@ final class BuildSampleCommand implements Callable<Integer> {
                     + "Default: an equal mix of en, de, fr, es, code.")
     Map<String, Double> mix;
 
+    @Option(names = "--optimizer", defaultValue = "adamw", paramLabel = "NAME",
+            description = "adamw, apollo or apollo-mini: APOLLO (arXiv 2412.05270) on the attention and MLP matrices, AdamW "
+                    + "moments for embeddings and norms, as the paper pre-trains (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--apollo-rank", paramLabel = "R",
+            description = "APOLLO's projected rank (default: " + APOLLO_DEFAULT_RANK + ", a quarter of the model width; apollo-mini: 1).")
+    Integer apolloRank;
+
+    @Option(names = "--apollo-scale", paramLabel = "ALPHA",
+            description = "APOLLO's update scale α (default: √(k/r) per matrix, which gives AdamW's update size).")
+    Double apolloScale;
+
     @Option(names = "--card-only", description = "Only (re)measure the built model in --out and rewrite its MODEL_CARD.md.")
     boolean cardOnly;
 
@@ -67,7 +85,7 @@ final class BuildSampleCommand implements Callable<Integer> {
         }
         var out = spec.commandLine().getOut();
         var options = new SampleModelRecipe.Options(corporaDir, minutes != null ? Duration.ofSeconds((long) (minutes * 60)) : null,
-                tokens, seed, 8, lr, mix);
+                tokens, seed, 8, lr, mix, apolloOptions());
         if (cardOnly) {
             SampleModelRecipe.writeCard(this.out, options, out::println);
             return 0;
@@ -84,5 +102,29 @@ final class BuildSampleCommand implements Callable<Integer> {
             SampleModelRecipe.writeCard(this.out, options, out::println);
         }
         return 0;
+    }
+
+    /** The APOLLO settings --optimizer and the --apollo-* options ask for; null for AdamW. */
+    private Apollo.Options apolloOptions() {
+        if (optimizer.equals("adamw")) {
+            if (apolloRank != null || apolloScale != null) {
+                throw new ScalpelException("--apollo-rank and --apollo-scale need --optimizer apollo or apollo-mini.");
+            }
+            return null;
+        }
+        if (!optimizer.equals("apollo") && !optimizer.equals("apollo-mini")) {
+            throw new ScalpelException("Unknown --optimizer '" + optimizer + "'; use adamw, apollo or apollo-mini.");
+        }
+        boolean mini = optimizer.equals("apollo-mini");
+        int rank = apolloRank != null ? apolloRank : mini ? 1 : APOLLO_DEFAULT_RANK;
+        if (rank < 1 || rank > SampleModelRecipe.ARCHITECTURE.hidden()) {
+            throw new ScalpelException("--apollo-rank " + rank + " is out of range; use 1 to " + SampleModelRecipe.ARCHITECTURE.hidden() + ".");
+        }
+        if (apolloScale != null && !(apolloScale > 0 && apolloScale <= 1e4)) {
+            throw new ScalpelException("--apollo-scale " + apolloScale + " is out of range; use a number in (0, 10000].");
+        }
+        Apollo.Options base = (mini ? Apollo.Options.mini() : Apollo.Options.defaults()).withRank(rank).withSeed(seed);
+        return apolloScale == null ? base : new Apollo.Options(base.rank(), base.refreshPeriod(), OptionalDouble.of(apolloScale),
+                base.normGrowthLimit(), base.beta1(), base.beta2(), base.eps(), base.weightDecay(), base.seed(), base.tensorWise());
     }
 }

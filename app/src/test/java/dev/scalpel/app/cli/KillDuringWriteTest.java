@@ -16,9 +16,9 @@ import dev.scalpel.engine.model.TensorPairFile;
 import dev.scalpel.engine.model.Tensors;
 import dev.scalpel.engine.model.safetensors.SafetensorsFile;
 import dev.scalpel.engine.model.safetensors.TensorFloats;
+import dev.scalpel.engine.testing.ChildJvm;
 import dev.scalpel.engine.testing.Fixtures;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -246,13 +246,7 @@ class KillDuringWriteTest {
 
     /** The CLI in a JVM of its own, with this JVM's flags and class path. */
     private static ProcessBuilder child(List<String> args) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("-D") || a.startsWith("-Xss")).forEach(command::add);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Launcher.class.getName()));
-        command.addAll(args);
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        return ChildJvm.of(Launcher.class, args);
     }
 
     private static int runToEnd(List<String> args) throws IOException, InterruptedException {

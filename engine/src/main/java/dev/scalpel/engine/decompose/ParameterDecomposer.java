@@ -259,11 +259,7 @@ public final class ParameterDecomposer {
         if (last != null) {
             meta.put("progress", DecompositionFile.json(last));
         }
-        Map<String, Tensor> moments = new LinkedHashMap<>();
-        for (AdamW.Parameter p : adam.parameters()) {
-            moments.put("m." + p.name(), p.m());
-            moments.put("v." + p.name(), p.v());
-        }
+        Map<String, Tensor> moments = adam.state();
         Map<String, String> optimizerMeta = new LinkedHashMap<>(meta);
         optimizerMeta.put("format", DecompositionFile.FORMAT + "+optimizer");
         optimizerMeta.put("optimizer_step", Long.toString(adam.step()));
@@ -312,12 +308,9 @@ public final class ParameterDecomposer {
                 throw new ScalpelException(f + " is from another step than " + file + " (the run was killed between the two "
                         + "writes); delete both to start over.");
             }
-            for (AdamW.Parameter p : adam.parameters()) {
-                copyInto(p.m(), moments, "m." + p.name());
-                copyInto(p.v(), moments, "v." + p.name());
-            }
+            adam.state().forEach((name, tensor) -> copyInto(tensor, moments, name));
         }
-        adam.setStep(optimizerStep);
+        adam.resumeAt(optimizerStep);
     }
 
     private static void copyInto(Tensor target, SafetensorsFile file, String name) {

@@ -2,6 +2,7 @@ package dev.scalpel.engine.sample;
 
 import dev.scalpel.engine.api.LanguageLoss;
 import dev.scalpel.engine.model.ModelConfig;
+import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.Pretrainer;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,11 +41,12 @@ public final class ModelCardMarkdown {
           .append(row("mix", mixText(recipe)))
           .append(row("tokens seen", String.format(Locale.ROOT, "%,d (%d steps × %d rows × %d tokens)",
                   state.tokens(), state.step(), state.batchSize(), state.context())))
-          .append(row("optimizer", String.format(Locale.ROOT, "AdamW (β 0.9/0.95, weight decay 0.1 on matrices), peak lr %.0e, "
-                  + "100 warm-up steps, cosine to 10 %%, gradient clipping at 1.0", recipe.lr())))
+          .append(row("optimizer", String.format(Locale.ROOT, "%s (β 0.9/0.95, weight decay 0.1 on matrices), peak lr %.0e, "
+                  + "100 warm-up steps, cosine to 10 %%, gradient clipping at 1.0; state %s", optimizerText(recipe), recipe.lr(),
+                  stateText(state))))
           .append(row("seed", Long.toString(state.seed())))
           .append(row("training time", String.format(Locale.ROOT, "%.1f minutes on 2 CPU cores (MKL)", state.seconds() / 60)))
-          .append(row("recipe", "`./scalpel build-sample --out DIR --tokens " + recipe.tokens() + mixFlag(recipe)
+          .append(row("recipe", "`./scalpel build-sample --out DIR --tokens " + recipe.tokens() + mixFlag(recipe) + optimizerFlags(recipe)
                   + " --threads 2` (rerun resumes)"))
           .append('\n');
 
@@ -115,6 +117,34 @@ public final class ModelCardMarkdown {
         });
         return parts.size() == 1 ? parts.get(0)
                 : String.join(", ", parts.subList(0, parts.size() - 1)) + " and " + parts.get(parts.size() - 1);
+    }
+
+    private static String optimizerText(SampleModelRecipe.Options recipe) {
+        Apollo.Options a = recipe.apollo();
+        if (a == null) {
+            return "AdamW";
+        }
+        return String.format(Locale.ROOT, "%s on the attention and MLP matrices (rank %d, %s scaling, α %s, projection redrawn "
+                + "every %d steps, γ %.2f), AdamW on embeddings and norms", a.tensorWise() ? "APOLLO-Mini" : "APOLLO", a.rank(),
+                a.tensorWise() ? "tensor-wise" : "channel-wise", a.scale().isPresent() ? Double.toString(a.scale().getAsDouble()) : "√(k/r)",
+                a.refreshPeriod(), a.normGrowthLimit());
+    }
+
+    private static String stateText(Pretrainer.TrainerState state) {
+        if (state.adamwStateBytes() == 0) {
+            return "not recorded (a checkpoint from before Scalpel recorded it)";
+        }
+        return String.format(Locale.ROOT, "%.1f MB (AdamW's for the same weights: %.1f MB)", state.optimizerStateBytes() / 1e6,
+                state.adamwStateBytes() / 1e6);
+    }
+
+    private static String optimizerFlags(SampleModelRecipe.Options recipe) {
+        Apollo.Options a = recipe.apollo();
+        if (a == null) {
+            return "";
+        }
+        return " --optimizer " + (a.tensorWise() ? "apollo-mini" : "apollo") + " --apollo-rank " + a.rank()
+                + (a.scale().isPresent() ? " --apollo-scale " + a.scale().getAsDouble() : "");
     }
 
     private static String mixText(SampleModelRecipe.Options recipe) {

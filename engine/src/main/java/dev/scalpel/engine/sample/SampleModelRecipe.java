@@ -14,6 +14,7 @@ import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.tokenize.BpeTrainer;
 import dev.scalpel.engine.train.AdamW;
+import dev.scalpel.engine.train.Apollo;
 import dev.scalpel.engine.train.Pretrainer;
 import dev.scalpel.engine.train.TokenCorpus;
 import java.io.IOException;
@@ -47,8 +48,11 @@ public final class SampleModelRecipe {
      * @param tokens    token budget when {@code budget} is null
      * @param mix       source → share of the training rows (they need not sum to 1; 0 leaves a source out), or null
      *                  for an equal mix; e.g. an English-majority model for the language-removal study
+     * @param apollo    null to pre-train with AdamW; else APOLLO (or APOLLO-Mini) with these settings on the attention
+     *                  and MLP matrices, as {@link Pretrainer.Options#apollo()} describes
      */
-    public record Options(Path corpora, Duration budget, long tokens, long seed, int batchSize, double lr, Map<String, Double> mix) {
+    public record Options(Path corpora, Duration budget, long tokens, long seed, int batchSize, double lr, Map<String, Double> mix,
+                          Apollo.Options apollo) {
         public Options {
             if (mix != null) {
                 for (var e : mix.entrySet()) {
@@ -67,7 +71,7 @@ public final class SampleModelRecipe {
         }
 
         public static Options defaults(Path corpora, Duration budget) {
-            return new Options(corpora, budget, 4_000_000, 1234, 8, 2e-3, null);
+            return new Options(corpora, budget, 4_000_000, 1234, 8, 2e-3, null, null);
         }
 
         /** The share of each source's rows, summing to 1, in {@link #SOURCES} order. */
@@ -123,11 +127,11 @@ public final class SampleModelRecipe {
         }
         TokenCorpus corpus = new TokenCorpus(tokens, mix, config.bosTokenId());
         var trainOptions = new Pretrainer.Options(ARCHITECTURE.maxPositions(), options.batchSize(), options.tokens(),
-                options.budget(), AdamW.Options.defaults(options.lr()), 100, 0.1, 1.0, options.seed(), 100);
+                options.budget(), AdamW.Options.defaults(options.lr()), options.apollo(), 100, 0.1, 1.0, options.seed(), 100);
         try (CausalLM model = ModelLoader.load(out, ComputeDevice.CPU)) {
             log.accept((resuming ? "Resuming" : "Starting") + " pre-training: " + model.weights().parameterCount()
                     + " parameters, batch " + options.batchSize() + " × " + ARCHITECTURE.maxPositions() + " tokens, mix "
-                    + options.shares());
+                    + options.shares() + ", optimizer " + trainOptions.optimizerDescription());
             return new Pretrainer(model, corpus, trainOptions, folder).run(progress, stop);
         }
     }

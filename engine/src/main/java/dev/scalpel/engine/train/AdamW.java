@@ -1,5 +1,6 @@
 package dev.scalpel.engine.train;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -26,7 +27,6 @@ public final class AdamW implements Optimizer {
     private final Options options;
     private long step;
 
-    /** A trainable tensor with its two moment buffers (same shape). */
     /** A trainable with its moments; {@code elementLrScale} as in {@link Trainable}. */
     public record Parameter(String name, Tensor value, Tensor m, Tensor v, double lrScale, boolean decay, Tensor elementLrScale) {}
 
@@ -62,8 +62,19 @@ public final class AdamW implements Optimizer {
         return step;
     }
 
-    /** Restores the step count (with {@link #parameters()}' m and v filled from a checkpoint). */
-    public void setStep(long step) {
+    /** {@code m.NAME} and {@code v.NAME} for every trainable. */
+    @Override
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            out.put("m." + p.name(), p.m());
+            out.put("v." + p.name(), p.v());
+        }
+        return out;
+    }
+
+    @Override
+    public void resumeAt(long step) {
         this.step = step;
     }
 

@@ -3,9 +3,12 @@ package dev.scalpel.engine.train;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.Tensors;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.SplittableRandom;
+import java.util.function.Predicate;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -37,7 +40,8 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>W ← W·(1 − lr·λ) − lr·G̃ (decay only where {@link Trainable#decay()}).</li>
  * </ol>
  * Tensors of rank 3 and more are treated as matrices [size(0), rest]. Vectors and scalars (norm weights, biases, scalar
- * prefactors) get a plain AdamW update with the same β₁, β₂, ε and λ. Tensors without a gradient, or with lrScale 0,
+ * prefactors) get a plain AdamW update with the same β₁, β₂, ε and λ, and so do matrices the caller does not want
+ * projected (in pre-training, as in the paper's runs: embeddings and the LM head; only attention and MLP weights project). Tensors without a gradient, or with lrScale 0,
  * are skipped (their moments do not move). The projection P is stored (not regenerated every step), so it counts in
  * {@link #stateBytes()}. Because P comes from a seeded Java RNG and is then copied to the parameter's device, the same
  * seed gives the same projections on every device.
@@ -135,12 +139,17 @@ public final class Apollo implements Optimizer {
      * scalar its zero AdamW moments. A trainable's position in the list is its index in the projection seeds.
      */
     public Apollo(List<Trainable> trainables, Options options) {
+        this(trainables, options, t -> true);
+    }
+
+    /** As {@link #Apollo(List, Options)}, projecting only the matrices {@code projected} accepts (the rest: AdamW moments). */
+    public Apollo(List<Trainable> trainables, Options options, Predicate<Trainable> projected) {
         this.options = options;
         this.trainables = List.copyOf(trainables);
         List<ParameterState> made = new ArrayList<>();
         for (int i = 0; i < this.trainables.size(); i++) {
             Tensor value = this.trainables.get(i).value();
-            if (value.dim() >= 2) {
+            if (value.dim() >= 2 && projected.test(this.trainables.get(i))) {
                 MatrixPlan plan = plan(Tensors.shape(value), options);
                 if (plan.fellBack()) {
                     int r = (int) Math.min(options.rank(), plan.k());
@@ -203,19 +212,38 @@ public final class Apollo implements Optimizer {
         }
     }
 
-    /**
-     * Bytes of state: per matrix M and V [r, c], the stored projection P [r, k] and the previous update norm (one
-     * number); per vector or scalar its two AdamW moments.
-     */
     /** One line per matrix too thin to project (see {@link MatrixPlan}); empty when every matrix projects. */
     @Override
     public List<String> notes() {
         return List.copyOf(notes);
     }
 
+    /**
+     * Bytes of state: per matrix M and V [r, c], the stored projection P [r, k] and the previous update norm (one
+     * number); per vector or scalar its two AdamW moments.
+     */
     @Override
     public long stateBytes() {
         return states.stream().mapToLong(ParameterState::bytes).sum();
+    }
+
+    /**
+     * {@code m.NAME}, {@code v.NAME} (projected or dense moments) and, per projected matrix, {@code norm.NAME} (the
+     * limiter's last norm). The projections are not saved: they are redrawn from (seed, index, refresh) on resume.
+     */
+    @Override
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < trainables.size(); i++) {
+            states.get(i).collect(trainables.get(i).name(), out);
+        }
+        return out;
+    }
+
+    @Override
+    public void resumeAt(long step) {
+        this.step = step;
+        states.forEach(ParameterState::forgetProjection);
     }
 
     /** The projection P [r, k] now used for the trainable called {@code name}; null for vectors and scalars. */
@@ -252,6 +280,12 @@ public final class Apollo implements Optimizer {
         /** The direction G̃ (shaped like the parameter) for this step; the caller applies W ← W − lr·G̃. */
         Tensor direction(Tensor grad);
 
+        /** Puts the tensors a checkpoint saves into {@code out}, named after the trainable {@code name}. */
+        void collect(String name, Map<String, Tensor> out);
+
+        /** After a restore: the projection for the next step is redrawn (the step count changed under it). */
+        default void forgetProjection() {}
+
         long bytes();
 
         void release();
@@ -273,6 +307,12 @@ public final class Apollo implements Optimizer {
         public Tensor direction(Tensor grad) {
             accumulate(m, v, grad);
             return adamDirection(m, v); // like the parameter
+        }
+
+        @Override
+        public void collect(String name, Map<String, Tensor> out) {
+            out.put("m." + name, m);
+            out.put("v." + name, v);
         }
 
         @Override
@@ -338,6 +378,18 @@ public final class Apollo implements Optimizer {
             Tensor update = g.mul(scaling(rTilde, r)).mul_(new Scalar(alpha)); // [k, c]
             limitGrowth(update);
             return (transposed ? update.t() : update).reshape(shape);      // like the parameter
+        }
+
+        @Override
+        public void collect(String name, Map<String, Tensor> out) {
+            out.put("m." + name, m);
+            out.put("v." + name, v);
+            out.put("norm." + name, previousNorm);
+        }
+
+        @Override
+        public void forgetProjection() {
+            refresh = -1;
         }
 
         /** Channel-wise s [1, c] (or tensor-wise s [] for APOLLO-Mini); 0 where the projected gradient is 0. */

@@ -1,6 +1,7 @@
 package dev.scalpel.engine.train;
 
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -50,6 +51,16 @@ public interface Optimizer extends AutoCloseable {
 
     /** Bytes of optimizer state (moments, projections). */
     long stateBytes();
+
+    /**
+     * The tensors a checkpoint must save to resume this optimizer exactly, by a stable name (live tensors: a restore
+     * copies into them, then calls {@link #resumeAt}). State that is recomputed from the settings (APOLLO's seeded
+     * projections) is not listed.
+     */
+    Map<String, Tensor> state();
+
+    /** Continues as if {@code step} steps had been taken, with {@link #state()} already filled from a checkpoint. */
+    void resumeAt(long step);
 
     @Override
     void close();

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** build-sample --mix: the shares of the training rows, normalised, with unnamed sources left out; bad mixes refused. */
 class SampleMixTest {
     private static SampleModelRecipe.Options with(Map<String, Double> mix) {
-        return new SampleModelRecipe.Options(Path.of("corpora"), null, 1000, 1, 8, 2e-3, mix);
+        return new SampleModelRecipe.Options(Path.of("corpora"), null, 1000, 1, 8, 2e-3, mix, null);
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.scalpel.app.ui.workspace;
 
 import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
-import dev.scalpel.engine.model.TensorPairFile;
 import java.util.ArrayList;
 import java.util.List;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -120,10 +119,9 @@ public final class Autosave {
     /** A clean exit: removes the lock and the autosave (nothing is left to restore). */
     public void stop() {
         Path autosave = autosaveFile();
-        Path edits = Workspace.editsFileOf(autosave);
         try {
             List<Path> files = new ArrayList<>(List.of(lockFile(), autosave));
-            files.addAll(TensorPairFile.files(edits));
+            files.addAll(Workspace.editsFilesOf(autosave));
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }

@@ -27,15 +27,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A saved workbench session: which model (folder and content hash), the head marks, the importance maps and which one
  * is shown, the edit stack, the head-group library with the groups swapped in (in load order) and the chosen
- * component. Saved as {@code NAME.json} ({@link WorkspaceJson}); the edits go to an edits file beside it,
- * {@code NAME.edits.json} + {@code NAME.edits.safetensors}, written first so the workspace JSON, written last, never
- * names edits that are not on disk. Every file is written atomically and never into the model's folder.
+ * component. Saved as {@code NAME.json} ({@link WorkspaceJson}); the edits go to an edits file of their own beside it,
+ * {@code NAME.edits-ID.json} + its tensors file, written first so the workspace JSON, written last, never names edits
+ * that are not on disk, and an earlier save's edits are deleted only after that (see {@link #write}). Every file is
+ * written atomically and never into the model's folder.
  *
  * <p>To open one: {@link #read}, open the model at {@link #modelToOpen()} in a fresh {@link Session}, then
  * {@link #restoreInto}.
@@ -87,16 +89,33 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
                 List.copyOf(session.loadedGroups().keySet()), session.componentProperty().get());
     }
 
-    /** The edits file that goes with workspace {@code json}: {@code NAME.edits.json} beside it. */
-    public static Path editsFileOf(Path json) {
+    /**
+     * The edits files saves of workspace {@code json} wrote beside it ({@code NAME.edits-ID.json} and the tensors file
+     * each names, or a part a crashed save left); after a completed save only the pair the workspace names is left.
+     */
+    public static List<Path> editsFilesOf(Path json) {
+        Path dir = json.toAbsolutePath().getParent();
+        List<Path> out = new java.util.ArrayList<>();
+        try (var files = Files.newDirectoryStream(dir, editsPrefix(json) + "*")) {
+            files.forEach(out::add);
+            out.sort(null);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new ScalpelException("Cannot list " + dir + " (" + e.getMessage() + "); check its permissions.", e);
+        }
+        return out;
+    }
+
+    private static String editsPrefix(Path json) {
         String name = json.getFileName().toString();
-        String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
-        return json.toAbsolutePath().resolveSibling(base + ".edits.json");
+        return (name.endsWith(".json") ? name.substring(0, name.length() - 5) : name) + ".edits-";
     }
 
     /**
-     * Saves a captured workspace as {@code json}: the edits file first (only when there are edits; a stale one from an
-     * earlier save is deleted), then the JSON, each atomically.
+     * Saves a captured workspace as {@code json} so that a crash at any moment leaves the previous save or this one:
+     * the edits go to a new file of their own ({@code NAME.edits-ID.json}, only when there are edits), then the JSON
+     * naming it replaces the old one atomically (the commit), and only then are the earlier saves' edits files deleted.
      *
      * @throws ScalpelException when {@code json} is inside the model's folder or a file cannot be written
      */
@@ -106,19 +125,37 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
                     + "capture the session to save it.");
         }
         Output out = OutputGuard.files(OutputKind.WORKSPACE, List.of(modelPath), json);
-        Path editsJson = editsFileOf(json);
-        if (!edits.isEmpty()) {
+        Path editsJson = edits.isEmpty() ? null
+                : json.toAbsolutePath().resolveSibling(editsPrefix(json) + UUID.randomUUID().toString().substring(0, 8) + ".json");
+        if (editsJson != null) {
             EditsFile.write(editsJson, modelHash, edits, List.of(modelPath));
         }
         byte[] bytes;
         try {
-            bytes = WorkspaceJson.MAPPER.writeValueAsBytes(toJson(edits.isEmpty() ? null : editsJson.getFileName().toString()));
+            bytes = WorkspaceJson.MAPPER.writeValueAsBytes(toJson(editsJson == null ? null : editsJson.getFileName().toString()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("A workspace always maps to JSON", e);
         }
         out.writeBytes(json, bytes);
-        if (edits.isEmpty()) {
-            TensorPairFile.files(editsJson).forEach(Workspace::deleteStale);
+        // keep ours and the one the file on disk names now (another process may have saved since: last writer wins)
+        List<Path> keep = new java.util.ArrayList<>();
+        if (editsJson != null) {
+            keep.addAll(TensorPairFile.files(editsJson));
+        }
+        Path named = editsNamedBy(json);
+        if (named != null) {
+            keep.addAll(TensorPairFile.files(named));
+        }
+        editsFilesOf(json).stream().filter(f -> !keep.contains(f)).forEach(Workspace::deleteStale);
+    }
+
+    /** The edits file the workspace now at {@code json} names, or null (none, or unreadable). */
+    private static Path editsNamedBy(Path json) {
+        try {
+            String name = WorkspaceJson.MAPPER.readTree(json.toFile()).path("edits").asText("");
+            return name.isEmpty() ? null : json.toAbsolutePath().resolveSibling(name);
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.Map;
  *   "maps" : { "de · gradient" : { "model_hash" : "…", "data_hash" : "…", "domain" : "de", "method" : "gradient",
  *                                  "tokens" : 4096, "layers" : 6, "heads" : 8, "scores" : [[…], …] } },
  *   "shown_map" : "de · gradient",
- *   "edits" : "my.edits.json",
+ *   "edits" : "my.edits-3f2a91c0.json",
  *   "head_group_files" : [ "/groups/de-heads.json" ],
  *   "loaded_groups" : [ "de-heads" ],
  *   "component" : { "module" : "model.layers.1.mlp.down_proj", "index" : 0, "rank" : 8, "decomposition" : null }

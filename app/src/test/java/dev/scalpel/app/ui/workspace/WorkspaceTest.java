@@ -1,6 +1,5 @@
 package dev.scalpel.app.ui.workspace;
 
-import dev.scalpel.engine.model.TensorPairFile;
 import static dev.scalpel.app.ui.workspace.SessionFixtures.IDS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -74,12 +73,13 @@ class WorkspaceTest {
             Workspace.capture(s).write(json);
         }
         assertTrue(Logits.maxAbsDiff(base, edited) > 1e-3, "the edit and the group change the logits");
-        assertTrue(Files.isRegularFile(tmp.resolve("ws/study.edits.json")));
-        assertEquals(2, TensorPairFile.files(tmp.resolve("ws/study.edits.json")).size(), "the edits JSON and its tensors file");
+        List<Path> editsFiles = Workspace.editsFilesOf(json);
+        assertEquals(2, editsFiles.size(), "the edits JSON and its tensors file: " + editsFiles);
         JsonNode file = new ObjectMapper().readTree(json.toFile());
         assertEquals("scalpel-workspace/1", file.get("format").asText());
         assertEquals("{\"L0H0\":\"freeze\",\"L1H2\":\"train\"}", file.get("marks").toString(), "unmarked heads are left out");
-        assertEquals("study.edits.json", file.get("edits").asText());
+        assertEquals(List.of(file.get("edits").asText()), editsFiles.stream().map(f -> f.getFileName().toString())
+                .filter(n -> n.endsWith(".json")).toList(), "the workspace names its edits manifest");
         assertEquals("de · gradient", file.get("shown_map").asText());
         assertEquals(List.of("l3-scaled"), List.of(file.get("loaded_groups").get(0).asText()));
         assertEquals(8, file.get("maps").get("fr · ablation").get("heads").asInt());
@@ -108,12 +108,19 @@ class WorkspaceTest {
             Edit lora = SessionFixtures.headLora(s, HeadSet.of(L1H2));
             s.addEdit(lora);
             Workspace.capture(s).write(json);
-            List<Path> pair = TensorPairFile.files(Workspace.editsFileOf(json));
+            List<Path> pair = Workspace.editsFilesOf(json);
             assertEquals(2, pair.size(), "the edits JSON and the tensors file it names");
+            s.addEdit(SessionFixtures.headLora(s, HeadSet.of(L1H2)));
+            Workspace.capture(s).write(json);
+            List<Path> second = Workspace.editsFilesOf(json);
+            assertEquals(2, second.size(), "a new save writes its own edits files and drops the earlier ones: " + second);
+            assertFalse(second.contains(pair.get(0)));
+            s.removeEdit(s.edits().get(1));
             s.removeEdit(lora);
             Workspace.capture(s).write(json);
             assertFalse(Files.exists(pair.get(0)));
             assertFalse(Files.exists(pair.get(1)));
+            assertEquals(List.of(), Workspace.editsFilesOf(json));
         }
         assertNull(Workspace.read(json).editsFile());
     }
