@@ -5,6 +5,8 @@ import dev.scalpel.engine.infer.Generator;
 import dev.scalpel.engine.infer.SamplingOptions;
 import dev.scalpel.engine.model.LoadedModel;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -12,8 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code train --live-generate PROMPT}: every K steps, a thread of its own continues the prompt greedily with the live
- * weights (the copy the trainer publishes for it) and prints the step it used and the text. The training thread only
- * hands over the request: it never waits for a generation, and a request made while one is still running is dropped.
+ * weights (the copy the trainer publishes for it) and prints the step it used and the text (or, for {@code --json},
+ * only keeps them for the summary). The training thread only hands over the request: it never waits for a generation,
+ * and a request made while one is still running is dropped.
  */
 final class LiveSampler implements AutoCloseable {
     private static final int NEW_TOKENS = 24;
@@ -29,7 +32,12 @@ final class LiveSampler implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean busy = new AtomicBoolean();
+    private final List<Sample> samples = new CopyOnWriteArrayList<>();
 
+    /** One continuation: the step whose weights made it and the generated text. */
+    record Sample(long step, String text) {}
+
+    /** @param out where each continuation is printed as it is made; null to only keep them ({@link #samples()}) */
     LiveSampler(LoadedModel model, LiveEdit live, String prompt, int every, PrintWriter out) {
         this.model = model;
         this.live = live;
@@ -49,15 +57,23 @@ final class LiveSampler implements AutoCloseable {
         try (LiveEdit.Lease lease = live.acquireFresh(10_000)) {
             long[] ids = new Generator(model.model(), null, null, lease.overlay()).generate(prompt, SamplingOptions.greedy(NEW_TOKENS), null);
             String text = model.tokenizer().decode(ids);                                     // the generated ids only
-            synchronized (out) {
-                out.printf("  live @ step %d: %s%n", lease.step(), text.replace('\n', ' '));
-                out.flush();
+            samples.add(new Sample(lease.step(), text));
+            if (out != null) {
+                synchronized (out) {
+                    out.printf("  live @ step %d: %s%n", lease.step(), text.replace('\n', ' '));
+                    out.flush();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             busy.set(false);
         }
+    }
+
+    /** The continuations made so far, in order. */
+    List<Sample> samples() {
+        return List.copyOf(samples);
     }
 
     /** Lets a running generation finish (so its line is printed), then stops the thread. */

@@ -103,7 +103,11 @@ final class TrainCommand implements Callable<Integer> {
                 });
             }
             FineTuner.Result result;
-            try (LiveSampler sampler = liveGenerate == null || json ? null : new LiveSampler(m, tuner.live(), liveGenerate, liveEvery, print)) {
+            double trainSeconds;
+            List<LiveSampler.Sample> liveSamples = null;
+            try (LiveSampler sampler = liveGenerate == null ? null
+                    : new LiveSampler(m, tuner.live(), liveGenerate, liveEvery, json ? null : print)) {
+                long trainStart = System.nanoTime();
                 result = tuner.run(data, p -> {
                     if (!json && (p.step() == 1 || p.step() % 10 == 0 || p.step() == p.totalSteps())) {
                         synchronized (print) {
@@ -115,6 +119,11 @@ final class TrainCommand implements Callable<Integer> {
                         sampler.stepped(p.step());
                     }
                 }, interrupted::get);
+                trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+                if (sampler != null) {
+                    sampler.close();
+                    liveSamples = sampler.samples();
+                }
             }
             Runtime.getRuntime().removeShutdownHook(hook);
             tuner.live().close();
@@ -134,6 +143,10 @@ final class TrainCommand implements Callable<Integer> {
             summary.put("adamw_state_bytes", Apollo.adamwStateBytes(edit.trainables()));
             summary.put("optimizer_notes", result.optimizerNotes());
             summary.put("seconds", (System.nanoTime() - t0) / 1e9);
+            summary.put("train_seconds", trainSeconds);
+            if (liveSamples != null) {
+                summary.put("live_samples", liveSamples.stream().map(x -> Map.of("step", x.step(), "text", x.text())).toList());
+            }
             summary.put("stopped", result.stopReason());
             summary.put("diverged", diverged);
             summary.put("edits_file", diverged ? null : out.toString());

@@ -37,6 +37,14 @@ class LiveGenerateTest {
         assertEquals(Files.mismatch(TensorPairFile.files(tmp.resolve("p.json")).get(1), TensorPairFile.files(tmp.resolve("w.json")).get(1)),
                 -1L, "the same trained tensors");
 
+        CliRun asJson = CliRun.of("train", "--model", model.toString(), "--spec", spec.toString(), "--out", tmp.resolve("j.json").toString(),
+                "--live-generate", "Der", "--live-every", "5", "--json");
+        assertEquals(0, asJson.status(), asJson.err());
+        var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(asJson.out());
+        assertTrue(summary.get("live_samples").size() >= 1, asJson.out());
+        assertTrue(summary.get("live_samples").get(0).get("step").asLong() >= 1, asJson.out());
+        assertTrue(summary.get("train_seconds").asDouble() <= summary.get("seconds").asDouble(), asJson.out());
+
         CliRun zero = CliRun.of("train", "--model", model.toString(), "--spec", spec.toString(), "--out", tmp.resolve("z.json").toString(),
                 "--live-generate", "Der", "--live-every", "0");
         assertEquals(1, zero.status());
