@@ -13,6 +13,7 @@ public enum Architecture {
     QWEN3("qwen3", "Qwen3ForCausalLM"),
     QWEN3_MOE("qwen3_moe", "Qwen3MoeForCausalLM"),
     QWEN3_5_TEXT("qwen3_5_text", "Qwen3_5ForCausalLM"),
+    QWEN3_NEXT("qwen3_next", "Qwen3NextForCausalLM"),
     OLMO2("olmo2", "Olmo2ForCausalLM"),
     GEMMA2("gemma2", "Gemma2ForCausalLM"),
     GEMMA3_TEXT("gemma3_text", "Gemma3ForCausalLM"),
@@ -30,10 +31,15 @@ public enum Architecture {
     /** What the engine knows about this family: config, loading, head weights, checkpoint layout. */
     public ArchitectureFamily family() {
         return switch (this) {
-            case LLAMA, MISTRAL, QWEN2, QWEN3, QWEN3_MOE, QWEN3_5_TEXT, OLMO2, GEMMA2, GEMMA3_TEXT, PHI3 ->
+            case LLAMA, MISTRAL, QWEN2, QWEN3, QWEN3_MOE, QWEN3_5_TEXT, QWEN3_NEXT, OLMO2, GEMMA2, GEMMA3_TEXT, PHI3 ->
                     dev.scalpel.engine.model.arch.llama.LlamaFamily.INSTANCE;
             case GPT2 -> dev.scalpel.engine.model.arch.gpt2.Gpt2Family.INSTANCE;
         };
+    }
+
+    /** Qwen3.5 and Qwen3-Next: Gated DeltaNet (linear-attention) layers between output-gated full-attention layers. */
+    public boolean isGatedDeltaNetHybrid() {
+        return this == QWEN3_5_TEXT || this == QWEN3_NEXT;
     }
 
     /** The {@code model_type} value in config.json. */

@@ -29,14 +29,21 @@ public interface ArchitectureFamily {
      * that many consecutive heads share one block: the k/v rows of grouped-query attention, the q/k rows of a Gated
      * DeltaNet's key head. Fused projections (GPT-2's c_attn, Phi-3's qkv_proj) name the same weight with different
      * first rows; Qwen3.5's q_proj interleaves each head's query rows with its output-gate rows (stride 2·head_dim).
+     * Qwen3-Next's in_proj_qkvz groups rows per key head: there the heads come in groups of {@code groupSize}, each group
+     * {@code groupStride} rows further on (see {@link Block#start}).
      */
     record AttentionWeights(Block q, Block k, Block v, Block o) {}
 
     /** The rows (or columns) of one weight that belong to each head, see {@link AttentionWeights}. */
-    record Block(String weight, long first, long stride, int width, int sharedBy) {
-        /** Head h's first row (column). */
+    record Block(String weight, long first, long stride, int width, int sharedBy, int groupSize, long groupStride) {
+        /** A block without groups: head h starts at first + (h / sharedBy) · stride. */
+        public Block(String weight, long first, long stride, int width, int sharedBy) {
+            this(weight, first, stride, width, sharedBy, Integer.MAX_VALUE, 0);
+        }
+
+        /** Head h's first row (column): first + (h / groupSize) · groupStride + ((h mod groupSize) / sharedBy) · stride. */
         public long start(int head) {
-            return first + (long) (head / sharedBy) * stride;
+            return first + (long) (head / groupSize) * groupStride + (long) (head % groupSize / sharedBy) * stride;
         }
     }
 }

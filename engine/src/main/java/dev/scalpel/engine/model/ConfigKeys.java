@@ -37,6 +37,9 @@ public final class ConfigKeys {
 
     private static final Set<String> QWEN_WINDOW = Set.of("sliding_window", "use_sliding_window", "max_window_layers",
             "layer_types");
+    private static final Set<String> GATED_DELTANET = Set.of("attention_bias", "layer_types", "partial_rotary_factor",
+            "linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+            "linear_conv_kernel_dim");
     private static final Set<String> GEMMA = Set.of("attention_bias", "attn_logit_softcapping", "final_logit_softcapping",
             "hidden_activation", "layer_types", "query_pre_attn_scalar", "sliding_window");
 
@@ -63,8 +66,9 @@ public final class ConfigKeys {
             case QWEN3_MOE -> Set.of("attention_bias", "sliding_window", "use_sliding_window", "decoder_sparse_step",
                     "mlp_only_layers", "moe_intermediate_size", "norm_topk_prob", "num_experts_per_tok", "num_local_experts",
                     "num_experts");
-            case QWEN3_5_TEXT -> Set.of("attention_bias", "layer_types", "partial_rotary_factor", "linear_num_key_heads",
-                    "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim", "linear_conv_kernel_dim");
+            case QWEN3_5_TEXT -> GATED_DELTANET;
+            case QWEN3_NEXT -> union(GATED_DELTANET, Set.of("decoder_sparse_step", "mlp_only_layers", "moe_intermediate_size",
+                    "norm_topk_prob", "num_experts_per_tok", "num_experts", "shared_expert_intermediate_size"));
             case OLMO2 -> Set.of("attention_bias");
             case GEMMA2 -> GEMMA;
             case GEMMA3_TEXT -> union(GEMMA, Set.of("_sliding_window_pattern", "sliding_window_pattern", "rope_local_base_freq"));
@@ -83,7 +87,7 @@ public final class ConfigKeys {
             // pretraining_tp > 1 made transformers 4 split each matmul into slices: the same numbers, slower
             case LLAMA -> Set.of("pretraining_tp");
             // the router's auxiliary load-balancing loss exists only in training with output_router_logits
-            case QWEN3_MOE -> Set.of("output_router_logits", "router_aux_loss_coef");
+            case QWEN3_MOE, QWEN3_NEXT -> Set.of("output_router_logits", "router_aux_loss_coef");
             // dropout; original_max_position_embeddings only matters to longrope scaling, which is refused
             case PHI3 -> Set.of("embd_pdrop", "resid_pdrop", "original_max_position_embeddings");
             // dropout; the sequence-classification head; attention upcast to fp32 (Scalpel computes in fp32)

@@ -15,9 +15,11 @@ package dev.scalpel.engine.model;
  * @param fusedProjections   Phi-3: one {@code qkv_proj} (rows q | k | v) and one {@code gate_up_proj} (rows gate | up)
  * @param rotaryFraction     Phi-3 {@code partial_rotary_factor}: RoPE turns only the first fraction of each head
  * @param localRopeTheta     Gemma 3: the RoPE base of sliding-window layers (default RoPE); null = as full layers
- * @param moe                Qwen3-MoE: the sparse MLP's shape; null for a dense MLP in every layer
- * @param outputGate         Qwen3.5: q_proj also yields a per-head gate; attention output × sigmoid(gate) before o_proj
- * @param deltaNet           Qwen3.5: the shape of its Gated DeltaNet (linear_attention) layers; null when it has none
+ * @param moe                Qwen3-MoE, Qwen3-Next: the sparse MLP's shape; null for a dense MLP in every layer
+ * @param outputGate         Qwen3.5, Qwen3-Next: q_proj also yields a per-head gate; attention output × sigmoid(gate)
+ *                           before o_proj
+ * @param deltaNet           Qwen3.5, Qwen3-Next: the shape of its Gated DeltaNet (linear_attention) layers; null when it
+ *                           has none
  */
 public record DecoderStyle(
         NormPlacement norms,
@@ -69,9 +71,11 @@ public record DecoderStyle(
      * A sparse MLP: a router picks {@code perToken} of {@code experts} experts per token by softmax, each an
      * {@code intermediateSize} SiLU-gated MLP; the chosen weights are renormalised to sum 1 when
      * {@code normalizeTopK}. Layer l is sparse unless listed in {@code denseLayers} or (l + 1) % sparseStep ≠ 0.
+     * Qwen3-Next adds a shared expert of {@code sharedExpertSize} (0: none) that every token passes through, scaled by
+     * sigmoid(shared_expert_gate(x)).
      */
     public record MixtureOfExperts(int experts, int perToken, int intermediateSize, boolean normalizeTopK, int sparseStep,
-                                   java.util.Set<Integer> denseLayers) {
+                                   java.util.Set<Integer> denseLayers, int sharedExpertSize) {
         public MixtureOfExperts {
             denseLayers = java.util.Set.copyOf(denseLayers);
         }
@@ -84,9 +88,22 @@ public record DecoderStyle(
     /**
      * A Gated DeltaNet layer's shape: {@code keyHeads} query/key heads of width {@code keyDim}, {@code valueHeads}
      * value heads of width {@code valueDim} (each key head serves valueHeads / keyHeads value heads), and a causal
-     * depthwise convolution of {@code convKernel} taps over q|k|v.
+     * depthwise convolution of {@code convKernel} taps over q|k|v. Qwen3.5 projects with separate {@code in_proj_qkv}
+     * (rows q | k | v), {@code in_proj_z}, {@code in_proj_b}, {@code in_proj_a}; Qwen3-Next ({@code interleaved}) with
+     * {@code in_proj_qkvz}, whose rows come in one group per key head (that head's q, k, then the v and z of its value
+     * heads: {@link #qkvzGroupRows()} rows), and {@code in_proj_ba}, one group per key head of its value heads' b then a.
      */
-    public record DeltaNetShape(int keyHeads, int valueHeads, int keyDim, int valueDim, int convKernel) {
+    public record DeltaNetShape(int keyHeads, int valueHeads, int keyDim, int valueDim, int convKernel, boolean interleaved) {
+        /** Value heads served by one key head. */
+        public int valueHeadsPerKeyHead() {
+            return valueHeads / keyHeads;
+        }
+
+        /** Qwen3-Next: rows of one key head's group in in_proj_qkvz (2·D_k + 2·(H_v/H_k)·D_v). */
+        public long qkvzGroupRows() {
+            return 2L * keyDim + 2L * valueHeadsPerKeyHead() * valueDim;
+        }
+
         /** Width of q | k | v: the channels of the convolution. */
         public int convChannels() {
             return 2 * keyHeads * keyDim + valueHeads * valueDim;

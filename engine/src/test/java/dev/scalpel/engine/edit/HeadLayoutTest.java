@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 /** Where heads live in fused, gated and Gated DeltaNet weights, and which slices heads share. */
 class HeadLayoutTest {
     private static final ModelConfig HYBRID = ConfigReader.read(Fixtures.model("qwen3_5-hybrid"));
+    private static final ModelConfig NEXT = ConfigReader.read(Fixtures.model("qwen3-next"));
 
     @Test
     void aDeltaNetValueHeadOwnsItsValueRowsAndSharesItsKeyHeadsQueryAndKeyRows() {
@@ -24,6 +25,22 @@ class HeadLayoutTest {
         assertEquals(new Slice("model.layers.0.linear_attn.out_proj.weight", 1, range(48, 16)), layout.slice(h3, HeadLayout.Projection.O));
         assertEquals(List.of(new HeadId(0, 2), h3), layout.sharing(h3, HeadLayout.Projection.K));
         assertEquals(List.of(h3), layout.sharing(h3, HeadLayout.Projection.V), "value rows are the head's own");
+    }
+
+    @Test
+    void aQwen3NextValueHeadsRowsLieInsideItsKeyHeadsGroupOfTheInterleavedQkvz() {
+        // in_proj_qkvz: per key head g a group of 96 rows: q [0, 16) | k [16, 32) | v of value heads 2g, 2g+1 | z of them
+        HeadLayout layout = new HeadLayout(NEXT);
+        String qkvz = "model.layers.0.linear_attn.in_proj_qkvz.weight";
+        HeadId h3 = new HeadId(0, 3);   // key head 1 (rows 96–191), second of its value heads
+        assertEquals(new Slice(qkvz, 0, range(96, 16)), layout.slice(h3, HeadLayout.Projection.Q));
+        assertEquals(new Slice(qkvz, 0, range(112, 16)), layout.slice(h3, HeadLayout.Projection.K));
+        assertEquals(new Slice(qkvz, 0, range(144, 16)), layout.slice(h3, HeadLayout.Projection.V));
+        assertEquals(new Slice(qkvz, 0, range(32, 16)), layout.slice(new HeadId(0, 0), HeadLayout.Projection.V));
+        assertEquals(new Slice(qkvz, 0, range(128, 16)), layout.slice(new HeadId(0, 2), HeadLayout.Projection.V));
+        assertEquals(new Slice("model.layers.0.linear_attn.out_proj.weight", 1, range(48, 16)), layout.slice(h3, HeadLayout.Projection.O));
+        assertEquals(List.of(new HeadId(0, 2), h3), layout.sharing(h3, HeadLayout.Projection.Q));
+        assertEquals(List.of(h3), layout.sharing(h3, HeadLayout.Projection.V));
     }
 
     @Test

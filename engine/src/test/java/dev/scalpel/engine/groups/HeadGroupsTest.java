@@ -48,7 +48,7 @@ class HeadGroupsTest {
 
     /** Also on Phi-3 (heads are row slices of the fused qkv_proj) and Gemma 2 (sandwich norms, soft-capping). */
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid"})
+    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next"})
     void swappingAThenBThenARestoresBitIdenticalWeightsAndReproducesTheDonors(String fixture, @TempDir Path tmp) {
         float[][] donorA = new float[1][];
         float[][] donorB = new float[1][];

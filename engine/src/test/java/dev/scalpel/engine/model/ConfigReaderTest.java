@@ -81,7 +81,7 @@ class ConfigReaderTest {
         Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
         var e = assertThrows(ScalpelException.class, () -> ConfigReader.read(dir));
         assertTrue(e.getMessage().contains("Unknown architecture 'mamba'"), e.getMessage());
-        assertTrue(e.getMessage().contains("Scalpel runs llama, mistral, qwen2, qwen3, qwen3_moe, qwen3_5_text, olmo2, gemma2, gemma3_text, phi3, gpt2."), e.getMessage());
+        assertTrue(e.getMessage().contains("Scalpel runs llama, mistral, qwen2, qwen3, qwen3_moe, qwen3_5_text, qwen3_next, olmo2, gemma2, gemma3_text, phi3, gpt2."), e.getMessage());
     }
 
     @Test

@@ -19,8 +19,8 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * One Gated DeltaNet layer of Qwen3.5 (linear attention), with transformers' semantics. Per value head h and position
- * t, with a state S [D_k, D_v]:
+ * One Gated DeltaNet layer of Qwen3.5 or Qwen3-Next (linear attention), with transformers' semantics. Per value head h
+ * and position t, with a state S [D_k, D_v]:
  * <pre>
  *   q, k, v  = silu(causal depthwise conv(in_proj_qkv(x)))      q, k per key head, shared by H_v / H_k value heads
  *   q, k     = l2norm(q), l2norm(k);  q /= √D_k
@@ -28,23 +28,63 @@ import org.bytedeco.pytorch.global.torch;
  *   S        = exp(g) · S;   S += k ⊗ β(v − kᵀS);   o = qᵀS
  *   out      = out_proj(rmsnorm(o) · w · silu(in_proj_z(x)))
  * </pre>
+ * Qwen3-Next computes the same four projections with two fused, per-key-head interleaved matrices ({@link Interleaved}).
  * The value heads are this layer's heads: {@code hook_z} and the head gates act on o per value head before out_proj.
  * Like transformers, a one-token step runs the recurrent form of the rule and longer inputs the chunked form
  * ({@link GatedDeltaRule}); with a cache the conv inputs and S carry over to the next pass.
  *
- * @param qkv     in_proj_qkv [2·H_k·D_k + H_v·D_v, d]: rows q | k | v
- * @param z       in_proj_z [H_v·D_v, d], the output gate
- * @param b       in_proj_b [H_v, d], β's logits
- * @param a       in_proj_a [H_v, d], the decay's input
+ * @param in      the input projections (q | k | v, z, b, a)
  * @param conv    conv1d.weight [C, 1, K], one K-tap causal filter per q|k|v channel, no bias
  * @param dtBias  dt_bias [H_v]
  * @param aLog    A_log [H_v]: the decay rate is exp(A_log)
  * @param norm    norm.weight [D_v], the gated RMSNorm's weight (plain, not 1 + w)
  * @param out     out_proj [d, H_v·D_v]
  */
-record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Parameter conv, Parameter dtBias, Parameter aLog,
-                     Parameter norm, Linear out) {
+record GatedDeltaNet(Projections in, Parameter conv, Parameter dtBias, Parameter aLog, Parameter norm, Linear out) {
     private static final double L2_EPS = 1e-6;
+
+    /** The projections of x [B, S, d]: qkv [B, S, C] (rows q | k | v), z [B, S, H_v, D_v], b and a [B, S, H_v]. */
+    record Projected(Tensor qkv, Tensor z, Tensor b, Tensor a) {}
+
+    /** How a layer projects its input (Qwen3.5: four matrices; Qwen3-Next: two interleaved ones). */
+    sealed interface Projections {
+        Projected project(Tensor x, DeltaNetShape shape, LinearOverlay ov);
+    }
+
+    /**
+     * Qwen3.5: in_proj_qkv [2·H_k·D_k + H_v·D_v, d] (rows q | k | v), in_proj_z [H_v·D_v, d] (the output gate),
+     * in_proj_b [H_v, d] (β's logits) and in_proj_a [H_v, d] (the decay's input).
+     */
+    record Separate(Linear qkv, Linear z, Linear b, Linear a) implements Projections {
+        @Override
+        public Projected project(Tensor x, DeltaNetShape shape, LinearOverlay ov) {
+            long bsz = x.size(0), s = x.size(1);
+            return new Projected(linear(qkv, x, ov), linear(z, x, ov).reshape(bsz, s, shape.valueHeads(), shape.valueDim()),
+                    linear(b, x, ov), linear(a, x, ov));
+        }
+    }
+
+    /**
+     * Qwen3-Next: in_proj_qkvz [H_k·W, d] with, per key head, W = 2·D_k + 2·r·D_v rows: its q, its k, then the v and
+     * the z of its r = H_v / H_k value heads; in_proj_ba [2·H_v, d] with, per key head, the b then the a of its value
+     * heads. Regrouped here into Qwen3.5's q | k | v order (the conv's channel order) and per-value-head z, b, a.
+     */
+    record Interleaved(Linear qkvz, Linear ba) implements Projections {
+        @Override
+        public Projected project(Tensor x, DeltaNetShape shape, LinearOverlay ov) {
+            long bsz = x.size(0), s = x.size(1);
+            int hk = shape.keyHeads(), hv = shape.valueHeads(), dk = shape.keyDim(), dv = shape.valueDim();
+            long r = shape.valueHeadsPerKeyHead();
+            Tensor groups = linear(qkvz, x, ov).view(bsz, s, hk, shape.qkvzGroupRows());                  // [B, S, Hk, W]
+            Tensor q = groups.narrow(-1, 0, dk).reshape(bsz, s, (long) hk * dk);                          // [B, S, Hk·Dk]
+            Tensor k = groups.narrow(-1, dk, dk).reshape(bsz, s, (long) hk * dk);                         // [B, S, Hk·Dk]
+            Tensor v = groups.narrow(-1, 2L * dk, r * dv).reshape(bsz, s, (long) hv * dv);               // [B, S, Hv·Dv]
+            Tensor z = groups.narrow(-1, 2L * dk + r * dv, r * dv).reshape(bsz, s, hv, dv);              // [B, S, Hv, Dv]
+            Tensor bAndA = linear(ba, x, ov).view(bsz, s, hk, 2 * r);                                      // [B, S, Hk, 2r]
+            return new Projected(torch.cat(new TensorVector(q, k, v), -1), z,
+                    bAndA.narrow(-1, 0, r).reshape(bsz, s, hv), bAndA.narrow(-1, r, r).reshape(bsz, s, hv));
+        }
+    }
 
     /** x [B, S, d] (already normed) → the layer's contribution to the residual stream [B, S, d]. */
     Tensor forward(int layer, Tensor x, DeltaNetShape shape, double normEps, ForwardContext ctx, HookPoints.Layer names) {
@@ -56,16 +96,17 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Parameter conv, P
         KvCache cache = ctx.cache();
         KvCache.DeltaNetState past = cache != null ? cache.deltaNetState(layer) : null;
 
-        Tensor[] convolved = convolve(linear(qkv, x, ov).transpose(1, 2), ov.parameter(conv.name(), conv.value()), past,
+        Projected projected = in.project(x, shape, ov);
+        Tensor[] convolved = convolve(projected.qkv().transpose(1, 2), ov.parameter(conv.name(), conv.value()), past,
                 shape.convKernel());
         Tensor mixed = convolved[0].transpose(1, 2);                                                             // [B, S, C]
         Tensor q = hooks.run(names.q(), mixed.narrow(-1, 0, keyWidth).reshape(bsz, s, hk, dk));             // [B, S, Hk, Dk]
         Tensor k = hooks.run(names.k(), mixed.narrow(-1, keyWidth, keyWidth).reshape(bsz, s, hk, dk));      // [B, S, Hk, Dk]
         Tensor v = hooks.run(names.v(), mixed.narrow(-1, 2 * keyWidth, (long) hv * dv).reshape(bsz, s, hv, dv)); // [B, S, Hv, Dv]
-        Tensor beta = linear(b, x, ov).sigmoid();                                                           // [B, S, Hv]
+        Tensor beta = projected.b().sigmoid();                                                              // [B, S, Hv]
         Tensor aLogValue = ov.parameter(aLog.name(), aLog.value());                                          // [Hv]
         Tensor dtBiasValue = ov.parameter(dtBias.name(), dtBias.value());                                    // [Hv]
-        Tensor decay = aLogValue.exp().neg().mul(torch.softplus(linear(a, x, ov).add(dtBiasValue)));        // [B, S, Hv], g ≤ 0
+        Tensor decay = aLogValue.exp().neg().mul(torch.softplus(projected.a().add(dtBiasValue)));           // [B, S, Hv], g ≤ 0
         if (hv > hk) {
             q = q.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());
             k = k.repeat_interleave(hv / hk, new org.bytedeco.pytorch.LongOptional(2), new org.bytedeco.pytorch.LongOptional());
@@ -81,7 +122,7 @@ record GatedDeltaNet(Linear qkv, Linear z, Linear b, Linear a, Parameter conv, P
                 : GatedDeltaRule.chunked(qh, kh, vh, bh, gh, state);
         state = rule.state();
         Tensor o = rule.output().transpose(1, 2);                                                          // [B, S, Hv, Dv]
-        Tensor gate = linear(z, x, ov).reshape(bsz, s, hv, dv);                                              // [B, S, Hv, Dv]
+        Tensor gate = projected.z();                                                                         // [B, S, Hv, Dv]
         Tensor normWeight = ov.parameter(norm.name(), norm.value());                                         // [Dv]
         o = torch.rms_norm(o, new long[] {dv}, new TensorOptional(normWeight), new DoubleOptional(normEps)).mul(torch.silu(gate));
         o = CausalSelfAttention.headOutputs(layer, o, ctx, names);                                           // [B, S, Hv, Dv]

@@ -61,6 +61,7 @@ public record LlamaConfigJson(
         @JsonProperty("norm_topk_prob") Boolean normTopkProb,
         @JsonProperty("decoder_sparse_step") Integer decoderSparseStep,
         @JsonProperty("mlp_only_layers") List<Integer> mlpOnlyLayers,
+        @JsonProperty("shared_expert_intermediate_size") Integer sharedExpertIntermediateSize,
         @JsonProperty("linear_num_key_heads") Integer linearNumKeyHeads,
         @JsonProperty("linear_num_value_heads") Integer linearNumValueHeads,
         @JsonProperty("linear_key_head_dim") Integer linearKeyHeadDim,
@@ -102,7 +103,7 @@ public record LlamaConfigJson(
             case QWEN3 -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
                     false, 1.0, null, null, false, null);
             case QWEN3_MOE -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, false, activation, false, null, null, null,
-                    false, 1.0, null, moe(), false, null);
+                    false, 1.0, null, moe(arch), false, null);
             case OLMO2 -> new DecoderStyle(NormPlacement.POST, QkNorm.FULL_WIDTH, false, activation, false, null, null, null,
                     false, 1.0, null, null, false, null);
             case GEMMA2 -> new DecoderStyle(NormPlacement.SANDWICH, QkNorm.NONE, true, activation, true,
@@ -114,7 +115,10 @@ public record LlamaConfigJson(
                     true, rope.rotaryFraction(), null, null, false, null);
             // zero-centred norms (1 + w), per-head q/k norm, output-gated attention with partial RoPE, and Gated DeltaNet
             case QWEN3_5_TEXT -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, true, activation, false, null, null, null,
-                    false, rope.rotaryFraction(), null, null, true, deltaNet());
+                    false, rope.rotaryFraction(), null, null, true, deltaNet(arch));
+            // as Qwen3.5, with interleaved in_proj_qkvz / in_proj_ba and sparse MLPs with a shared expert
+            case QWEN3_NEXT -> new DecoderStyle(NormPlacement.PRE, QkNorm.PER_HEAD, true, activation, false, null, null, null,
+                    false, rope.rotaryFraction(), null, moe(arch), true, deltaNet(arch));
             default -> new DecoderStyle(NormPlacement.PRE, QkNorm.NONE, false, activation, false, null, null, null,
                     false, 1.0, null, null, false, null);
         };
@@ -143,18 +147,25 @@ public record LlamaConfigJson(
         boolean attention = Boolean.TRUE.equals(attentionBias);
         return switch (arch) {
             case QWEN2 -> new LinearBiases(true, false, false);
-            case QWEN3, QWEN3_MOE, QWEN3_5_TEXT, OLMO2, GEMMA2, GEMMA3_TEXT -> new LinearBiases(attention, attention, false);
+            case QWEN3, QWEN3_MOE, QWEN3_5_TEXT, QWEN3_NEXT, OLMO2, GEMMA2, GEMMA3_TEXT -> new LinearBiases(attention, attention, false);
             case LLAMA -> new LinearBiases(attention, attention, Boolean.TRUE.equals(mlpBias));
             default -> LinearBiases.NONE;
         };
     }
 
-    private MixtureOfExperts moe() {
-        // transformers 5 writes num_local_experts; transformers 4 (and the Hub's Qwen3 MoE configs) num_experts.
+    private MixtureOfExperts moe(Architecture arch) {
+        // transformers 5 writes num_local_experts for qwen3_moe; transformers 4 (and the Hub's configs) and qwen3_next num_experts.
         Integer numExperts = numLocalExperts != null ? numLocalExperts : this.numExperts;
-        if (numExperts == null || numExpertsPerTok == null || moeIntermediateSize == null) {
-            throw new ScalpelException("A qwen3_moe config.json needs num_local_experts (or num_experts), num_experts_per_tok and "
-                    + "moe_intermediate_size; restore config.json from the model's source.");
+        boolean next = arch == Architecture.QWEN3_NEXT;
+        if (numExperts == null || numExpertsPerTok == null || moeIntermediateSize == null
+                || next && sharedExpertIntermediateSize == null) {
+            throw new ScalpelException("A " + arch.modelType() + " config.json needs num_experts, num_experts_per_tok"
+                    + (next ? ", moe_intermediate_size and shared_expert_intermediate_size" : " and moe_intermediate_size")
+                    + "; restore config.json from the model's source.");
+        }
+        int shared = next ? sharedExpertIntermediateSize : 0;
+        if (shared < 0 || next && shared == 0) {
+            throw new ScalpelException("Invalid shared_expert_intermediate_size " + shared + " in config.json; it must be ≥ 1.");
         }
         int step = decoderSparseStep != null ? decoderSparseStep : 1;
         if (numExperts < 1 || numExpertsPerTok < 1 || numExpertsPerTok > numExperts || moeIntermediateSize < 1 || step < 1) {
@@ -163,17 +174,17 @@ public record LlamaConfigJson(
                     + ", decoder_sparse_step " + step + " (each must be ≥ 1, and at most num_experts experts per token).");
         }
         return new MixtureOfExperts(numExperts, numExpertsPerTok, moeIntermediateSize, Boolean.TRUE.equals(normTopkProb), step,
-                new HashSet<>(mlpOnlyLayers != null ? mlpOnlyLayers : List.of()));
+                new HashSet<>(mlpOnlyLayers != null ? mlpOnlyLayers : List.of()), shared);
     }
 
     /**
-     * Qwen3.5's Gated DeltaNet shape. Its value heads take the place of attention heads in Scalpel's layer × head grid
-     * (gates, importance, the heatmap), so there must be as many of them as attention heads.
+     * The Gated DeltaNet shape of Qwen3.5 or Qwen3-Next. Its value heads take the place of attention heads in Scalpel's
+     * layer × head grid (gates, importance, the heatmap), so there must be as many of them as attention heads.
      */
-    private DecoderStyle.DeltaNetShape deltaNet() {
+    private DecoderStyle.DeltaNetShape deltaNet(Architecture arch) {
         if (linearNumKeyHeads == null || linearNumValueHeads == null || linearKeyHeadDim == null || linearValueHeadDim == null
                 || linearConvKernelDim == null) {
-            throw new ScalpelException("A qwen3_5_text config.json needs linear_num_key_heads, linear_num_value_heads, "
+            throw new ScalpelException("A " + arch.modelType() + " config.json needs linear_num_key_heads, linear_num_value_heads, "
                     + "linear_key_head_dim, linear_value_head_dim and linear_conv_kernel_dim; restore it from the model's source.");
         }
         if (linearNumKeyHeads < 1 || linearNumValueHeads % linearNumKeyHeads != 0 || linearKeyHeadDim < 1
@@ -183,12 +194,12 @@ public record LlamaConfigJson(
                     + linearValueHeadDim + ", conv kernel " + linearConvKernelDim + ".");
         }
         if (linearNumValueHeads != numHeads) {
-            throw new ScalpelException("This Qwen3.5 model has " + linearNumValueHeads + " Gated DeltaNet value heads but "
+            throw new ScalpelException("This " + arch.modelType() + " model has " + linearNumValueHeads + " Gated DeltaNet value heads but "
                     + numHeads + " attention heads; Scalpel's head grid (gates, importance, heatmap) needs one head count per "
                     + "model, so it runs hybrids with linear_num_value_heads = num_attention_heads only.");
         }
         return new DecoderStyle.DeltaNetShape(linearNumKeyHeads, linearNumValueHeads, linearKeyHeadDim, linearValueHeadDim,
-                linearConvKernelDim);
+                linearConvKernelDim, arch == Architecture.QWEN3_NEXT);
     }
 
     /** The sliding window, or null when no layer slides. */
@@ -215,8 +226,8 @@ public record LlamaConfigJson(
             throw new ScalpelException("layer_types lists " + layerTypes.size() + " layers but num_hidden_layers is "
                     + numLayers + "; restore config.json from the model's source.");
         }
-        if (arch == Architecture.QWEN3_5_TEXT) {
-            return hybridLayerTypes();
+        if (arch.isGatedDeltaNetHybrid()) {
+            return hybridLayerTypes(arch);
         }
         List<LayerType> types = new ArrayList<>();
         for (int l = 0; l < numLayers; l++) {
@@ -244,15 +255,15 @@ public record LlamaConfigJson(
         return types;
     }
 
-    /** Qwen3.5: {@code layer_types} (linear_attention / full_attention), else transformers' default of every 4th full. */
-    private List<LayerType> hybridLayerTypes() {
+    /** Qwen3.5, Qwen3-Next: {@code layer_types} (linear_attention / full_attention), else transformers' default of every 4th full. */
+    private List<LayerType> hybridLayerTypes(Architecture arch) {
         List<LayerType> types = new ArrayList<>();
         for (int l = 0; l < numLayers; l++) {
             LayerType t = layerTypes != null ? LayerType.of(layerTypes.get(l))
                     : (l + 1) % 4 == 0 ? LayerType.FULL_ATTENTION : LayerType.LINEAR_ATTENTION;
             if (t == LayerType.SLIDING_ATTENTION) {
-                throw new ScalpelException("layer_types of a qwen3_5_text model lists sliding_attention, which Qwen3.5 does "
-                        + "not have; restore config.json from the model's source.");
+                throw new ScalpelException("layer_types of a " + arch.modelType() + " model lists sliding_attention, which "
+                        + "it does not have; restore config.json from the model's source.");
             }
             types.add(t);
         }
@@ -298,9 +309,9 @@ public record LlamaConfigJson(
         if (!(fraction > 0 && fraction <= 1)) {
             throw new ScalpelException("partial_rotary_factor must be in (0, 1], got " + fraction + ".");
         }
-        if (fraction != 1 && arch != Architecture.PHI3 && arch != Architecture.QWEN3_5_TEXT) {
+        if (fraction != 1 && arch != Architecture.PHI3 && !arch.isGatedDeltaNetHybrid()) {
             throw new ScalpelException("partial_rotary_factor " + fraction + " is set for " + arch.modelType()
-                    + ", whose attention turns whole heads (transformers cannot run it either); only phi3 and qwen3_5_text rotate "
+                    + ", whose attention turns whole heads (transformers cannot run it either); only phi3, qwen3_5_text and qwen3_next rotate "
                     + "part of each head. Remove the key or restore config.json from the model's source.");
         }
         if (arch != Architecture.GEMMA3_TEXT) {

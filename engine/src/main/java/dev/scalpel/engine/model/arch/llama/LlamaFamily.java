@@ -52,13 +52,21 @@ public final class LlamaFamily implements ArchitectureFamily {
     /**
      * A Gated DeltaNet layer's heads are its value heads: value head h reads the q and k rows of key head
      * h / (H_v / H_k) in in_proj_qkv (shared, as GQA shares k/v), owns its v rows there and its out_proj columns.
+     * Qwen3-Next: the same rows inside key head h / r's group of in_proj_qkvz (q, k, then the v of its r value heads).
      */
     private static AttentionWeights deltaNetHeads(DecoderStyle.DeltaNetShape shape, String prefix) {
+        int dk = shape.keyDim(), dv = shape.valueDim(), perKey = shape.valueHeadsPerKeyHead();
+        Block out = new Block(prefix + "out_proj.weight", 0, dv, dv, 1);
+        if (shape.interleaved()) {
+            String qkvz = prefix + "in_proj_qkvz.weight";
+            long group = shape.qkvzGroupRows();
+            return new AttentionWeights(new Block(qkvz, 0, 0, dk, perKey, perKey, group), new Block(qkvz, dk, 0, dk, perKey, perKey, group),
+                    new Block(qkvz, 2L * dk, dv, dv, 1, perKey, group), out);
+        }
         String qkv = prefix + "in_proj_qkv.weight";
-        int dk = shape.keyDim(), dv = shape.valueDim(), perKey = shape.valueHeads() / shape.keyHeads();
         long keyWidth = (long) shape.keyHeads() * dk;
         return new AttentionWeights(new Block(qkv, 0, dk, dk, perKey), new Block(qkv, keyWidth, dk, dk, perKey),
-                new Block(qkv, 2 * keyWidth, dv, dv, 1), new Block(prefix + "out_proj.weight", 0, dv, dv, 1));
+                new Block(qkv, 2 * keyWidth, dv, dv, 1), out);
     }
 
     @Override

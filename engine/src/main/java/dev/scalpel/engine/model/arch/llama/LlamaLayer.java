@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.Tensor;
  * @param postAttnNorm RMSNorm on the attention output [d] (OLMo 2, Gemma), or null
  * @param preMlpNorm   RMSNorm before the MLP [d] (Llama's {@code post_attention_layernorm}), or null (OLMo 2)
  * @param mlp          the dense MLP, or null when the block is sparse
- * @param moe          the sparse MLP (Qwen3-MoE), or null when the block is dense
+ * @param moe          the sparse MLP (Qwen3-MoE, Qwen3-Next), or null when the block is dense
  * @param postMlpNorm  RMSNorm on the MLP output [d] (OLMo 2, Gemma), or null
  */
 public record LlamaLayer(Parameter preAttnNorm, GatedDeltaNet deltaNet, Attention attention, Parameter qNorm, Parameter kNorm,
@@ -37,6 +37,10 @@ public record LlamaLayer(Parameter preAttnNorm, GatedDeltaNet deltaNet, Attentio
     /** {@code down(act(gate(x)) · up(x))}: gate and up [I, d] each, or (Phi-3) one gateUp [2I, d] = gate | up; down [d, I]. */
     public record Mlp(Linear gate, Linear up, Linear gateUp, Linear down) {}
 
-    /** A router [E, d] ({@code mlp.gate}) choosing among experts, each a SiLU-gated MLP. */
-    public record Moe(Linear router, List<Mlp> experts) {}
+    /**
+     * A router [E, d] ({@code mlp.gate}) choosing among experts, each a SiLU-gated MLP; Qwen3-Next adds a shared expert
+     * ({@code mlp.shared_expert}) every token passes, scaled by sigmoid of {@code mlp.shared_expert_gate} [1, d]
+     * (both null elsewhere).
+     */
+    public record Moe(Linear router, List<Mlp> experts, Mlp shared, Linear sharedGate) {}
 }

@@ -177,9 +177,9 @@ public final class LlamaModel implements CausalLM {
     }
 
     /**
-     * Qwen3-MoE's sparse MLP, as transformers computes it: softmax over the router's logits, the top k experts per
-     * token (their probabilities renormalised to sum 1 when the style says so), each chosen expert's MLP on its tokens
-     * only, weighted and summed.
+     * Qwen3-MoE's and Qwen3-Next's sparse MLP, as transformers computes it: softmax over the router's logits, the top k
+     * experts per token (their probabilities renormalised to sum 1 when the style says so), each chosen expert's MLP on
+     * its tokens only, weighted and summed; plus Qwen3-Next's gated shared expert.
      */
     private Tensor mixtureOfExperts(Moe p, Tensor m, LinearOverlay ov) {
         DecoderStyle.MixtureOfExperts shape = style.moe();
@@ -202,6 +202,10 @@ public final class LlamaModel implements CausalLM {
             Tensor weight = chosen.mul(picked).sum(1).index_select(0, rows).unsqueeze(1);      // [n, 1]
             Tensor y = mlp(p.experts().get(e), tokens.index_select(0, rows), ov).mul(weight);  // [n, d]
             out = out.index_add(0, rows, y);
+        }
+        if (p.shared() != null) {   // Qwen3-Next: + sigmoid(shared_expert_gate(x)) · shared_expert(x)
+            Tensor sharedGate = torch.sigmoid(linear(p.sharedGate(), tokens, ov));             // [N, 1]
+            out = out.add(mlp(p.shared(), tokens, ov).mul(sharedGate));
         }
         return out.view(b, s, d);
     }

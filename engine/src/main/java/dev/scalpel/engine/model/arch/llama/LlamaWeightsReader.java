@@ -56,24 +56,27 @@ final class LlamaWeightsReader {
         }
     }
 
-    /** A Qwen3.5 linear-attention block: pre-norms, the Gated DeltaNet and a dense MLP. */
+    /** A Qwen3.5 / Qwen3-Next linear-attention block: pre-norms, the Gated DeltaNet and a dense or sparse MLP. */
     private LlamaLayer linearLayer(int l) {
         String p = "model.layers." + l + ".";
         Parameter preAttn = parameter(p + "input_layernorm.weight", d);
         Parameter preMlp = parameter(p + "post_attention_layernorm.weight", d);
-        Mlp dense = mlp(p + "mlp.", config.intermediateSize(), config.biases().mlp());
-        return new LlamaLayer(preAttn, deltaNet(p + "linear_attn."), null, null, null, null, null, preMlp, dense, null, null);
+        Moe sparse = sparseMlp(l);
+        Mlp dense = sparse != null ? null : mlp(p + "mlp.", config.intermediateSize(), config.biases().mlp());
+        return new LlamaLayer(preAttn, deltaNet(p + "linear_attn."), null, null, null, null, null, preMlp, dense, sparse, null);
     }
 
-    /** Qwen3.5's Gated DeltaNet weights under {@code prefix} ({@code model.layers.N.linear_attn.}). */
+    /** The Gated DeltaNet weights under {@code prefix} ({@code model.layers.N.linear_attn.}). */
     private GatedDeltaNet deltaNet(String prefix) {
         DecoderStyle.DeltaNetShape shape = style.deltaNet();
         long hv = shape.valueHeads(), values = hv * shape.valueDim(), channels = shape.convChannels();
-        return new GatedDeltaNet(
-                linear(prefix + "in_proj_qkv", channels, d, false),
-                linear(prefix + "in_proj_z", values, d, false),
-                linear(prefix + "in_proj_b", hv, d, false),
-                linear(prefix + "in_proj_a", hv, d, false),
+        GatedDeltaNet.Projections in = shape.interleaved()
+                ? new GatedDeltaNet.Interleaved(linear(prefix + "in_proj_qkvz", shape.keyHeads() * shape.qkvzGroupRows(), d, false),
+                        linear(prefix + "in_proj_ba", 2 * hv, d, false))
+                : new GatedDeltaNet.Separate(linear(prefix + "in_proj_qkv", channels, d, false),
+                        linear(prefix + "in_proj_z", values, d, false), linear(prefix + "in_proj_b", hv, d, false),
+                        linear(prefix + "in_proj_a", hv, d, false));
+        return new GatedDeltaNet(in,
                 parameter(prefix + "conv1d.weight", channels, 1, shape.convKernel()),
                 parameter(prefix + "dt_bias", hv),
                 parameter(prefix + "A_log", hv),
@@ -108,17 +111,26 @@ final class LlamaWeightsReader {
         Parameter preMlp = !pre ? null : parameter(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), d);
         Parameter postMlp = post ? parameter(p + "post_feedforward_layernorm.weight", d) : null;
 
+        Moe sparse = sparseMlp(l);
+        Mlp dense = sparse != null ? null : mlp(p + "mlp.", config.intermediateSize(), bias.mlp());
+        return new LlamaLayer(preAttn, null, attention, qNorm, kNorm, o, postAttn, preMlp, dense, sparse, postMlp);
+    }
+
+    /** Layer l's sparse MLP (router, experts and Qwen3-Next's shared expert), or null when the layer is dense. */
+    private Moe sparseMlp(int l) {
         DecoderStyle.MixtureOfExperts moe = style.moe();
-        if (moe != null && moe.isSparse(l)) {
-            List<Mlp> experts = new ArrayList<>();
-            for (int e = 0; e < moe.experts(); e++) {
-                experts.add(mlp(p + "mlp.experts." + e + ".", moe.intermediateSize(), false));
-            }
-            Moe sparse = new Moe(linear(p + "mlp.gate", moe.experts(), d, false), experts);
-            return new LlamaLayer(preAttn, null, attention, qNorm, kNorm, o, postAttn, preMlp, null, sparse, postMlp);
+        if (moe == null || !moe.isSparse(l)) {
+            return null;
         }
-        Mlp dense = mlp(p + "mlp.", config.intermediateSize(), bias.mlp());
-        return new LlamaLayer(preAttn, null, attention, qNorm, kNorm, o, postAttn, preMlp, dense, null, postMlp);
+        String p = "model.layers." + l + ".mlp.";
+        List<Mlp> experts = new ArrayList<>();
+        for (int e = 0; e < moe.experts(); e++) {
+            experts.add(mlp(p + "experts." + e + ".", moe.intermediateSize(), false));
+        }
+        boolean shared = moe.sharedExpertSize() > 0;
+        return new Moe(linear(p + "gate", moe.experts(), d, false), experts,
+                shared ? mlp(p + "shared_expert.", moe.sharedExpertSize(), false) : null,
+                shared ? linear(p + "shared_expert_gate", 1, d, false) : null);
     }
 
     /** A gated MLP under {@code prefix} with intermediate size {@code inter}. */
