@@ -258,12 +258,13 @@ public final class LoraEdit implements Edit {
     /**
      * The adapter as a standard PEFT LoRA adapter: tensors named {@code base_model.model.<module>.lora_A.weight}
      * [r, in] and {@code .lora_B.weight} [out, r], dense (zero outside the chosen heads for head-LoRA), so that
-     * W + (α/r)·B·A is this edit's update.
+     * W + (α/r)·B·A is this edit's update; {@code <module>} is the base checkpoint's name of the module, which
+     * {@code checkpointModuleName} gives for Scalpel's.
      */
-    public Map<String, Tensor> peftTensors() {
+    public Map<String, Tensor> peftTensors(java.util.function.UnaryOperator<String> checkpointModuleName) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         adapters.forEach((name, a) -> {
-            String module = name.substring(0, name.length() - ".weight".length());
+            String module = checkpointModuleName.apply(name.substring(0, name.length() - ".weight".length()));
             out.put("base_model.model." + module + ".lora_A.weight", a.denseA(shapes.get(name)[1]));
             out.put("base_model.model." + module + ".lora_B.weight", a.denseB(shapes.get(name)[0]));
         });

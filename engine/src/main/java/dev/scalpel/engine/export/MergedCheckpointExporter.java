@@ -2,6 +2,7 @@ package dev.scalpel.engine.export;
 
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.Edit;
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelSummaries;
 import dev.scalpel.engine.model.Tensors;
@@ -11,6 +12,7 @@ import dev.scalpel.engine.files.OutputKind;
 import dev.scalpel.engine.model.safetensors.DType;
 import dev.scalpel.engine.model.safetensors.SafetensorsCheckpoint;
 import dev.scalpel.engine.model.safetensors.ShardedSafetensorsWriter;
+import dev.scalpel.engine.model.safetensors.TensorFloats;
 import dev.scalpel.engine.model.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,8 +26,9 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Writes a Hugging Face model folder with the edits merged into the weights (W + Σ dense deltas): config, tokenizer
- * and generation files copied, weights in the input's dtype (unless asked) and sharded like the input. Every file is
- * written atomically; the base folder is never written.
+ * and generation files copied, weights in the input's dtype (unless asked) and sharded like the input, under the
+ * checkpoint's own names ({@link CheckpointNames}: a multimodal model's text weights go back under their prefix and its
+ * other parts are copied unchanged). Every file is written atomically; the base folder is never written.
  */
 public final class MergedCheckpointExporter {
     private static final List<String> COPIED = List.of("config.json", "generation_config.json", "tokenizer.json",
@@ -62,10 +65,20 @@ public final class MergedCheckpointExporter {
             for (Edit e : edits) {
                 e.denseDeltas(m.model().weights().asMap()).forEach((name, d) -> deltas.merge(name, d, Tensor::add));
             }
+            CheckpointNames names = m.config().checkpointNames();
             for (var w : m.model().weights().asMap().entrySet()) {
                 Tensor value = deltas.containsKey(w.getKey()) ? w.getValue().add(deltas.get(w.getKey())) : w.getValue();
                 Tensor hf = m.model().toHfLayout(w.getKey(), value);
-                merged.put(w.getKey(), folder.floats(w.getKey(), target, Tensors.shape(hf), Tensors.toFloats(hf)));
+                String name = names.inCheckpoint(w.getKey());
+                merged.put(name, folder.floats(name, target, Tensors.shape(hf), Tensors.toFloats(hf)));
+            }
+            try (SafetensorsCheckpoint input = SafetensorsCheckpoint.open(m.dir())) {
+                for (String name : input.names()) {
+                    if (names.isCarried(name)) {
+                        merged.put(name, folder.floats(name, target, input.info(name).shapeArray(),
+                                TensorFloats.toFloatArray(input.info(name), input.data(name))));
+                    }
+                }
             }
         }
         for (String name : COPIED) {

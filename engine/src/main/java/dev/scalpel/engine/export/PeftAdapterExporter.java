@@ -3,6 +3,7 @@ package dev.scalpel.engine.export;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.scalpel.engine.edit.LoraEdit;
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.CheckpointWriter;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.files.Output;
@@ -40,7 +41,9 @@ public final class PeftAdapterExporter {
     }
 
     private static void writeInto(Output folder, LoadedModel m, LoraEdit edit, Path out) {
-        Map<String, Integer> ranks = edit.moduleRanks();
+        CheckpointNames names = m.config().checkpointNames();   // PEFT matches the checkpoint's module names
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        edit.moduleRanks().forEach((module, rank) -> ranks.put(names.inCheckpoint(module), rank));
         int r = ranks.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
         Map<String, Object> rankPattern = new LinkedHashMap<>();
         Map<String, Object> alphaPattern = new LinkedHashMap<>();
@@ -76,7 +79,8 @@ public final class PeftAdapterExporter {
             writeJson(folder, out.resolve("scalpel_heads.json"), Map.of("heads", edit.heads().toString(),
                     "note", "head-LoRA: lora_B rows (q/k/v) and lora_A columns (o_proj) are zero outside these heads"));
         }
-        folder.writeSafetensors(out.resolve("adapter_model.safetensors"), CheckpointWriter.toSources(edit.peftTensors(), folder), meta);
+        folder.writeSafetensors(out.resolve("adapter_model.safetensors"),
+                CheckpointWriter.toSources(edit.peftTensors(names::inCheckpoint), folder), meta);
         writeJson(folder, out.resolve("adapter_config.json"), config);
     }
 

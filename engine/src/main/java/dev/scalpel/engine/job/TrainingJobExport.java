@@ -11,6 +11,7 @@ import dev.scalpel.engine.export.PeftAdapterExporter;
 import dev.scalpel.engine.files.Output;
 import dev.scalpel.engine.files.OutputGuard;
 import dev.scalpel.engine.files.OutputKind;
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.LoadedModel;
 import dev.scalpel.engine.model.ModelHash;
 import dev.scalpel.engine.model.Tensors;
@@ -153,6 +154,11 @@ public final class TrainingJobExport {
         }
         if (spec.edit() instanceof EditSpec.DeltaNetDecay) {
             return "export-job cannot train the deltanet-decay method yet; train it locally with scalpel train.";
+        }
+        if (!m.config().checkpointNames().equals(CheckpointNames.CAUSAL_LM)) {
+            return "export-job needs a causal-LM checkpoint; this one is a multimodal model (its text model under "
+                    + m.config().checkpointNames().textPrefix() + "), which run.py does not load. Train it locally with "
+                    + "scalpel train, then export the edit with scalpel export.";
         }
         if (m.config().architecture().family().storesTransposedMatrices()) {
             return "export-job needs a model whose matrices are nn.Linear [out, in] (Llama, Mistral, Qwen, Gemma, Phi-3, "

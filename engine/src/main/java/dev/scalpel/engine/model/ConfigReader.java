@@ -34,7 +34,12 @@ public final class ConfigReader {
         if (root == null || !root.isObject()) {
             throw new ScalpelException(file + " does not hold a JSON object; restore the file from the model's source.");
         }
-        String modelType = root.path("model_type").asText(null);
+        String declaredType = root.path("model_type").asText(null);
+        MultimodalText.Wrapper multimodal = MultimodalText.of(declaredType);
+        if (multimodal != null) {   // read the text model the wrapper nests; its weights are named as the wrapper says
+            root = MultimodalText.textConfig(multimodal, declaredType, root, file);
+        }
+        String modelType = multimodal != null ? multimodal.textModelType() : declaredType;
         List<String> classes = new ArrayList<>();
         root.path("architectures").forEach(n -> classes.add(n.asText()));
         Architecture arch = Architecture.find(modelType, classes).orElseThrow(() -> new ScalpelException(
@@ -44,7 +49,7 @@ public final class ConfigReader {
         try {
             ModelConfig config = arch.family().readConfig(JSON, root, arch);
             validate(config, file);
-            return config;
+            return multimodal == null ? config : config.withCheckpointNames(multimodal.names());
         } catch (IOException e) {
             throw new ScalpelException(file + " has a field of the wrong type (" + firstLine(e) + ").", e);
         } catch (IllegalArgumentException inconsistent) {   // ModelConfig's own checks on values read from the file

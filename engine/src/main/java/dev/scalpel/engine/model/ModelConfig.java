@@ -15,6 +15,7 @@ import java.util.List;
  * @param layerTypes        per layer: full or sliding attention (size numLayers)
  * @param bosTokenId        null when the model has none
  * @param eosTokenIds       generation stops at any of these
+ * @param checkpointNames   how the checkpoint names the weights (a multimodal Qwen3.5 keeps its text model elsewhere)
  */
 public record ModelConfig(
         Architecture architecture,
@@ -35,7 +36,8 @@ public record ModelConfig(
         Integer slidingWindow,
         List<LayerType> layerTypes,
         Integer bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        CheckpointNames checkpointNames) {
 
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
@@ -43,6 +45,13 @@ public record ModelConfig(
         if (layerTypes.size() != numLayers) {
             throw new IllegalArgumentException(layerTypes.size() + " layer types for " + numLayers + " layers");
         }
+    }
+
+    /** The same config for a checkpoint that names its weights as {@code names} says. */
+    public ModelConfig withCheckpointNames(CheckpointNames names) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize,
+                normEps, ropeTheta, ropeScaling, tieWordEmbeddings, biases, style, maxPositions, slidingWindow, layerTypes,
+                bosTokenId, eosTokenIds, names);
     }
 
     /** The window layer {@code layer} attends within, or null when it sees every earlier position. */

@@ -26,14 +26,18 @@ public final class ModelSummaries {
             }
         }
         String dtype = bytesByDtype.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("none");
-        return new ModelSummary(c.architecture().modelType(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+        CheckpointNames names = c.checkpointNames();
+        String architecture = names.equals(CheckpointNames.CAUSAL_LM) ? c.architecture().modelType()
+                : c.architecture().modelType() + " (the text model of a multimodal checkpoint, under " + names.textPrefix()
+                        + "; " + String.join(", ", names.carriedPrefixes()) + " carried, not run)";
+        return new ModelSummary(architecture, c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
                 c.hiddenSize(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.tieWordEmbeddings(), params, dtype,
                 c.layerTypes().stream().map(LayerType::configName).toList());
     }
 
-    /** A tied copy of the embedding, or GPT-2's saved attention-mask buffers. */
+    /** A tied copy of the embedding, GPT-2's saved attention-mask buffers, or a part of a multimodal model not run. */
     private static boolean isNotAParameter(String name, ModelConfig c) {
         return (c.tieWordEmbeddings() && name.equals("lm_head.weight"))
-                || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias");
+                || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || c.checkpointNames().isCarried(name);
     }
 }

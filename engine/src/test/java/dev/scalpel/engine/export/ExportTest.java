@@ -53,7 +53,7 @@ class ExportTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "gpt2", "llama-bias", "olmo2", "gemma2", "gemma3-text", "phi3", "qwen3-moe",
-            "qwen3_5-hybrid", "qwen3-next", "gpt2-untied"})   // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers
+            "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied"})   // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers
     void aMergedExportReloadsToTheEditedModelsLogits(String fixture, @TempDir Path out) throws IOException {
         try (LoadedModel m = LoadedModel.open(Fixtures.model(fixture), ComputeDevice.CPU)) {
             List<Edit> edits = List.of(LoraEdit.heads(m.model(), HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 1),
@@ -94,7 +94,7 @@ class ExportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next"})   // phi3: head slices inside the fused qkv_proj
+    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl"})   // phi3: head slices inside the fused qkv_proj
     void aPeftAdapterAppliedWithTheStandardFormulaGivesTheEditedLogits(String fixture, @TempDir Path out) throws IOException {
         try (LoadedModel m = LoadedModel.open(Fixtures.model(fixture), ComputeDevice.CPU);
              LoraEdit edit = LoraEdit.heads(m.model(), HeadSet.of(new HeadId(1, 2), new HeadId(0, 1)), QKVO, 3, 6, 0, 1)) {
@@ -112,7 +112,8 @@ class ExportTest {
                     String p = "base_model.model." + module.asText();
                     Tensor a = tensor(adapter, p + ".lora_A.weight");                        // [r, in]
                     Tensor b = tensor(adapter, p + ".lora_B.weight");                        // [out, r]
-                    delta.put(module.asText() + ".weight", b.matmul(a).mul(new Scalar(scaling)));
+                    // the adapter names modules as the base checkpoint does (qwen3_5-vl: model.language_model.…)
+                    delta.put(m.config().checkpointNames().inScalpel(module.asText()) + ".weight", b.matmul(a).mul(new Scalar(scaling)));
                 }
                 assertEquals("L0H1,L1H2", adapter.metadata().get("scalpel.heads"));
             }

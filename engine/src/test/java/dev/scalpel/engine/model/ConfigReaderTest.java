@@ -77,6 +77,27 @@ class ConfigReaderTest {
     }
 
     @Test
+    void aMultimodalQwen35IsReadAsItsTextModelAndItsWrapperKeysAreChecked(@TempDir Path dir) throws IOException {
+        ModelConfig vl = ConfigReader.read(Fixtures.model("qwen3_5-vl"));
+        assertEquals(Architecture.QWEN3_5_TEXT, vl.architecture());
+        assertEquals("model.language_model.", vl.checkpointNames().textPrefix());
+        assertEquals(CheckpointNames.CAUSAL_LM, ConfigReader.read(Fixtures.model("qwen3_5-hybrid")).checkpointNames());
+
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Fixtures.model("qwen3_5-vl").resolve("config.json").toFile());
+        root.put("audio_token_id", 7);
+        Files.writeString(dir.resolve("config.json"), root.toString());
+        var e = assertThrows(ScalpelException.class, () -> ConfigReader.read(dir));
+        assertTrue(e.getMessage().contains("[audio_token_id]") && e.getMessage().contains("refused"), e.getMessage());
+
+        root.remove("audio_token_id");
+        root.remove("text_config");
+        Files.writeString(dir.resolve("config.json"), root.toString());
+        e = assertThrows(ScalpelException.class, () -> ConfigReader.read(dir));
+        assertTrue(e.getMessage().contains("has no text_config object"), e.getMessage());
+    }
+
+    @Test
     void unknownArchitectureNamesWhatIsSupported(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
         var e = assertThrows(ScalpelException.class, () -> ConfigReader.read(dir));

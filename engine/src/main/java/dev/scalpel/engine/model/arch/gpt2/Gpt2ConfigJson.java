@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.ConfigReader;
 import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.LayerType;
@@ -59,6 +60,7 @@ public record Gpt2ConfigJson(
                 null,
                 Collections.nCopies(Math.max(nLayer, 0), LayerType.FULL_ATTENTION),
                 bosTokenId,
-                ConfigReader.idList(eosTokenId));
+                ConfigReader.idList(eosTokenId),
+                CheckpointNames.CAUSAL_LM);
     }
 }

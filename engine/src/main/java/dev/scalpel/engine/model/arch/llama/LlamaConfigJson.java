@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.Architecture;
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.ConfigReader;
 import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.DecoderStyle.Activation;
@@ -93,7 +94,8 @@ public record LlamaConfigJson(
                 window,
                 layerTypes(arch, window),
                 bosTokenId,
-                ConfigReader.idList(eosTokenId));
+                ConfigReader.idList(eosTokenId),
+                CheckpointNames.CAUSAL_LM);
     }
 
     /** The block layout of {@code arch}. */

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model.arch.llama;
 
+import dev.scalpel.engine.model.CheckpointNames;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.DecoderStyle;
 import dev.scalpel.engine.model.LayerType;
@@ -19,16 +20,20 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Reads a Llama-family checkpoint into {@link LlamaLayer}s: which tensors a block has follows from the config's
- * {@link DecoderStyle} and {@link LinearBiases}, and every tensor the checkpoint holds must be one of them.
+ * {@link DecoderStyle} and {@link LinearBiases}, and every tensor the checkpoint holds must be one of them (or belong
+ * to a part the {@link CheckpointNames} say is only carried, such as a multimodal model's vision tower). Weights are
+ * kept under their causal-LM names whatever prefix the checkpoint uses.
  */
 final class LlamaWeightsReader {
     private final WeightReader r;
     private final ModelConfig config;
     private final DecoderStyle style;
     private final long d;
+    private final CheckpointNames names;
 
     private LlamaWeightsReader(WeightReader r, ModelConfig config) {
-        this.r = r;
+        this.names = config.checkpointNames();
+        this.r = r.storingAs(names::inScalpel);
         this.config = config;
         this.style = config.style();
         this.d = config.hiddenSize();
@@ -48,7 +53,7 @@ final class LlamaWeightsReader {
             // A tied checkpoint may still carry lm_head.weight (a copy); HF then uses the embedding.
             Parameter unembed = config.tieWordEmbeddings() ? embed : reader.parameter("lm_head.weight", vocab, config.hiddenSize());
             r.requireEveryTensorRead(n -> config.tieWordEmbeddings() && n.equals("lm_head.weight")
-                    || n.endsWith(".rotary_emb.inv_freq"));
+                    || n.endsWith(".rotary_emb.inv_freq") || config.checkpointNames().isCarried(n));
             return new LlamaModel(config, device, weights, embed, layers, norm, unembed);
         } catch (RuntimeException e) {
             weights.close();
@@ -144,12 +149,12 @@ final class LlamaWeightsReader {
 
     /** Tensor {@code name}, read directly by the forward pass (not as a linear layer), of shape {@code shape}. */
     private Parameter parameter(String name, long... shape) {
-        return new Parameter(name, r.read(name, shape));
+        return new Parameter(name, r.read(names.inCheckpoint(name), shape));
     }
 
     /** Module {@code name}: its weight [out, in] and, when {@code bias}, its bias [out]. */
     private Linear linear(String name, long out, long in, boolean bias) {
         String weight = name + ".weight";
-        return new Linear(weight, r.read(weight, out, in), bias ? r.read(name + ".bias", out) : null);
+        return new Linear(weight, r.read(names.inCheckpoint(weight), out, in), bias ? r.read(names.inCheckpoint(name + ".bias"), out) : null);
     }
 }
