@@ -617,6 +617,16 @@ def fixture_specs():
     ))
 
     specs.append(dict(
+        name="gpt2-untied",
+        cls=GPT2LMHeadModel,
+        config=GPT2Config(**COMMON, n_embd=HIDDEN, n_head=4, n_layer=2, n_positions=MAX_POS,
+                          n_inner=None, activation_function="gelu_new", layer_norm_epsilon=1e-5,
+                          tie_word_embeddings=False),
+        notes="GPT-2 with tie_word_embeddings=false: a separate top-level lm_head.weight [512, 64] (no transformer. "
+              "prefix) is the unembedding; otherwise as gpt2.",
+    ))
+    # appended last so that the fixtures before it keep their seeds (1000 * position)
+    specs.append(dict(
         name="qwen3-next",
         cls=Qwen3NextForCausalLM,
         config=Qwen3NextConfig(**dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6),
@@ -645,15 +655,6 @@ def fixture_specs():
               "and partial RoPE 0.25 as qwen3_5-hybrid. Zero-centred (1 + w) RMSNorms. Untied.",
     ))
 
-    specs.append(dict(
-        name="gpt2-untied",
-        cls=GPT2LMHeadModel,
-        config=GPT2Config(**COMMON, n_embd=HIDDEN, n_head=4, n_layer=2, n_positions=MAX_POS,
-                          n_inner=None, activation_function="gelu_new", layer_norm_epsilon=1e-5,
-                          tie_word_embeddings=False),
-        notes="GPT-2 with tie_word_embeddings=false: a separate top-level lm_head.weight [512, 64] (no transformer. "
-              "prefix) is the unembedding; otherwise as gpt2.",
-    ))
     return specs
 
 
