@@ -278,7 +278,15 @@ Q35_ABLATIONS = [
 
 
 # Qwen3-Next: the same Gated DeltaNet with fused, per-key-head interleaved projections, and MoE with a shared expert
-QN_KEY_HEADS, QN_VALUE_HEADS, QN_HEAD_DIM = 2, 4, 16
+QN_KEY_HEADS, QN_VALUE_HEADS, QN_HEAD_DIM = 2, Q35_HEADS, Q35_HEAD_DIM
+
+# the text model both hybrids share: 3 Gated DeltaNet layers (2 key / 4 value heads of 16), then gated full attention
+HYBRID_TEXT = dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6, num_attention_heads=Q35_HEADS,
+                   num_key_value_heads=2, head_dim=Q35_HEAD_DIM, rope_theta=10000.0, partial_rotary_factor=0.25,
+                   layer_types=["linear_attention"] * 3 + ["full_attention"], linear_num_key_heads=QN_KEY_HEADS,
+                   linear_num_value_heads=Q35_HEADS, linear_key_head_dim=Q35_HEAD_DIM,
+                   linear_value_head_dim=Q35_HEAD_DIM, linear_conv_kernel_dim=4, tie_word_embeddings=False,
+                   attention_bias=False)
 
 
 def _qn_qkvz_as_blocks(w: torch.Tensor) -> torch.Tensor:
@@ -588,13 +596,7 @@ def fixture_specs():
     specs.append(dict(
         name="qwen3_5-hybrid",
         cls=Qwen3_5ForCausalLM,
-        config=Qwen3_5TextConfig(**dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6),
-                                 num_attention_heads=Q35_HEADS, num_key_value_heads=2, head_dim=Q35_HEAD_DIM,
-                                 rope_theta=10000.0, partial_rotary_factor=0.25,
-                                 layer_types=["linear_attention"] * 3 + ["full_attention"],
-                                 linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=16,
-                                 linear_value_head_dim=16, linear_conv_kernel_dim=4,
-                                 tie_word_embeddings=False, attention_bias=False),
+        config=Qwen3_5TextConfig(**HYBRID_TEXT),
         norm_center=0.0,
         init_overrides=Q35_INIT,
         gdn=modeling_qwen3_5,
@@ -629,16 +631,9 @@ def fixture_specs():
     specs.append(dict(
         name="qwen3-next",
         cls=Qwen3NextForCausalLM,
-        config=Qwen3NextConfig(**dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6),
-                               num_attention_heads=QN_VALUE_HEADS, num_key_value_heads=2, head_dim=QN_HEAD_DIM,
-                               rope_theta=10000.0, partial_rotary_factor=0.25,
-                               layer_types=["linear_attention"] * 3 + ["full_attention"],
-                               linear_num_key_heads=QN_KEY_HEADS, linear_num_value_heads=QN_VALUE_HEADS,
-                               linear_key_head_dim=QN_HEAD_DIM, linear_value_head_dim=QN_HEAD_DIM,
-                               linear_conv_kernel_dim=4, num_experts=4, num_experts_per_tok=2,
-                               moe_intermediate_size=32, shared_expert_intermediate_size=48, norm_topk_prob=True,
-                               decoder_sparse_step=1, mlp_only_layers=[1],
-                               tie_word_embeddings=False, attention_bias=False),
+        config=Qwen3NextConfig(**HYBRID_TEXT, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                               shared_expert_intermediate_size=48, norm_topk_prob=True, decoder_sparse_step=1,
+                               mlp_only_layers=[1]),
         norm_center=0.0,
         init_overrides=Q35_INIT,
         gdn=modeling_qwen3_next,
