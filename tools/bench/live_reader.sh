@@ -18,7 +18,7 @@ cat > "$WORK/spec.json" <<SPEC
  "objective": "learn", "target": "de.txt", "token_budget": 16384, "steps": $STEPS, "batch_size": 4, "context": 128,
  "lr": 0.005, "seed": 1}
 SPEC
-seconds() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['train_seconds'])"; }
+seconds() { python3 -c "import json,sys; s=sys.stdin.read(); print(json.loads(s[s.index('{'):])['train_seconds'])"; }
 plain=""; live=""
 for ((r = 1; r <= ROUNDS; r++)); do
   plain+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/spec.json" --out "$WORK/e.json" --threads 2 --json | seconds) "

@@ -48,7 +48,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--steer-coef", defaultValue = "1.0", description = "Coefficient of --steer (default: ${DEFAULT-VALUE}; negative steers away).")
     double steerCoef;
 
-    @Option(names = "--json", description = "Print {prompt_ids, output_ids, text}; output_ids are only the generated ids.")
+    @Option(names = "--ignore-eos", description = "Generate exactly --max-new-tokens, past EOS (as benchmarks do).")
+    boolean ignoreEos;
+
+    @Option(names = "--json", description = "Print {prompt_ids, output_ids, text, seconds}; output_ids are only the generated ids, "
+            + "seconds the generation alone (no model loading).")
     boolean json;
 
     @Spec
@@ -56,15 +60,18 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SamplingOptions options = new SamplingOptions(maxNewTokens, temperature, topP, seed, true);
+        SamplingOptions options = new SamplingOptions(maxNewTokens, temperature, topP, seed, !ignoreEos);
         var out = spec.commandLine().getOut();
         try (LoadedModel m = LoadedModel.open(modelOptions.modelDir(), runtimeOptions.computeDevice())) {
             long[] promptIds = m.tokenizer().encodePrompt(prompt);
             List<Edit> edits = editsOptions.load(m);
             long[] outputIds;
+            double seconds;
             try {
                 var hooks = steer == null ? null : dev.scalpel.engine.steer.GgufControlVector.read(steer).hooks(steerCoef, m.model());
+                long start = System.nanoTime();
                 outputIds = new Generator(m.model(), null, hooks, EditsOptions.overlay(edits)).generate(promptIds, options, null);
+                seconds = (System.nanoTime() - start) / 1e9;
             } finally {
                 edits.forEach(Edit::close);
             }
@@ -74,6 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
                 result.put("prompt_ids", promptIds);
                 result.put("output_ids", outputIds);
                 result.put("text", text);
+                result.put("seconds", seconds);
                 out.println(Json.write(result));
             } else {
                 out.println(prompt + text);
