@@ -25,7 +25,7 @@ PROMPT_IDS=$("$ROOT/scalpel" generate --model "$MODEL" --prompt "The quick brown
   | tr -d '[] ')
 declare -A t
 for ((r = 1; r <= ROUNDS; r++)); do
-  t[fwd]+="$("$ROOT/scalpel" bench --model "$MODEL" --python none --threads 2 --json | field forward_tokens_per_s) "
+  t[fwd]+="$("$ROOT/scalpel" bench --model "$MODEL" --python none --leak-steps 0 --threads 2 --json | field forward_tokens_per_s) "
   t[fwd_peer]+="$("$PYTHON" "$ROOT/tools/bench/hf_forward.py" --model "$MODEL" --threads 2 2>/dev/null | field tokens_per_s) "
   t[gen]+="$("$ROOT/scalpel" generate --model "$MODEL" --prompt "The quick brown fox" --max-new-tokens "$NEW" --ignore-eos \
       --threads 2 --json | field seconds) "
