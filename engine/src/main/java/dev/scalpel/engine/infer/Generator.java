@@ -7,7 +7,6 @@ import dev.scalpel.engine.model.HeadGates;
 import dev.scalpel.engine.model.Hooks;
 import dev.scalpel.engine.model.KvCache;
 import dev.scalpel.engine.model.LinearOverlay;
-import dev.scalpel.engine.model.NativeRuntime;
 import dev.scalpel.engine.model.Tensors;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
@@ -51,33 +50,24 @@ public final class Generator {
         int produced = 0;
         try (NoGradGuard noGrad = new NoGradGuard();
              KvCache cache = model.newCache(1, prompt.length + options.maxNewTokens())) {
-            if (options.maxNewTokens() == 0) {
-                return out;
-            }
-            long id = step(prompt, cache, sampler);                                 // prefill: the whole prompt
-            // one-token steps multiply matrices by vectors: one BLAS thread is faster than handing each to the pool
-            try (NativeRuntime.ThreadSetting blas = model.device().isCuda() ? () -> { } : NativeRuntime.singleThreadedBlas()) {
-                while (true) {
-                    out[produced++] = id;
-                    if (onToken != null) {
-                        onToken.accept(id);
-                    }
-                    if (produced == options.maxNewTokens() || options.stopAtEos() && model.config().isEos(id)) {
-                        break;
-                    }
-                    id = step(new long[] {id}, cache, sampler);
+            long[] next = prompt;
+            while (produced < options.maxNewTokens()) {
+                long id;
+                try (PointerScope step = new PointerScope()) {
+                    Tensor logits = model.forward(Tensors.ids(next, model.device()),
+                            new ForwardContext(gates, hooks, cache, true, overlay));                    // [1, 1, V]
+                    id = sampler.pick(Tensors.toFloats(logits));
                 }
+                out[produced++] = id;
+                if (onToken != null) {
+                    onToken.accept(id);
+                }
+                if (options.stopAtEos() && model.config().isEos(id)) {
+                    break;
+                }
+                next = new long[] {id};
             }
         }
         return Arrays.copyOf(out, produced);
-    }
-
-    /** Runs {@code ids} [1, n] after what the cache holds and picks the next id from the last position's logits. */
-    private long step(long[] ids, KvCache cache, TokenSampler sampler) {
-        try (PointerScope scope = new PointerScope()) {
-            Tensor logits = model.forward(Tensors.ids(ids, model.device()),
-                    new ForwardContext(gates, hooks, cache, true, overlay));                            // [1, 1, V]
-            return sampler.pick(Tensors.toFloats(logits));
-        }
     }
 }
