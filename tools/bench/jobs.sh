@@ -6,21 +6,15 @@
 # Model loading is excluded on both sides (each reports the time of the work alone).
 #   PYTHON=.venv/bin/python ROUNDS=3 tools/bench/jobs.sh [MODEL_DIR]
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+source "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-3}
 NEW=${NEW:-64}
 STEPS=${STEPS:-20}
-MODEL=${1:-$ROOT/sample-models/polyglot-tiny}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 cp "$MODEL/train-sample/en.txt" "$WORK/en.txt"
 cat > "$WORK/lora.json" <<SPEC
 {"method": "lora", "modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "rank": 4, "alpha": 8, "objective": "learn",
  "target": "en.txt", "token_budget": 65536, "steps": $STEPS, "batch_size": 4, "context": 128, "lr": 0.001, "seed": 1}
 SPEC
-# the value of key $1 in the JSON object a command printed (possibly over several lines, after other output)
-field() { "$PYTHON" -c "import json,sys; s=sys.stdin.read(); print(json.loads(s[s.index('{'):])['$1'])"; }
 PROMPT_IDS=$("$ROOT/scalpel" generate --model "$MODEL" --prompt "The quick brown fox" --max-new-tokens 1 --json | field prompt_ids \
   | tr -d '[] ')
 declare -A t

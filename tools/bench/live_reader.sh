@@ -6,26 +6,23 @@
 # reader's generations take, not only the trainer's publication cost.
 #   ROUNDS=3 STEPS=60 EVERY=10 tools/bench/live_reader.sh [MODEL_DIR]
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-60}
 EVERY=${EVERY:-10}
-MODEL=${1:-$ROOT/sample-models/polyglot-tiny}
-WORK=$(mktemp -d)
 cp "$MODEL/train-sample/de.txt" "$WORK/de.txt"
 cat > "$WORK/spec.json" <<SPEC
 {"method": "head-lora", "heads": "L3H1,L4H2,L5H1", "projections": ["q", "k", "v", "o"], "rank": 4,
  "objective": "learn", "target": "de.txt", "token_budget": 16384, "steps": $STEPS, "batch_size": 4, "context": 128,
  "lr": 0.005, "seed": 1}
 SPEC
-seconds() { python3 -c "import json,sys; s=sys.stdin.read(); print(json.loads(s[s.index('{'):])['train_seconds'])"; }
 plain=""; live=""
 for ((r = 1; r <= ROUNDS; r++)); do
-  plain+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/spec.json" --out "$WORK/e.json" --threads 2 --json | seconds) "
+  plain+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/spec.json" --out "$WORK/e.json" --threads 2 --json | field train_seconds) "
   live+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/spec.json" --out "$WORK/e.json" --threads 2 --json \
-      --live-generate "Der Hund" --live-every "$EVERY" | seconds) "
+      --live-generate "Der Hund" --live-every "$EVERY" | field train_seconds) "
 done
-python3 - "$plain" "$live" "$STEPS" "$EVERY" <<'PY'
+"$PYTHON" - "$plain" "$live" "$STEPS" "$EVERY" <<'PY'
 import statistics, sys
 plain, live = ([float(x) for x in a.split()] for a in sys.argv[1:3])
 steps, every = int(sys.argv[3]), int(sys.argv[4])
@@ -35,4 +32,3 @@ for name, r in (("without a reader", plain), (f"live reader every {every}", live
           f"{len(r)} rounds)")
 print(f"steps/s with the reader / without: {statistics.median(plain) / statistics.median(live):.2f}")
 PY
-rm -rf "$WORK"

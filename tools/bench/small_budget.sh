@@ -4,12 +4,9 @@
 # training seconds of STEPS steps (model loading excluded on both sides).
 #   PYTHON=.venv/bin/python ROUNDS=3 STEPS=40 tools/bench/small_budget.sh [MODEL_DIR]
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+source "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-40}
-MODEL=${1:-$ROOT/sample-models/polyglot-tiny}
-WORK=$(mktemp -d)
 cp "$MODEL/train-sample/de.txt" "$WORK/de.txt"
 cat > "$WORK/prefactor.json" <<SPEC
 {"method": "prefactor", "module": "model.layers.5.self_attn.v_proj", "component": 0, "components": 16,
@@ -19,13 +16,12 @@ cat > "$WORK/head-lora.json" <<SPEC
 {"method": "head-lora", "heads": "L5H1", "projections": ["v"], "rank": 1,
  "objective": "learn", "target": "de.txt", "token_budget": 64, "steps": $STEPS, "batch_size": 4, "lr": 0.01, "seed": 1}
 SPEC
-seconds() { "$PYTHON" -c "import json,sys; print(json.loads(sys.stdin.read())['seconds'])"; }
 declare -A times
 for ((r = 1; r <= ROUNDS; r++)); do
   for method in prefactor head-lora; do
-    times[$method]+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/$method.json" --out "$WORK/e.json" --threads 2 --json | seconds) "
+    times[$method]+="$("$ROOT/scalpel" train --model "$MODEL" --spec "$WORK/$method.json" --out "$WORK/e.json" --threads 2 --json | field seconds) "
   done
-  times[peft]+="$("$PYTHON" "$ROOT/tools/bench/peft_lora_step.py" --model "$MODEL" --steps "$STEPS" --threads 2 2>/dev/null | seconds) "
+  times[peft]+="$("$PYTHON" "$ROOT/tools/bench/peft_lora_step.py" --model "$MODEL" --steps "$STEPS" --threads 2 2>/dev/null | field seconds) "
 done
 "$PYTHON" - "${times[prefactor]}" "${times[head-lora]}" "${times[peft]}" "$STEPS" <<'PY'
 import statistics, sys
