@@ -60,7 +60,9 @@ public final class MergedCheckpointExporter {
 
     private static void writeInto(Output folder, LoadedModel m, List<Edit> edits, Path out, DType target) throws IOException {
         Map<String, TensorSource> merged = new LinkedHashMap<>();   // checked finite before any file is written
-        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+        long maxShardBytes = Long.MAX_VALUE;                          // one model.safetensors, unless the input is sharded
+        try (NoGradGuard g = new NoGradGuard(); PointerScope scope = new PointerScope();
+             SafetensorsCheckpoint input = SafetensorsCheckpoint.open(m.dir())) {
             Map<String, Tensor> deltas = new LinkedHashMap<>();
             for (Edit e : edits) {
                 e.denseDeltas(m.model().weights().asMap()).forEach((name, d) -> deltas.merge(name, d, Tensor::add));
@@ -72,12 +74,16 @@ public final class MergedCheckpointExporter {
                 String name = names.inCheckpoint(w.getKey());
                 merged.put(name, folder.floats(name, target, Tensors.shape(hf), Tensors.toFloats(hf)));
             }
-            try (SafetensorsCheckpoint input = SafetensorsCheckpoint.open(m.dir())) {
-                for (String name : input.names()) {
-                    if (names.isCarried(name)) {
-                        merged.put(name, folder.floats(name, target, input.info(name).shapeArray(),
-                                TensorFloats.toFloatArray(input.info(name), input.data(name))));
-                    }
+            for (String name : input.names()) {            // parts of a multimodal model Scalpel carries, unchanged
+                if (names.isCarried(name)) {
+                    merged.put(name, folder.floats(name, target, input.info(name).shapeArray(),
+                            TensorFloats.toFloatArray(input.info(name), input.data(name))));
+                }
+            }
+            if (input.files().size() > 1) {
+                maxShardBytes = 0;
+                for (Path f : input.files()) {
+                    maxShardBytes = Math.max(maxShardBytes, Files.size(f));
                 }
             }
         }
@@ -85,15 +91,6 @@ public final class MergedCheckpointExporter {
             Path source = m.dir().resolve(name);
             if (Files.isRegularFile(source)) {
                 folder.writeBytes(out.resolve(name), Files.readAllBytes(source));
-            }
-        }
-        long maxShardBytes = Long.MAX_VALUE;   // one model.safetensors, unless the input is sharded
-        try (SafetensorsCheckpoint input = SafetensorsCheckpoint.open(m.dir())) {
-            if (input.files().size() > 1) {
-                maxShardBytes = 0;
-                for (Path f : input.files()) {
-                    maxShardBytes = Math.max(maxShardBytes, Files.size(f));
-                }
             }
         }
         ShardedSafetensorsWriter.write(folder, out, merged, Map.of("format", "pt"), maxShardBytes);
