@@ -152,6 +152,10 @@ public final class TrainingJobExport {
             return "export-job cannot train head-LoRA with per-head learning rates yet (run.py's PEFT optimizer has one rate "
                     + "per factor, not per head row); train it locally with scalpel train, or drop per_head_lr.";
         }
+        if (spec.edit() instanceof EditSpec.FullFinetune) {
+            return "export-job cannot run a full fine-tune yet (run.py trains PEFT adapters and head slices); train it "
+                    + "locally with scalpel train.";
+        }
         if (spec.edit() instanceof EditSpec.DeltaNetDecay) {
             return "export-job cannot train the deltanet-decay method yet; train it locally with scalpel train.";
         }

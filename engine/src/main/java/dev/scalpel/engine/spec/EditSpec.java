@@ -13,6 +13,7 @@ import dev.scalpel.engine.edit.DeltaNetDecayEdit;
 import dev.scalpel.engine.edit.HeadFinetuneEdit;
 import dev.scalpel.engine.edit.LoraEdit;
 import dev.scalpel.engine.edit.PrefactorEdit;
+import dev.scalpel.engine.edit.TaskVectorEdit;
 import dev.scalpel.engine.components.Decompositions;
 import dev.scalpel.engine.edit.Slice;
 import dev.scalpel.engine.model.CausalLM;
@@ -37,7 +38,8 @@ import org.bytedeco.pytorch.Tensor;
         @JsonSubTypes.Type(value = EditSpec.ModuleLora.class, name = "lora"),
         @JsonSubTypes.Type(value = EditSpec.HeadFinetune.class, name = "head-finetune"),
         @JsonSubTypes.Type(value = EditSpec.DeltaNetDecay.class, name = "deltanet-decay"),
-        @JsonSubTypes.Type(value = EditSpec.Prefactor.class, name = "prefactor")})
+        @JsonSubTypes.Type(value = EditSpec.Prefactor.class, name = "prefactor"),
+        @JsonSubTypes.Type(value = EditSpec.FullFinetune.class, name = "full")})
 @JsonIgnoreProperties(ignoreUnknown = false)
 public sealed interface EditSpec {
     /** Every projection of a head: the default of the head methods. */
@@ -236,6 +238,27 @@ public sealed interface EditSpec {
         @Override
         public Edit build(CausalLM model, long seed, References maps) {
             return DeltaNetDecayEdit.of(model, SpecChecks.heads(heads, model));
+        }
+    }
+
+    /**
+     * Every weight of the model trained (embeddings, norms and lm_head included), as a task vector over the frozen
+     * base; with APOLLO the matrices' state is projected as in the paper's full-parameter fine-tunes.
+     */
+    record FullFinetune() implements EditSpec {
+        @Override
+        public String title() {
+            return "full fine-tune of every weight";
+        }
+
+        @Override
+        public long parameterCount(CausalLM model) {
+            return model.weights().parameterCount();
+        }
+
+        @Override
+        public Edit build(CausalLM model, long seed, References maps) {
+            return TaskVectorEdit.fullFinetune(model);
         }
     }
 

@@ -142,6 +142,14 @@ public final class Apollo implements Optimizer {
         this(trainables, options, t -> true);
     }
 
+    /**
+     * The paper's choice of what to project: matrices inside a decoder block (attention, MLP, LoRA factors and head
+     * slices of them); the token embeddings and the LM head, which belong to no layer, keep AdamW moments.
+     */
+    public static boolean inDecoderBlock(Trainable t) {
+        return dev.scalpel.engine.components.ModuleNames.layerOf(t.name()).isPresent();
+    }
+
     /** As {@link #Apollo(List, Options)}, projecting only the matrices {@code projected} accepts (the rest: AdamW moments). */
     public Apollo(List<Trainable> trainables, Options options, Predicate<Trainable> projected) {
         this.options = options;

@@ -14,7 +14,8 @@ public final class Optimizers {
     public static Optimizer create(String name, List<Optimizer.Trainable> trainables, double lr, long seed, Apollo.Options apollo) {
         return switch (name) {
             case "adamw" -> new AdamW(trainables, new AdamW.Options(lr, 0.9, 0.999, 1e-8, 0.0));
-            case "apollo", "apollo-mini" -> new Apollo(trainables, apollo != null ? apollo : apolloOptions(name, seed));
+            case "apollo", "apollo-mini" -> new Apollo(trainables, apollo != null ? apollo : apolloOptions(name, seed),
+                    Apollo::inDecoderBlock);
             default -> throw new ScalpelException("Unknown optimizer '" + name + "'; use adamw, apollo or apollo-mini.");
         };
     }

@@ -159,12 +159,7 @@ public final class Pretrainer {
         Apollo.Options a = options.apollo();
         Apollo.Options withAdamSettings = new Apollo.Options(a.rank(), a.refreshPeriod(), a.scale(), a.normGrowthLimit(),
                 adam.beta1(), adam.beta2(), adam.eps(), adam.weightDecay(), a.seed(), a.tensorWise());
-        return new Apollo(trainables, withAdamSettings, t -> isBlockMatrix(t.name()));
-    }
-
-    /** A weight of an attention or MLP projection inside a decoder block (what APOLLO projects in the paper's runs). */
-    static boolean isBlockMatrix(String name) {
-        return name.contains(".self_attn.") || name.contains(".mlp.");
+        return new Apollo(trainables, withAdamSettings, Apollo::inDecoderBlock);
     }
 
     private Summary summary(long steps, long tokensPerStep, double lastLoss, long start, boolean early, Optimizer optimizer) {

@@ -161,6 +161,6 @@ class EditSpecTest {
         assertTrue(wrongField.getMessage().contains("[rank] that method 'head-finetune' does not take"), wrongField.getMessage());
         Files.writeString(file, "{\"method\": \"dora\", \"target\": \"t\"}");
         ScalpelException unknown = assertThrows(ScalpelException.class, () -> TrainSpec.read(file));
-        assertTrue(unknown.getMessage().contains("one of [head-lora, lora, head-finetune, deltanet-decay, prefactor], not 'dora'"), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("one of [head-lora, lora, head-finetune, deltanet-decay, prefactor, full], not 'dora'"), unknown.getMessage());
     }
 }
