@@ -517,6 +517,7 @@ public final class TrainViewModel {
             case HEAD_FINETUNE_PER_HEAD_LR -> new EditSpec.HeadFinetune(headsTrainedAtMapRates().toString(), projectionNames(),
                     mapRates());
             case DELTANET_DECAY -> new EditSpec.DeltaNetDecay(markedHeads().toString());
+            case FULL -> new EditSpec.FullFinetune();
             case PREFACTOR -> {
                 Session.ComponentChoice c = session.componentProperty().get();
                 if (c == null) {
