@@ -41,8 +41,8 @@ import org.bytedeco.pytorch.global.torch;
  * </ol>
  * Tensors of rank 3 and more are treated as matrices [size(0), rest]. Vectors and scalars (norm weights, biases, scalar
  * prefactors) get a plain AdamW update with the same β₁, β₂, ε and λ, and so do matrices the caller does not want
- * projected (in pre-training, as in the paper's runs: embeddings and the LM head; only attention and MLP weights project). Tensors without a gradient, or with lrScale 0,
- * are skipped (their moments do not move). The projection P is stored (not regenerated every step), so it counts in
+ * projected ({@link #inDecoderBlock}, the paper's choice: the embeddings and the LM head). Tensors without a gradient,
+ * or with lrScale 0, are skipped (their moments do not move). The projection P is stored (not regenerated every step), so it counts in
  * {@link #stateBytes()}. Because P comes from a seeded Java RNG and is then copied to the parameter's device, the same
  * seed gives the same projections on every device.
  */

@@ -53,7 +53,7 @@ public final class Pretrainer {
      * @param timeLimit      or stop after this much time (null for none); the schedule is fitted to it after a few
      *                       steps, and the run stops (checkpointed) if it still overruns
      * @param adam           the peak learning rate, betas, ε and weight decay (of APOLLO too, when it is used)
-     * @param apollo         null for AdamW; else APOLLO with these settings on the attention and MLP matrices (their β,
+     * @param apollo         null for AdamW; else APOLLO with these settings on the decoder blocks' matrices (their β,
      *                       ε and λ are taken from {@code adam}), AdamW moments for embeddings, LM head and norms
      * @param checkpointEvery steps between checkpoints (the last step always checkpoints)
      */
@@ -150,7 +150,7 @@ public final class Pretrainer {
         }
     }
 
-    /** AdamW, or APOLLO on the attention and MLP matrices as the paper pre-trains (the rest: AdamW moments). */
+    /** AdamW, or APOLLO on the decoder blocks' matrices as the paper pre-trains (the rest: AdamW moments). */
     private Optimizer createOptimizer(List<Optimizer.Trainable> trainables) {
         AdamW.Options adam = options.adam();
         if (options.apollo() == null) {
