@@ -45,11 +45,26 @@ public final class Session implements AutoCloseable {
     /** Bundled texts are cut to this many tokens: enough for maps and evals that take seconds, not minutes. */
     public static final int TEXT_TOKENS = 4096;
 
-    /** A rank-1 component of a weight picked for a scalar-prefactor run: component {@code index} of a rank-{@code rank} SVD. */
-    public record ComponentChoice(String module, int index, int rank, Path decomposition) {
+    /**
+     * The rank-1 components of one weight picked for a scalar-prefactor run (one scalar each): components
+     * {@code indices} of a rank-{@code rank} SVD, or subcomponents of {@code decomposition} when it is not null.
+     */
+    public record ComponentChoice(String module, List<Integer> indices, int rank, Path decomposition) {
+        public ComponentChoice {
+            if (indices.isEmpty()) {
+                throw new IllegalArgumentException("a prefactor run needs at least one component");
+            }
+            indices = List.copyOf(indices);
+        }
+
         /** Component {@code index} of the top-{@code rank} SVD of {@code module}. */
         public ComponentChoice(String module, int index, int rank) {
-            this(module, index, rank, null);
+            this(module, List.of(index), rank, null);
+        }
+
+        /** "#3" or "#3, #7". */
+        public String label() {
+            return indices.stream().map(i -> "#" + i).collect(java.util.stream.Collectors.joining(", "));
         }
     }
 

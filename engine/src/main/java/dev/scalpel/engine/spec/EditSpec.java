@@ -1,5 +1,6 @@
 package dev.scalpel.engine.spec;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
@@ -285,26 +286,35 @@ public sealed interface EditSpec {
     }
 
     /**
-     * One trainable scalar on component {@code component} of {@code module}'s weight: of the top-{@code components} SVD
-     * directions, or of a parameter decomposition file ({@code decomposition}, from {@code scalpel decompose} or SPD),
-     * whose subcomponents are the ones the prefactor study trains.
+     * One trainable scalar on each of {@code indices} (JSON {@code "component"}: a number or a list of numbers) of
+     * {@code module}'s weight: of the top-{@code components} SVD directions, or of a parameter decomposition file
+     * ({@code decomposition}, from {@code scalpel decompose} or SPD), whose subcomponents are the ones the prefactor study
+     * trains. Several subcomponents get one scalar each, trained together.
      */
-    record Prefactor(@JsonProperty("module") String module, @JsonProperty("component") Integer component,
+    record Prefactor(@JsonProperty("module") String module,
+                     @JsonProperty("component") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+                     List<Integer> indices,
                      @JsonProperty("components") Integer components,
                      @JsonProperty("decomposition") String decomposition) implements EditSpec {
         public Prefactor {
             SpecChecks.require(module, "module");
-            component = component != null ? component : 0;
+            indices = indices == null || indices.isEmpty() ? List.of(0) : List.copyOf(indices);
             if (decomposition != null && decomposition.isBlank()) {
                 decomposition = null;
             }
-            if (component < 0) {
-                throw new ScalpelException("Component " + component + " does not exist; components are numbered from 0.");
+            for (Integer c : indices) {
+                if (c == null || c < 0) {
+                    throw new ScalpelException("Component " + c + " does not exist; components are numbered from 0.");
+                }
             }
+            if (indices.stream().distinct().count() != indices.size()) {
+                throw new ScalpelException("\"component\" names " + indices + ", with a component twice; name each once.");
+            }
+            int highest = indices.stream().mapToInt(Integer::intValue).max().orElseThrow();
             if (decomposition == null) {
-                components = components != null ? components : Math.max(16, component + 1);
-                if (component >= components) {
-                    throw new ScalpelException("Component " + component + " of a rank-" + components + " SVD does not exist (they are "
+                components = components != null ? components : Math.max(16, highest + 1);
+                if (highest >= components) {
+                    throw new ScalpelException("Component " + highest + " of a rank-" + components + " SVD does not exist (they are "
                             + "numbered 0 … " + (components - 1) + "); choose the component again.");
                 }
             } else if (components != null) {
@@ -313,17 +323,24 @@ public sealed interface EditSpec {
             }
         }
 
+        /** One component: of the top-{@code components} SVD directions, or of {@code decomposition} when it is given. */
+        public Prefactor(String module, int component, Integer components, String decomposition) {
+            this(module, List.of(component), components, decomposition);
+        }
+
         /** The SVD form: component {@code component} of the top-{@code components} singular directions. */
-        public Prefactor(String module, Integer component, Integer components) {
-            this(module, component, components, null);
+        public Prefactor(String module, int component, Integer components) {
+            this(module, List.of(component), components, null);
         }
 
         @Override
         public String title() {
-            return "scalar prefactor on " + (decomposition == null ? "component " : "subcomponent ") + component + " of " + module;
+            String what = decomposition == null ? "component" : "subcomponent";
+            return "scalar prefactor" + (indices.size() == 1 ? " on " + what + " " + indices.get(0)
+                    : "s on " + what + "s " + indices) + " of " + module;
         }
 
-        /** One scalar, once the choice is checked against the weight. */
+        /** One scalar per component, once the choice is checked against the weight. */
         @Override
         public long parameterCount(CausalLM model) {
             long[] shape = SpecChecks.shape(model, module + ".weight");                             // [out, in]
@@ -335,17 +352,17 @@ public sealed interface EditSpec {
                 throw new ScalpelException(module + " has at most " + rank + " rank-1 components, not " + components
                         + "; choose fewer \"components\".");
             }
-            return 1;
+            return indices.size();
         }
 
         @Override
         public Edit build(CausalLM model, long seed, References references) {
             parameterCount(model);
             Path file = decomposition == null ? null : references.file(decomposition);
-            try (Decompositions found = Decompositions.forComponent(model, module, component,
+            int highest = indices.stream().mapToInt(Integer::intValue).max().orElseThrow();
+            try (Decompositions found = Decompositions.forComponent(model, module, highest,
                     decomposition == null ? components : 1, file)) {
-                return PrefactorEdit.of(found.single(), List.of(component),
-                        file == null ? "svd" : "decomposition " + file.getFileName());
+                return PrefactorEdit.of(found.single(), indices, file == null ? "svd" : "decomposition " + file.getFileName());
             }
         }
     }

@@ -86,7 +86,18 @@ class EditSpecTest {
                         org.junit.jupiter.api.Assertions.assertArrayEquals(expected, delta, 1e-5f, "s = " + scale);
                     }
                 }
-                var e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, 99, null, "d.safetensors").build(m.model(), 0, files));
+                // several subcomponents, one scalar each: the delta is the sum of each one's own
+                var several = new EditSpec.Prefactor(module, List.of(3, 5), null, "d.safetensors");
+                assertEquals(2, several.parameterCount(m.model()));
+                try (var edit = (dev.scalpel.engine.edit.PrefactorEdit) several.build(m.model(), 0, files)) {
+                    edit.setAll(-1);
+                    float[] delta = dev.scalpel.engine.model.Tensors.toFloats(edit.denseDeltas(m.model().weights().asMap()).get(module + ".weight"));
+                    float[] expected = dev.scalpel.engine.model.Tensors.toFloats(svd.component(3).add(svd.component(5)).mul(new org.bytedeco.pytorch.Scalar(-2)));
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, delta, 1e-5f, "two subcomponents at s = −1");
+                }
+                var twice = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(3, 3), null, "d.safetensors"));
+                assertTrue(twice.getMessage().contains("name each once"), twice.getMessage());
+                var e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(2, 99), null, "d.safetensors").build(m.model(), 0, files));
                 assertTrue(e.getMessage().contains("component 99 does not exist"), e.getMessage());
                 e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, 0, 8, "d.safetensors"));
                 assertTrue(e.getMessage().contains("leave it out"), e.getMessage());
@@ -155,6 +166,11 @@ class EditSpecTest {
         assertEquals(dev.scalpel.engine.train.FineTuner.Objective.UNLEARN_UNIFORM, spec.objective());
         assertEquals(5, spec.steps());
         assertEquals(4, spec.batchSize(), "the default, as the workbench's");
+
+        Files.writeString(file, """
+                {"method": "prefactor", "module": "model.layers.1.self_attn.v_proj", "component": [3, 0, 7], "target": "de.txt"}
+                """);
+        assertEquals(List.of(3, 0, 7), ((EditSpec.Prefactor) TrainSpec.read(file).edit()).indices(), "a list of components");
 
         Files.writeString(file, "{\"method\": \"head-finetune\", \"heads\": \"L0H0\", \"rank\": 4, \"target\": \"t\"}");
         ScalpelException wrongField = assertThrows(ScalpelException.class, () -> TrainSpec.read(file));

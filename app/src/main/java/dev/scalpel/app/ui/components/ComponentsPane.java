@@ -14,6 +14,7 @@ import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
+import javafx.scene.control.SelectionMode;
 import javafx.scene.control.Spinner;
 import javafx.scene.control.SpinnerValueFactory;
 import javafx.scene.control.TableCell;
@@ -127,6 +128,7 @@ public final class ComponentsPane extends BorderPane {
     /** The scored components, sortable by any column (the view model keeps them by contrast). */
     private VBox table() {
         table.setId("componentTable");
+        table.getSelectionModel().setSelectionMode(SelectionMode.MULTIPLE);
         SortedList<ComponentRow> sorted = new SortedList<>(model.rows());
         sorted.comparatorProperty().bind(table.comparatorProperty());
         table.setItems(sorted);
@@ -206,7 +208,8 @@ public final class ComponentsPane extends BorderPane {
         Button use = new Button("Use for prefactor run");
         use.setId("useComponent");
         use.disableProperty().bind(selected.isNull());
-        use.setOnAction(e -> model.choose(selected.get()));
+        use.setTooltip(new Tooltip("One scalar per selected row (Ctrl/Shift-click selects several), trained together"));
+        use.setOnAction(e -> model.choose(List.copyOf(table.getSelectionModel().getSelectedItems())));
         Button inspect = new Button("Inspect");
         inspect.setId("inspect");
         inspect.disableProperty().bind(selected.isNull().or(model.busyProperty()));
@@ -215,7 +218,8 @@ public final class ComponentsPane extends BorderPane {
         chosenLabel.setId("chosenComponent");
         chosenLabel.textProperty().bind(Bindings.createStringBinding(() -> chosen.get() == null
                 ? "No component chosen for a prefactor run."
-                : "Prefactor run uses component #" + chosen.get().index() + " of " + chosen.get().module()
+                : "Prefactor run uses " + (chosen.get().indices().size() == 1 ? "component " : "components ")
+                        + chosen.get().label() + " of " + chosen.get().module()
                         + " (rank " + chosen.get().rank() + ").", chosen));
         HBox actions = new HBox(6, use, inspect, chosenLabel);
         actions.setAlignment(Pos.CENTER_LEFT);

@@ -192,16 +192,22 @@ public final class ComponentsViewModel {
         });
     }
 
-    /** Hands {@code row}'s component to the prefactor run (sets {@link Session#componentProperty()}). */
-    public void choose(ComponentRow row) {
-        if (!isShown(row)) {
+    /**
+     * Hands {@code chosen}'s components to the prefactor run, one scalar each (sets {@link Session#componentProperty()}).
+     * Nothing is chosen unless every row is in the shown table.
+     */
+    public void choose(List<ComponentRow> chosen) {
+        if (chosen.isEmpty() || !chosen.stream().allMatch(this::isShown)) {
+            isShown(null);   // says what to do
             return;
         }
-        session.componentProperty().set(new ComponentChoice(computed.module(), row.index(), computed.rank(), computed.decomposition()));
+        List<Integer> indices = chosen.stream().map(ComponentRow::index).toList();
+        var choice = new ComponentChoice(computed.module(), indices, computed.rank(), computed.decomposition());
+        session.componentProperty().set(choice);
         job.problem("");
-        job.status("Component #" + row.index() + " of " + computed.module() + (computed.decomposition() == null
-                ? " (rank " + computed.rank() + ")" : " (" + computed.decomposition().getFileName() + ")")
-                + " will be used for the prefactor run.");
+        job.status((indices.size() == 1 ? "Component " : "Components ") + choice.label() + " of " + computed.module()
+                + (computed.decomposition() == null ? " (rank " + computed.rank() + ")" : " (" + computed.decomposition().getFileName() + ")")
+                + " will be used for the prefactor run" + (indices.size() == 1 ? "." : ", one scalar each."));
     }
 
     /** Lists the tokens where {@code row}'s component activates most on the target and retain texts. */

@@ -106,7 +106,7 @@ public final class TrainDialog extends Dialog<ButtonType> {
         Label module = new Label();
         module.setId("module");
         module.textProperty().bind(Bindings.createStringBinding(() -> componentText(vm.component().get()), vm.component()));
-        Label component = boundLabel("component", () -> vm.component().get() == null ? "" : "#" + vm.component().get().index(), vm.component());
+        Label component = boundLabel("component", () -> vm.component().get() == null ? "" : vm.component().get().label(), vm.component());
         Label components = boundLabel("components", () -> vm.component().get() == null || vm.component().get().decomposition() != null
                 ? "" : "of a rank-" + vm.component().get().rank() + " SVD", vm.component());
         Label decomposition = boundLabel("decomposition", () -> vm.component().get() == null || vm.component().get().decomposition() == null

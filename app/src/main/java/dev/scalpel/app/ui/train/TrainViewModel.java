@@ -523,8 +523,8 @@ public final class TrainViewModel {
                 if (c == null) {
                     throw new ScalpelException("Choose a component in the Components view first.");
                 }
-                yield c.decomposition() == null ? new EditSpec.Prefactor(c.module(), c.index(), c.rank())
-                        : new EditSpec.Prefactor(c.module(), c.index(), null, c.decomposition().toString());
+                yield c.decomposition() == null ? new EditSpec.Prefactor(c.module(), c.indices(), c.rank(), null)
+                        : new EditSpec.Prefactor(c.module(), c.indices(), null, c.decomposition().toString());
             }
         };
     }

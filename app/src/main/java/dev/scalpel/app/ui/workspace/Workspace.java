@@ -285,7 +285,7 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
         maps.forEach((key, map) -> mapsJson.put(key, MapJson.of(map)));
         return new WorkspaceJson(WorkspaceJson.FORMAT, modelPath.toString(), modelHash, marksJson, mapsJson, shownMap,
                 editsName, groupFiles.stream().map(Path::toString).toList(), loadedGroups,
-                component == null ? null : new ComponentJson(component.module(), component.index(), component.rank(),
+                component == null ? null : new ComponentJson(component.module(), null, component.indices(), component.rank(),
                         component.decomposition() == null ? null : component.decomposition().toString()));
     }
 
@@ -308,11 +308,14 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
         if (c != null && c.module() == null) {
             throw invalid(json, "\"component\" lacks its \"module\"");
         }
+        if (c != null && (c.indices().isEmpty() || c.indices().stream().anyMatch(i -> i == null || i < 0))) {
+            throw invalid(json, "\"component\" has \"indices\" " + c.indices() + "; it needs at least one component number ≥ 0");
+        }
         return new Workspace(Path.of(w.modelPath()), w.modelHash(), marks, maps, w.shownMap(), List.of(),
                 w.edits() == null ? null : json.toAbsolutePath().resolveSibling(w.edits()),
                 w.headGroupFiles() == null ? List.of() : w.headGroupFiles().stream().map(Path::of).toList(),
                 w.loadedGroups() == null ? List.of() : w.loadedGroups(),
-                c == null ? null : new Session.ComponentChoice(c.module(), c.index(), c.rank(),
+                c == null ? null : new Session.ComponentChoice(c.module(), c.indices(), c.rank(),
                         c.decomposition() == null ? null : Path.of(c.decomposition())));
     }
 

@@ -1,5 +1,6 @@
 package dev.scalpel.app.ui.workspace;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -22,7 +23,7 @@ import java.util.Map;
  *   "edits" : "my.edits-3f2a91c0.json",
  *   "head_group_files" : [ "/groups/de-heads.json" ],
  *   "loaded_groups" : [ "de-heads" ],
- *   "component" : { "module" : "model.layers.1.mlp.down_proj", "index" : 0, "rank" : 8, "decomposition" : null }
+ *   "component" : { "module" : "model.layers.1.mlp.down_proj", "indices" : [ 0 ], "rank" : 8, "decomposition" : null }
  * }
  * }</pre>
  * {@code edits} is the edits file's name, beside the workspace (null: no edits); {@code shown_map} and
@@ -49,6 +50,17 @@ record WorkspaceJson(String format, String modelPath, String modelHash, Map<Stri
         }
     }
 
-    /** The component chosen for a prefactor run. */
-    record ComponentJson(String module, int index, int rank, String decomposition) {}
+    /**
+     * The components chosen for a prefactor run. Workspaces written before several could be chosen have "index" (one
+     * component) instead of "indices"; it is read as a list of one.
+     */
+    record ComponentJson(String module, @JsonInclude(JsonInclude.Include.NON_NULL) Integer index, List<Integer> indices, int rank,
+                         String decomposition) {
+        ComponentJson {
+            if (indices == null) {
+                indices = index == null ? List.of(0) : List.of(index);
+            }
+            index = null;
+        }
+    }
 }

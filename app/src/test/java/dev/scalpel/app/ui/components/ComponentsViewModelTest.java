@@ -121,10 +121,15 @@ class ComponentsViewModelTest {
         vm.compute();
         vm.moduleProperty().set("model.layers.0.mlp.up_proj");    // changing the selection afterwards does not matter
         ComponentRow second = vm.rows().get(1);
-        vm.choose(second);
+        vm.choose(List.of(second));
         assertEquals(new Session.ComponentChoice(MODULE, second.index(), 3), session.componentProperty().get());
         assertEquals(session.componentProperty().get(), vm.chosenProperty().get());
         assertTrue(vm.statusProperty().get().contains("#" + second.index() + " of " + MODULE), vm.statusProperty().get());
+
+        ComponentRow first = vm.rows().get(0);
+        vm.choose(List.of(second, first));                        // several rows: one scalar each, in the order chosen
+        assertEquals(new Session.ComponentChoice(MODULE, List.of(second.index(), first.index()), 3, null), session.componentProperty().get());
+        assertTrue(vm.statusProperty().get().contains("one scalar each"), vm.statusProperty().get());
     }
 
     @Test
@@ -162,7 +167,7 @@ class ComponentsViewModelTest {
         assertEquals(0, vm.maxRankProperty().get());
         vm.compute();
         assertTrue(vm.problemProperty().get().startsWith("Choose a module to decompose"), vm.problemProperty().get());
-        vm.choose(null);
+        vm.choose(List.of());
         assertEquals("Select a component in the table first (Compute fills it).", vm.problemProperty().get());
         assertTrue(vm.rows().isEmpty());
         assertTrue(jobs.messages().isEmpty(), "no job ran: " + jobs.messages());

@@ -54,7 +54,7 @@ class WorkspaceTest {
         float[] edited;
         ImportanceMap de;
         ImportanceMap fr;
-        Session.ComponentChoice component = new Session.ComponentChoice("model.layers.1.mlp.down_proj", 2, 8);
+        Session.ComponentChoice component = new Session.ComponentChoice("model.layers.1.mlp.down_proj", List.of(2, 5), 8, null);
         try (Session s = SessionFixtures.sampleSession()) {
             base = Logits.of(s.model().model(), IDS, null);
             s.marks().put(L1H2, HeadMark.TRAIN);
@@ -99,6 +99,12 @@ class WorkspaceTest {
             assertArrayEquals(edited, Logits.of(fresh.model().model(), IDS, fresh.overlay()), 0f,
                     "the same group swapped in and the same edit rebuilt from its file give the same logits");
         }
+        assertEquals("[2,5]", file.get("component").get("indices").toString());
+        assertFalse(file.get("component").has("index"), file.get("component").toString());
+        String older = Files.readString(json).replaceAll("\"indices\"\\s*:\\s*\\[[^]]*]", "\"index\" : 2");
+        Files.writeString(json, older);
+        assertEquals(new Session.ComponentChoice("model.layers.1.mlp.down_proj", 2, 8), Workspace.read(json).component(),
+                "a workspace written before several components could be chosen names one \"index\"");
     }
 
     @Test
