@@ -53,6 +53,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "40", description = "Optimizer steps per run (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--prefactor-lr", defaultValue = "0.5", description = "Learning rate of the prefactor runs; AdamW moves "
+            + "a scalar by about this much per step, so steps × lr bounds how far it travels (default: ${DEFAULT-VALUE}).")
+    double prefactorLr;
+
     @Option(names = "--components", defaultValue = "layers.*.self_attn.v_proj,layers.*.mlp.down_proj", split = ",",
             description = "Matrices whose SVD components are candidates (default: ${DEFAULT-VALUE}).")
     List<String> components;
@@ -105,13 +109,17 @@ final class DemoCommand implements Callable<Integer> {
             if (decomposition != null) {
                 print.println("decomposition: " + decomposition);
             }
-            var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, retainWeight, evalTokens,
+            var options = new UnlearningStudy.Options(target, retain, budgets, components, rank, topHeads, steps, prefactorLr, retainWeight, evalTokens,
                     seed, decomposition);
             UnlearningStudy.Result result = UnlearningStudy.run(m, eval, train, options, print::println);
             writeCsv(result, folder, out.resolve("results.csv"));
             writeChart(result, folder, out.resolve("tradeoff.png"));
             printTable(result, print);
-            print.println("wrote " + out.resolve("results.csv") + " and " + out.resolve("tradeoff.png"));
+            if (!result.sweep().isEmpty()) {
+                writeSweep(result, folder, out.resolve("sweep.csv"), print);
+            }
+            print.println("wrote " + out.resolve("results.csv") + (result.sweep().isEmpty() ? "" : ", " + out.resolve("sweep.csv"))
+                    + " and " + out.resolve("tradeoff.png"));
         }
         return 0;
     }
@@ -173,6 +181,29 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return texts;
+    }
+
+    /** The subcomponent's prefactor fixed at each sweep value: printed, and sweep.csv (s, target CE, ΔCE per language). */
+    private void writeSweep(UnlearningStudy.Result r, Output folder, Path file, java.io.PrintWriter print) {
+        List<String> langs = List.copyOf(r.baseCe().keySet());
+        var sub = r.attribution().subcomponent();
+        print.printf(Locale.ROOT, "%nprefactor of %s #%d fixed at s (eval text; chooses nothing: the best trade-off any s offers)%n",
+                sub.module(), sub.index());
+        StringBuilder csv = new StringBuilder("s,target_ce,target_fraction_of_lnV");
+        langs.forEach(l -> csv.append(",delta_ce_").append(l));
+        csv.append('\n');
+        print.printf("%7s %10s %7s", "s", target + " CE", "/lnV");
+        langs.stream().filter(l -> !l.equals(target)).forEach(l -> print.printf(" %8s", "Δ" + l));
+        print.println();
+        for (var p : r.sweep()) {
+            csv.append(String.format(Locale.ROOT, "%.1f,%.5f,%.5f", p.s(), p.targetCe(), p.targetFractionOfLnV()));
+            langs.forEach(l -> csv.append(String.format(Locale.ROOT, ",%.5f", p.deltaCe().get(l))));
+            csv.append('\n');
+            print.printf(Locale.ROOT, "%7.1f %10.3f %7.2f", p.s(), p.targetCe(), p.targetFractionOfLnV());
+            langs.stream().filter(l -> !l.equals(target)).forEach(l -> print.printf(Locale.ROOT, " %+8.3f", p.deltaCe().get(l)));
+            print.println();
+        }
+        folder.writeBytes(file, csv.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private void writeCsv(UnlearningStudy.Result r, Output folder, Path file) {

@@ -120,7 +120,14 @@ class DecomposeCliTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("de-specific subcomponent model.layers.1.self_attn.v_proj #"), r.out());
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-        assertEquals(List.of("prefactor-spd", "prefactor-svd", "lora-r1", "lora-r4", "head-lora-r4"),
+        assertTrue(r.out().contains("prefactor-spd training loss by start s:"), r.out());
+        assertEquals(List.of("prefactor-spd", "prefactor-svd", "lora-r1-local", "lora-r1", "lora-r4", "head-lora-r4"),
                 csv.subList(1, csv.size()).stream().map(line -> line.split(",")[0]).toList());
+        List<String> sweep = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals("s,target_ce,target_fraction_of_lnV", sweep.get(0).substring(0, "s,target_ce,target_fraction_of_lnV".length()));
+        assertTrue(sweep.stream().anyMatch(line -> line.startsWith("-1.0,")) && sweep.stream().anyMatch(line -> line.startsWith("2.0,")),
+                "the sweep covers an inversion and an amplification: " + sweep);
+        String atOne = sweep.stream().filter(line -> line.startsWith("0.0,")).findFirst().orElseThrow();
+        assertTrue(Double.parseDouble(atOne.split(",")[1]) > 0, atOne);
     }
 }

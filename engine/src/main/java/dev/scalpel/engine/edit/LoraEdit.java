@@ -140,6 +140,24 @@ public final class LoraEdit implements Edit {
         return new LoraEdit("lora", null, modules, null, Map.of(), rank, rank, 0, adapters, shapes);
     }
 
+    /**
+     * Rank-1 LoRA on {@code module} that starts on one input direction: A = dᵀ/‖d‖ [1, in], B = 0 [out, 1], scaling 1,
+     * both trainable. Its first updates reach only the positions whose input has a component along d — a LoRA localised
+     * where a rank-1 subcomponent u vᵀ reads (d = v), the study's "localised rank-1 LoRA".
+     *
+     * @param direction [in]
+     */
+    public static LoraEdit startingOnInputDirection(CausalLM model, String module, Tensor direction) {
+        Tensor w = model.weights().get(module + ".weight");                                    // [out, in]
+        if (w == null || w.dim() != 2 || direction.dim() != 1 || direction.size(0) != w.size(1)) {
+            throw new ScalpelException("A localised LoRA needs a matrix " + module + " and an input direction of its width.");
+        }
+        Tensor a = direction.div(direction.norm()).unsqueeze(0).detach().clone();                 // [1, in]
+        Tensor b = org.bytedeco.pytorch.global.torch.zeros(new long[] {w.size(0), 1},
+                dev.scalpel.engine.model.Tensors.floatOptions(model.device()));                   // [out, 1]
+        return ofFactors(Map.of(module + ".weight", new Tensor[] {a, b}), 1);
+    }
+
     /** "model.layers.3.self_attn.v_proj.weight" → "v_proj". */
     private static String moduleKind(String weightName) {
         String module = weightName.substring(0, weightName.length() - ".weight".length());

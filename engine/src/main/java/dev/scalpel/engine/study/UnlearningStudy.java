@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * The German-removal study of the seed experiment, on any model and language pair: find the heads and the rank-1
@@ -49,12 +50,15 @@ public final class UnlearningStudy {
      * @param rank        SVD components per matrix
      * @param topHeads    heads for head-LoRA
      * @param steps       optimizer steps per run
+     * @param prefactorLr AdamW learning rate of the prefactor runs (the LoRA runs use 5e-3). AdamW moves a scalar by at
+     *                    most about lr per step, so {@code steps · prefactorLr} bounds how far s can travel from 1
      * @param retainWeight λ of the retain KL
      * @param evalTokens  tokens of each eval text used to measure, and of each training text used to choose
      * @param decomposition a decomposition file (scalpel decompose) whose subcomponents are candidates too, or null
      */
     public record Options(String target, String retain, List<Integer> budgets, List<String> components, int rank,
-                          int topHeads, int steps, double retainWeight, int evalTokens, long seed, Path decomposition) {}
+                          int topHeads, int steps, double prefactorLr, double retainWeight, int evalTokens, long seed,
+                          Path decomposition) {}
 
     /** One trained method at one budget. */
     public record Row(String method, int budget, long parameters, double targetCe, double targetFractionOfLnV,
@@ -81,7 +85,25 @@ public final class UnlearningStudy {
      */
     public record Subcomponent(String module, int index, Map<String, Double> meanImportance) {}
 
-    public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows) {}
+    /**
+     * Starting points a prefactor run compares: s = 1 + f · steps · lr for f in these, i.e. across the whole range AdamW
+     * can travel in the run. The trained model sits at a minimum of the target CE along s, so the CE rises on both sides of
+     * s = 1, the gradient there is noise, and descent from s = 1 ends in whichever basin the first steps happen to face;
+     * the run starts instead where the training loss (on the run's own batches) is lowest.
+     */
+    private static final double[] PREFACTOR_START_FRACTIONS = {-1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1};
+
+    /**
+     * The chosen subcomponent's prefactor fixed at {@code s} (not trained), measured on the evaluation texts: what the
+     * prefactor could reach at best, the frontier a trained run lands on.
+     */
+    public record SweepPoint(double s, double targetCe, double targetFractionOfLnV, Map<String, Double> deltaCe) {}
+
+    /** @param sweep with a decomposition, its subcomponent's prefactor at {@link #SWEEP_SCALES}; else empty */
+    public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows, List<SweepPoint> sweep) {}
+
+    /** Where the sweep fixes the prefactor: inversions, removal, and the amplifications up to far beyond ln V. */
+    static final double[] SWEEP_SCALES = {-20, -10, -5, -2, -1, 0, 2, 5, 8, 10, 12, 14, 16, 18, 20, 25};
 
     private static final int CONTEXT = 64;
 
@@ -117,14 +139,13 @@ public final class UnlearningStudy {
              RankOneDecomposition sub = attribution.subcomponent() == null ? null : subcomponents(m, o.decomposition(), attribution)) {
             for (int budget : o.budgets()) {
                 for (String method : methods(attribution.subcomponent() != null)) {
-                    try (Edit edit = newEdit(method, m, d, sub, attribution, o)) {
-                        double lr = method.startsWith("prefactor") ? 0.05 : 5e-3;
-                        var spec = new FineTuner.Spec(FineTuner.Objective.UNLEARN, o.retainWeight(), 0, budget, o.steps(), 4,
-                                CONTEXT, lr, "adamw", o.seed());
-                        long t0 = System.nanoTime();
-                        var result = new FineTuner(m.model(), edit, spec).run(new FineTuner.Data(trainTexts.get(o.target()), null,
-                                trainTexts.get(o.retain()), bos), p -> { }, () -> false);
+                    var data = new FineTuner.Data(trainTexts.get(o.target()), null, trainTexts.get(o.retain()), bos);
+                    long t0 = System.nanoTime();
+                    try (Trained trained = method.startsWith("prefactor") ? trainPrefactor(method, m, d, sub, attribution, o, budget, data, log)
+                            : train(newEdit(method, m, d, sub, attribution, o), m, o, budget, 5e-3, data)) {
                         double seconds = (System.nanoTime() - t0) / 1e9;
+                        Edit edit = trained.edit();
+                        var result = trained.result();
                         evaluator.withOverlay(new EditOverlay(List.of(edit)));
                         Map<String, Double> delta = new LinkedHashMap<>();
                         double targetCe = Double.NaN;
@@ -140,14 +161,78 @@ public final class UnlearningStudy {
                         log.accept(String.format(java.util.Locale.ROOT, "budget %5d  %-13s %,8d params  %s CE %.3f (%.2f ln V)  stop %s  %.1f s%s",
                                 budget, method, row.parameters(), o.target(), targetCe, row.targetFractionOfLnV(),
                                 result.stopReason() == null ? "-" : result.stopReason(), seconds,
-                                edit instanceof PrefactorEdit p ? String.format(java.util.Locale.ROOT, "  s = %.3f", p.prefactors()[0]) : ""));
+                                edit instanceof PrefactorEdit p ? "  s = " + Arrays.toString(p.prefactors()) : ""));
                     }
                 }
             }
+            List<SweepPoint> sweep = sub == null ? List.of() : sweep(sub, attribution.subcomponent().index(), evaluator, eval, bos, base, o, lnV);
+            return new Result(attribution, base, lnV, rows, sweep);
         } finally {
             evaluator.withOverlay(null);
         }
-        return new Result(attribution, base, lnV, rows);
+    }
+
+    /**
+     * The subcomponent's prefactor at each of {@link #SWEEP_SCALES}, every language's CE on the evaluation texts. It
+     * chooses nothing (the runs above are done): it shows the best trade-off any value of s offers.
+     */
+    private static List<SweepPoint> sweep(RankOneDecomposition sub, int index, CrossEntropyEvaluator evaluator, Map<String, long[]> eval,
+                                          int bos, Map<String, Double> base, Options o, double lnV) {
+        List<SweepPoint> points = new ArrayList<>();
+        try (PrefactorEdit fixed = PrefactorEdit.of(sub, List.of(index), "decomposition")) {
+            evaluator.withOverlay(new EditOverlay(List.of(fixed)));
+            for (double s : SWEEP_SCALES) {
+                fixed.setAll(s);
+                Map<String, Double> delta = new LinkedHashMap<>();
+                eval.forEach((lang, ids) -> delta.put(lang, evaluator.evaluate(lang, ids, bos, null).ce() - base.get(lang)));
+                double targetCe = base.get(o.target()) + delta.get(o.target());
+                points.add(new SweepPoint(s, targetCe, targetCe / lnV, delta));
+            }
+        }
+        return points;
+    }
+
+    /** An edit after its training run; closing it closes the edit. */
+    private record Trained(Edit edit, FineTuner.Result result) implements AutoCloseable {
+        @Override
+        public void close() {
+            edit.close();
+        }
+    }
+
+    private static Trained train(Edit edit, LoadedModel m, Options o, int budget, double lr, FineTuner.Data data) {
+        return new Trained(edit, new FineTuner(m.model(), edit, trainingSpec(o, budget, lr)).run(data, p -> { }, () -> false));
+    }
+
+    /** Every method's objective: unlearn up to ln V plus λ · retain KL, AdamW, batches of 4. */
+    private static FineTuner.Spec trainingSpec(Options o, int budget, double lr) {
+        return new FineTuner.Spec(FineTuner.Objective.UNLEARN, o.retainWeight(), 0, budget, o.steps(), 4, CONTEXT, lr, "adamw", o.seed());
+    }
+
+    /**
+     * The prefactor run from the best of {@link #PREFACTOR_START_FRACTIONS}: the start whose training loss, averaged over
+     * the batches of the first four steps, is lowest (the training texts only).
+     */
+    private static Trained trainPrefactor(String method, LoadedModel m, RankOneDecomposition d, RankOneDecomposition sub,
+                                          Attribution a, Options o, int budget, FineTuner.Data data, Consumer<String> log) {
+        PrefactorEdit edit = (PrefactorEdit) newEdit(method, m, d, sub, a, o);
+        var spec = trainingSpec(o, budget, o.prefactorLr());
+        var tuner = new FineTuner(m.model(), edit, spec);
+        double bestStart = 1, bestLoss = Double.POSITIVE_INFINITY;
+        StringBuilder probed = new StringBuilder();
+        for (double f : PREFACTOR_START_FRACTIONS) {
+            double start = 1 + f * o.steps() * o.prefactorLr();
+            edit.setAll(start);
+            double loss = tuner.objective(data, Math.min(4, o.steps()));
+            probed.append(String.format(java.util.Locale.ROOT, " %.1f→%.3f", start, loss));
+            if (loss < bestLoss) {
+                bestLoss = loss;
+                bestStart = start;
+            }
+        }
+        log.accept(String.format(java.util.Locale.ROOT, "  %s training loss by start s:%s; starts at %.1f", method, probed, bestStart));
+        edit.setAll(bestStart);
+        return new Trained(edit, tuner.run(data, p -> { }, () -> false));
     }
 
     /**
@@ -229,6 +314,11 @@ public final class UnlearningStudy {
         return switch (method) {
             case "prefactor-spd" -> PrefactorEdit.of(sub, List.of(a.subcomponent().index()), "decomposition");
             case "prefactor", "prefactor-svd" -> PrefactorEdit.of(d, List.of(a.componentIndex()), "svd");
+            case "lora-r1-local" -> {
+                try (Tensor v = sub.v().select(1, a.subcomponent().index()).contiguous()) {        // [in]
+                    yield LoraEdit.startingOnInputDirection(m.model(), module, v);
+                }
+            }
             case "lora-r1" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 1, Map.of(), 2, 0, o.seed());
             case "lora-r4" -> LoraEdit.modules(m.model(), List.of(matrix), layers, 4, Map.of(), 8, 0, o.seed());
             case "head-lora-r4" -> LoraEdit.heads(m.model(), a.heads(), List.of(HeadLayout.Projection.values()), 4, 8, 0, o.seed());
@@ -238,10 +328,12 @@ public final class UnlearningStudy {
 
     /**
      * Methods in the order the study runs them (for tables and charts); with a decomposition the prefactor on its
-     * subcomponent comes first and the SVD prefactor is "prefactor-svd". LoRAs are on the chosen matrix only.
+     * subcomponent comes first and the SVD prefactor is "prefactor-svd"; "lora-r1-local" is rank-1 LoRA started on the subcomponent's input direction
+     * ({@link LoraEdit#startingOnInputDirection}). LoRAs are on the chosen matrix only.
      */
     public static List<String> methods(boolean withDecomposition) {
-        return withDecomposition ? List.of("prefactor-spd", "prefactor-svd", "lora-r1", "lora-r4", "head-lora-r4")
+        return withDecomposition ? List.of("prefactor-spd", "prefactor-svd", "lora-r1-local", "lora-r1", "lora-r4",
+                "head-lora-r4")
                 : List.of("prefactor", "lora-r1", "lora-r4", "head-lora-r4");
     }
 

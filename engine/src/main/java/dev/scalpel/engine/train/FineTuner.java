@@ -195,13 +195,10 @@ public final class FineTuner {
         if (data.target() == null || data.target().length == 0) {
             throw new ScalpelException("The target text has no tokens; give a text to train on.");
         }
-        long[] target = Arrays.copyOf(data.target(), Math.min(data.target().length, spec.tokenBudget()));
-        int length = Math.min(spec.context(), target.length + 1);      // BOS + tokens per row
-        double generalRatio = data.general() != null ? spec.generalRatio() : 0;
+        Batches batches = new Batches(data);
+        long[] target = batches.target;
+        int length = batches.length;
         int batch = spec.batchSize();
-        TokenCorpus targetCorpus = single(target, data.bos());
-        TokenCorpus generalCorpus = generalRatio > 0 ? single(data.general(), data.bos()) : null;
-        TokenCorpus retainCorpus = spec.retainWeight() > 0 && data.retain() != null ? single(data.retain(), data.bos()) : null;
         EditOverlay overlay = new EditOverlay(List.of(edit));
         List<Optimizer.Trainable> trainables = edit.trainables();
         double lnV = Math.log(model.config().vocabSize());
@@ -223,23 +220,9 @@ public final class FineTuner {
                             optimizer.stateBytes(), optimizer.notes());
                 }
                 double loss;
-                int generalRows = generalRows(step, batch, generalRatio);
-                int targetRows = batch - generalRows;
+                int targetRows = batch - batches.generalRows(step);
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor total = null;
-                    if (targetRows > 0) {
-                        total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV, data.teacher())
-                                .mul(new Scalar(targetRows / (double) batch));
-                    }
-                    if (generalRows > 0) {
-                        long[][] rows = generalCorpus.batch(spec.seed() + 1, step, generalRows, Math.min(spec.context(), length));
-                        Tensor general = ce(rows, overlay).mul(new Scalar(generalRows / (double) batch));
-                        total = total == null ? general : total.add(general);
-                    }
-                    if (retainCorpus != null) {
-                        long[][] rows = retainCorpus.batch(spec.seed() + 2, step, batch, spec.context());
-                        total = total.add(retainKl(rows, overlay).mul(new Scalar(spec.retainWeight())));
-                    }
+                    Tensor total = batches.loss(step, overlay, lnV);
                     loss = total.item_double();
                     String nonFinite = Double.isFinite(loss) ? null : "the loss became " + loss;
                     if (nonFinite == null) {
@@ -276,6 +259,75 @@ public final class FineTuner {
         } finally {
             prefix = null;
             edit.setTraining(false);
+        }
+    }
+
+    /**
+     * The training loss at the edit's current values, without training: the mean over the batches of steps
+     * 1 … {@code steps} (the batches {@link #run} would draw), through every layer. Lets a caller compare starting points.
+     */
+    public double objective(Data data, int steps) {
+        Batches batches = new Batches(data);
+        EditOverlay overlay = new EditOverlay(List.of(edit));
+        double lnV = Math.log(model.config().vocabSize());
+        double sum = 0;
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int step = 1; step <= steps; step++) {
+                try (PointerScope scope = new PointerScope()) {
+                    sum += batches.loss(step, overlay, lnV).item_double();
+                }
+            }
+        }
+        return sum / steps;
+    }
+
+    /**
+     * The rows each step trains on: the target text cut to the token budget, general rows mixed in at the spec's
+     * ratio, and retain rows for the KL.
+     */
+    private final class Batches {
+        final long[] target;
+        final int length;                  // BOS + tokens per target row
+        private final Data data;
+        private final double generalRatio;
+        private final TokenCorpus targetCorpus;
+        private final TokenCorpus generalCorpus;   // null without general mixing
+        private final TokenCorpus retainCorpus;    // null without a retain KL
+
+        Batches(Data data) {
+            this.data = data;
+            target = Arrays.copyOf(data.target(), Math.min(data.target().length, spec.tokenBudget()));
+            length = Math.min(spec.context(), target.length + 1);
+            generalRatio = data.general() != null ? spec.generalRatio() : 0;
+            targetCorpus = single(target, data.bos());
+            generalCorpus = generalRatio > 0 ? single(data.general(), data.bos()) : null;
+            retainCorpus = spec.retainWeight() > 0 && data.retain() != null ? single(data.retain(), data.bos()) : null;
+        }
+
+        int generalRows(int step) {
+            return FineTuner.generalRows(step, spec.batchSize(), generalRatio);
+        }
+
+        /** Step {@code step}'s loss: target objective and general CE weighted by their rows, plus λ · retain KL. */
+        Tensor loss(int step, EditOverlay overlay, double lnV) {
+            int batch = spec.batchSize();
+            int generalRows = generalRows(step);
+            int targetRows = batch - generalRows;
+            Tensor total = null;
+            if (targetRows > 0) {
+                total = targetLoss(targetCorpus.batch(spec.seed(), step, targetRows, length), overlay, lnV, data.teacher())
+                        .mul(new Scalar(targetRows / (double) batch));
+            }
+            if (generalRows > 0) {
+                long[][] rows = generalCorpus.batch(spec.seed() + 1, step, generalRows, Math.min(spec.context(), length));
+                Tensor general = ce(rows, overlay).mul(new Scalar(generalRows / (double) batch));
+                total = total == null ? general : total.add(general);
+            }
+            if (retainCorpus != null) {
+                long[][] rows = retainCorpus.batch(spec.seed() + 2, step, batch, spec.context());
+                total = total.add(retainKl(rows, overlay).mul(new Scalar(spec.retainWeight())));
+            }
+            return total;
         }
     }
 

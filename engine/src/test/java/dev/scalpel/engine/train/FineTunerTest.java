@@ -105,6 +105,32 @@ class FineTunerTest {
         }
     }
 
+    /**
+     * objective(data, k) is the loss run() reports for the same batches: at the edit's start, step 1's; averaged over
+     * steps 1…k — with general mixing and a retain KL, so every term is in it — and it trains nothing.
+     */
+    @Test
+    void theObjectiveIsTheLossOfTheRunsOwnBatchesWithoutTraining() {
+        try (var edit = LoraEdit.heads(model, HeadSet.of(new HeadId(1, 1)), QKVO, 2, 4, 0, 1)) {
+            var spec = new FineTuner.Spec(FineTuner.Objective.UNLEARN, 0.5, 0.25, 200, 1, 4, 32, 0.0, "adamw", 7);
+            var data = new FineTuner.Data(target, retain, retain, 0);
+            float[] before = Tensors.toFloats(edit.trainables().get(0).value());
+            var tuner = new FineTuner(model, edit, spec);
+            double objective = tuner.objective(data, 1);
+            assertArrayEquals(before, Tensors.toFloats(edit.trainables().get(0).value()), "objective() trains nothing");
+            double[] reported = new double[1];
+            tuner.run(data, p -> reported[0] = p.loss(), () -> false);
+            assertEquals(reported[0], objective, 1e-6, "step 1's loss");
+
+            var fourSteps = new FineTuner.Spec(FineTuner.Objective.UNLEARN, 0.5, 0.25, 200, 4, 4, 32, 0.0, "adamw", 7);
+            List<Double> losses = new ArrayList<>();
+            var frozenRun = new FineTuner(model, edit, fourSteps);
+            double mean = frozenRun.objective(data, 4);
+            frozenRun.run(data, p -> losses.add(p.loss()), () -> false);                // lr 0: the values stay put
+            assertEquals(losses.stream().mapToDouble(Double::doubleValue).average().orElseThrow(), mean, 1e-6, "mean of steps 1…4");
+        }
+    }
+
     @Test
     void aNonFiniteLossRestoresTheLastGoodStepAndStops() {
         try (var edit = HeadFinetuneEdit.of(model, HeadSet.of(new HeadId(0, 0)), QKVO, h -> 1.0)) {
