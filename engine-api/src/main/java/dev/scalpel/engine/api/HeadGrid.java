@@ -70,19 +70,25 @@ public record HeadGrid(List<Integer> headsPerLayer) {
      * @throws ScalpelException in one line naming the layer count or the layer's head count
      */
     public void check(HeadId head) {
-        if (head.layer() >= layers()) {
-            throw new ScalpelException("Head " + head + " does not exist: the model has " + layers() + " layers (L0 to L"
-                    + (layers() - 1) + ").");
-        }
-        if (head.head() >= headsIn(head.layer())) {
-            throw new ScalpelException("Head " + head + " does not exist: " + perLayer(head.layer()) + ".");
+        if (!contains(head)) {
+            throw new ScalpelException("Head " + head + " does not exist: " + absence(head) + ".");
         }
     }
 
-    /** "the model has 4 heads per layer (H0 to H3)", or for a ragged grid "layer 2 has 8 heads (H0 to H7)". */
-    String perLayer(int layer) {
-        int n = headsIn(layer);
-        return (isRagged() ? "layer " + layer + " has " + n + " heads" : "the model has " + n + " heads per layer")
-                + " (H0 to H" + (n - 1) + ")";
+    /**
+     * Why the model lacks {@code head}: "the model has 4 layers (L0 to L3)", "the model has 4 heads per layer (H0 to
+     * H3)", or for a ragged grid "layer 3 has 4 heads (H0 to H3)".
+     */
+    String absence(HeadId head) {
+        if (head.layer() >= layers()) {
+            return "the model has " + layers() + " layers (L0 to L" + (layers() - 1) + ")";
+        }
+        int n = headsIn(head.layer());
+        return isRagged() ? "layer " + head.layer() + " has " + n + " heads (H0 to H" + (n - 1) + ")" : uniformAbsence(n);
+    }
+
+    /** "the model has 4 heads per layer (H0 to H3)". */
+    static String uniformAbsence(int headsPerLayer) {
+        return "the model has " + headsPerLayer + " heads per layer (H0 to H" + (headsPerLayer - 1) + ")";
     }
 }

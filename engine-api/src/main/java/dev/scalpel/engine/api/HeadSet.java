@@ -67,8 +67,7 @@ public record HeadSet(SortedSet<HeadId> heads) {
         }
         return parseItems(text, (item, head) -> {
             if (head.head() >= headsPerLayer) {
-                throw new ScalpelException("Head " + head + " in '" + item + "' does not exist: the model has " + headsPerLayer
-                        + " heads per layer (H0 to H" + (headsPerLayer - 1) + ").");
+                throw absent(head, item, HeadGrid.uniformAbsence(headsPerLayer));
             }
         }, layer -> headsPerLayer);
     }
@@ -82,10 +81,7 @@ public record HeadSet(SortedSet<HeadId> heads) {
     public static HeadSet parse(String text, HeadGrid grid) {
         Bounds bounds = (item, head) -> {
             if (!grid.contains(head)) {
-                String why = head.layer() >= grid.layers()
-                        ? "the model has " + grid.layers() + " layers (L0 to L" + (grid.layers() - 1) + ")"
-                        : grid.perLayer(head.layer());
-                throw new ScalpelException("Head " + head + " in '" + item + "' does not exist: " + why + ".");
+                throw absent(head, item, grid.absence(head));
             }
         };
         return parseItems(text, bounds, layer -> {
@@ -97,6 +93,10 @@ public record HeadSet(SortedSet<HeadId> heads) {
     /** Refuses a head the model lacks, naming it in {@code text}. */
     private interface Bounds {
         void check(String text, HeadId head);
+    }
+
+    private static ScalpelException absent(HeadId head, String text, String why) {
+        return new ScalpelException("Head " + head + " in '" + text + "' does not exist: " + why + ".");
     }
 
     /** Parses with known bounds, or without ({@code bounds} and {@code headsIn} null): then {@code *} is refused. */
