@@ -80,4 +80,18 @@ class RaggedImportanceTest {
         assertTrue(text.contains("n/a"), text);
         assertEquals(4, text.lines().filter(l -> l.startsWith("L3")).findFirst().orElseThrow().split("n/a", -1).length - 1, text);
     }
+
+    /** Per-head learning rates read a ragged map head by head, and refuse a map of another grid. */
+    @Test
+    void perHeadLearningRatesComeFromARaggedMapOfThisModelOnly() {
+        ImportanceMap m = map(HeadImportance.Method.GRADIENT);
+        var scale = dev.scalpel.engine.train.PerHeadRates.fromMap(m, model.config(), 1.0, 0.05);
+        HeadId weakest = ImportanceMaps.weakestK(m, 1).heads().first();
+        assertEquals(1.05, scale.applyAsDouble(weakest), 1e-12, "the weakest of 28 heads trains fastest");
+        ImportanceMap uniform = new ImportanceMap("m", "d", "t", "gradient", 1, new double[4][8]);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.scalpel.engine.api.ScalpelException.class,
+                () -> dev.scalpel.engine.train.PerHeadRates.fromMap(uniform, model.config(), 1.0, 0.05));
+        assertEquals("The importance map for per-head learning rates (t) has 4×8 heads but the model has 4 layers of "
+                + "[8, 8, 8, 4] heads; compute a map on this model.", e.getMessage());
+    }
 }
