@@ -289,36 +289,49 @@ HYBRID_TEXT = dict(LLAMA_LIKE, num_hidden_layers=4, rms_norm_eps=1e-6, num_atten
                    attention_bias=False)
 
 
-def _qn_qkvz_as_blocks(w: torch.Tensor) -> torch.Tensor:
-    """in_proj_qkvz rows are per key head [q(16) | k(16) | v(2x16) | z(2x16)] x 2 key heads; this rewrite makes
-    transformers compute what a loader that reads the rows as contiguous q | k | v | z blocks would compute"""
-    r = QN_VALUE_HEADS // QN_KEY_HEADS
-    q, k, v, z = torch.split(w, [QN_KEY_HEADS * QN_HEAD_DIM] * 2 + [QN_VALUE_HEADS * QN_HEAD_DIM] * 2, dim=0)
-    groups = [t.reshape(QN_KEY_HEADS, -1, w.shape[1]) for t in (q, k, v, z)]
+def _qn_qkvz_as_blocks(w: torch.Tensor, hk=QN_KEY_HEADS, hv=QN_VALUE_HEADS, dk=QN_HEAD_DIM, dv=QN_HEAD_DIM) -> torch.Tensor:
+    """in_proj_qkvz rows are per key head [q(dk) | k(dk) | v(r x dv) | z(r x dv)] x hk key heads (r = hv / hk); this
+    rewrite makes transformers compute what a loader that reads the rows as contiguous q | k | v | z blocks would
+    compute"""
+    q, k, v, z = torch.split(w, [hk * dk] * 2 + [hv * dv] * 2, dim=0)
+    groups = [t.reshape(hk, -1, w.shape[1]) for t in (q, k, v, z)]
     return torch.cat(groups, dim=1).reshape(w.shape)
 
 
-def _qn_ba_as_blocks(w: torch.Tensor) -> torch.Tensor:
-    """in_proj_ba rows are per key head [b(2) | a(2)]; rewritten as for a loader reading contiguous b | a halves"""
-    b, a = torch.split(w, [QN_VALUE_HEADS, QN_VALUE_HEADS], dim=0)
-    return torch.cat([t.reshape(QN_KEY_HEADS, -1, w.shape[1]) for t in (b, a)], dim=1).reshape(w.shape)
+def _qn_ba_as_blocks(w: torch.Tensor, hk=QN_KEY_HEADS, hv=QN_VALUE_HEADS) -> torch.Tensor:
+    """in_proj_ba rows are per key head [b(r) | a(r)]; rewritten as for a loader reading contiguous b | a halves"""
+    b, a = torch.split(w, [hv, hv], dim=0)
+    return torch.cat([t.reshape(hk, -1, w.shape[1]) for t in (b, a)], dim=1).reshape(w.shape)
 
 
-QN_ABLATIONS = [
-    ("in_proj_qkvz read as contiguous q | k | v | z blocks instead of per-key-head groups",
-     dict(state=_q35_edit(r"in_proj_qkvz\.weight$", _qn_qkvz_as_blocks))),
-    ("in_proj_ba read as contiguous b | a halves instead of per-key-head groups",
-     dict(state=_q35_edit(r"in_proj_ba\.weight$", _qn_ba_as_blocks))),
-    ("shared expert dropped", dict(state=_q35_edit(r"shared_expert\.down_proj\.weight$", torch.zeros_like))),
-    ("shared_expert_gate ignored (sigmoid = 1)",
-     dict(patch=lambda: mock.patch.object(modeling_qwen3_next.F, "sigmoid", torch.ones_like))),
-    ("attention output gate ignored (sigmoid(gate) = 1)",
-     dict(patch=lambda: mock.patch.object(torch, "sigmoid", torch.ones_like))),
-    ("partial_rotary_factor=1.0", dict(config=lambda c: c.rope_parameters.update(partial_rotary_factor=1.0))),
-    ("Qwen3NextRMSNorm read as x_hat * w instead of x_hat * (1 + w)",
-     dict(state=_q35_edit(Q35_ZERO_CENTRED_NORM, lambda w: w - 1.0))),
-    ("GDN decay off (A_log = -30, g ~ 0)", dict(state=_q35_edit(r"A_log$", lambda w: torch.full_like(w, -30.0)))),
-    ("norm_topk_prob=False", dict(config=lambda c: setattr(c, "norm_topk_prob", False))),
+def qn_ablations(hk=QN_KEY_HEADS, hv=QN_VALUE_HEADS, dk=QN_HEAD_DIM, dv=QN_HEAD_DIM):
+    """Qwen3-Next's feature ablations for a Gated DeltaNet of hk key heads of dk and hv value heads of dv"""
+    return [
+        ("in_proj_qkvz read as contiguous q | k | v | z blocks instead of per-key-head groups",
+         dict(state=_q35_edit(r"in_proj_qkvz\.weight$", lambda w: _qn_qkvz_as_blocks(w, hk, hv, dk, dv)))),
+        ("in_proj_ba read as contiguous b | a halves instead of per-key-head groups",
+         dict(state=_q35_edit(r"in_proj_ba\.weight$", lambda w: _qn_ba_as_blocks(w, hk, hv)))),
+        ("shared expert dropped", dict(state=_q35_edit(r"shared_expert\.down_proj\.weight$", torch.zeros_like))),
+        ("shared_expert_gate ignored (sigmoid = 1)",
+         dict(patch=lambda: mock.patch.object(modeling_qwen3_next.F, "sigmoid", torch.ones_like))),
+        ("attention output gate ignored (sigmoid(gate) = 1)",
+         dict(patch=lambda: mock.patch.object(torch, "sigmoid", torch.ones_like))),
+        ("partial_rotary_factor=1.0", dict(config=lambda c: c.rope_parameters.update(partial_rotary_factor=1.0))),
+        ("Qwen3NextRMSNorm read as x_hat * w instead of x_hat * (1 + w)",
+         dict(state=_q35_edit(Q35_ZERO_CENTRED_NORM, lambda w: w - 1.0))),
+        ("GDN decay off (A_log = -30, g ~ 0)", dict(state=_q35_edit(r"A_log$", lambda w: torch.full_like(w, -30.0)))),
+        ("norm_topk_prob=False", dict(config=lambda c: setattr(c, "norm_topk_prob", False))),
+    ]
+
+
+QN_ABLATIONS = qn_ablations()
+
+# ragged hybrids: twice as many Gated DeltaNet value heads as attention heads, each half as wide as an attention head
+RAGGED_VALUE_HEADS, RAGGED_VALUE_DIM = 2 * Q35_HEADS, Q35_HEAD_DIM // 2
+RAGGED_TEXT = dict(HYBRID_TEXT, linear_num_value_heads=RAGGED_VALUE_HEADS, linear_value_head_dim=RAGGED_VALUE_DIM)
+RAGGED_ABLATIONS = [
+    ("GDN q/k heads tiled (h % 2) instead of repeat_interleave (h // 4)",
+     dict(patch=lambda: mock.patch.object(torch.Tensor, "repeat_interleave", _tile_not_interleave))),
 ]
 
 
@@ -648,6 +661,40 @@ def fixture_specs():
               "norm_topk_prob, plus mlp.shared_expert (intermediate 48) scaled by sigmoid(mlp.shared_expert_gate x) "
               "[1, 64]; per-expert keys mlp.experts.{j}.{gate,up,down}_proj. Layer 3 gated full attention with q/k norm "
               "and partial RoPE 0.25 as qwen3_5-hybrid. Zero-centred (1 + w) RMSNorms. Untied.",
+    ))
+    # ragged head grids, appended after qwen3-next so that every fixture before them keeps its seed
+    specs.append(dict(
+        name="qwen3-next-ragged",
+        cls=Qwen3NextForCausalLM,
+        config=Qwen3NextConfig(**RAGGED_TEXT, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                               shared_expert_intermediate_size=48, norm_topk_prob=True, decoder_sparse_step=1,
+                               mlp_only_layers=[1]),
+        norm_center=0.0,
+        init_overrides=Q35_INIT,
+        gdn=modeling_qwen3_next,
+        router_gap=True,
+        hidden_after=[3],
+        ablations=qn_ablations(QN_KEY_HEADS, RAGGED_VALUE_HEADS, QN_HEAD_DIM, RAGGED_VALUE_DIM) + RAGGED_ABLATIONS,
+        notes="Qwen3-Next as qwen3-next, but with a ragged head grid as real checkpoints have (Qwen3-Next-80B: 32 value "
+              "heads of 128 vs 16 attention heads of 256): Gated DeltaNet layers 0-2 have 2 key heads of 16 and 8 value "
+              "heads of 8 (linear_num_value_heads 8 = 2 x num_attention_heads, linear_value_head_dim 8 != head_dim 16; "
+              "each key head serves 4 value heads), layer 3 4 gated attention heads of 16 (GQA 4/2). in_proj_qkvz "
+              "[2 x (q 16 | k 16 | v 4x8 | z 4x8) = 128, 64], in_proj_ba [2 x (b 4 | a 4) = 16, 64], out_proj [64, 64], "
+              "gated norm weight [8]. MoE as qwen3-next. Untied.",
+    ))
+    specs.append(dict(
+        name="qwen3_5-ragged",
+        cls=Qwen3_5ForCausalLM,
+        config=Qwen3_5TextConfig(**RAGGED_TEXT),
+        norm_center=0.0,
+        init_overrides=Q35_INIT,
+        gdn=modeling_qwen3_5,
+        hidden_after=[3],
+        ablations=Q35_ABLATIONS[:-1] + RAGGED_ABLATIONS,
+        notes="Qwen3.5 text as qwen3_5-hybrid, but with a ragged head grid: Gated DeltaNet layers 0-2 have 2 key heads "
+              "of 16 and 8 value heads of 8 (linear_num_value_heads 8 = 2 x num_attention_heads, linear_value_head_dim "
+              "8 != head_dim 16), layer 3 4 gated attention heads of 16. in_proj_qkv [q 32 | k 32 | v 64 rows, 64], "
+              "in_proj_z [64, 64], in_proj_b / in_proj_a [8, 64], out_proj [64, 64], gated norm weight [8]. Untied.",
     ))
 
     return specs
@@ -1075,6 +1122,8 @@ COVERS = {
     "gpt2-untied": "GPT-2 with `tie_word_embeddings: false`: its own top-level `lm_head.weight`",
     "qwen3_5-hybrid": "Qwen3.5 text hybrid: layers 0-2 Gated DeltaNet (`linear_attn`: causal conv1d 4, l2-normed q/k, 2 key / 4 value heads, decay g, beta, gated RMSNorm), layer 3 gated full attention (q_proj = per-head query\\|gate, q/k norm, partial RoPE 0.25), (1 + w) RMSNorms, untied; extra `hidden_after_layer3`",
     "qwen3-next": "Qwen3-Next: Gated DeltaNet as qwen3_5-hybrid with fused per-key-head `in_proj_qkvz` / `in_proj_ba`, MoE with a gated shared expert (layers 0, 2, 3; layer 1 dense), gated full attention in layer 3, (1 + w) RMSNorms, untied; extra `hidden_after_layer3`",
+    "qwen3-next-ragged": "Qwen3-Next as qwen3-next with a ragged head grid: 8 Gated DeltaNet value heads of 8 (4 per key head) beside 4 attention heads of 16; extra `hidden_after_layer3`",
+    "qwen3_5-ragged": "Qwen3.5 text as qwen3_5-hybrid with a ragged head grid: 8 Gated DeltaNet value heads of 8 (4 per key head) beside 4 attention heads of 16; extra `hidden_after_layer3`",
 }
 
 README_NOTES = """

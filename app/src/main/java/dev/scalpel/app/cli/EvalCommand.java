@@ -112,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
             return null;
         }
         HeadGates gates = HeadGates.ones(m.config(), m.model().device());
-        for (HeadId head : HeadSet.parse(ablate, m.config().numHeads()).heads()) {
+        for (HeadId head : HeadSet.parse(ablate, m.config().headGrid()).heads()) {
             gates.set(head, 0);
         }
         return gates;

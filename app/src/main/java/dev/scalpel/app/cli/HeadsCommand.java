@@ -57,7 +57,7 @@ final class HeadsCommand implements Runnable {
             Path dir = modelOptions.modelDir();
             OutputGuard.files(OutputKind.HEAD_GROUP, List.of(dir), out);   // refuse a bad --out before loading
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
-                HeadSet set = HeadSet.parse(heads, m.config().numHeads());
+                HeadSet set = HeadSet.parse(heads, m.config().headGrid());
                 List<Edit> edits = editsOptions.load(m);
                 HeadGroup group;
                 try {

@@ -36,6 +36,9 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("architecture   %s%n", s.architecture());
         out.printf("layers         %d%s%n", s.layers(), s.layerTypeRuns().isEmpty() ? "" : " (" + s.layerTypeRuns() + ")");
         out.printf("heads          %d (kv heads %d, head_dim %d)%n", s.heads(), s.kvHeads(), s.headDim());
+        if (!s.headGridRuns().isEmpty()) {
+            out.printf("head grid      %s (%d wide; a layer with fewer heads has absent cells)%n", s.headGridRuns(), s.grid().width());
+        }
         out.printf("hidden size    %d (intermediate %d)%n", s.hiddenSize(), s.intermediateSize());
         out.printf("vocabulary     %d%n", s.vocabSize());
         out.printf("context        %d positions%n", s.maxPositions());

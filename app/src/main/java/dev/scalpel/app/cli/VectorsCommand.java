@@ -95,7 +95,7 @@ final class VectorsCommand implements Runnable {
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
                 TaskVector tau = source.load(m);
                 if (heads != null) {
-                    tau = tau.restrictedTo(HeadSet.parse(heads, m.config().numHeads()), m.model());
+                    tau = tau.restrictedTo(HeadSet.parse(heads, m.config().headGrid()), m.model());
                 }
                 String what = String.format(Locale.ROOT, "task vector %s%s × %s", source,
                         heads != null ? " on " + heads : "", scale);
@@ -268,7 +268,7 @@ final class VectorsCommand implements Runnable {
             var print = spec.commandLine().getOut();
             Path dir = modelOptions.modelDir();
             try (LoadedModel m = LoadedModel.open(dir, runtimeOptions.computeDevice())) {
-                HeadSet set = HeadSet.parse(heads, m.config().numHeads());
+                HeadSet set = HeadSet.parse(heads, m.config().headGrid());
                 var evaluator = new CrossEntropyEvaluator(m.model(), Math.min(256, m.config().maxPositions()), 4);
                 try (HeadGates gates = HeadGates.ones(m.config(), m.model().device())) {
                     set.heads().forEach(h -> gates.set(h, 0));

@@ -79,6 +79,7 @@ final class ModelPanel extends VBox {
                 {"layers × heads", s.layers() + " × " + s.heads() + (s.kvHeads() != s.heads() ? " (kv " + s.kvHeads() + ")" : "")},
                 {"head_dim · hidden", s.headDim() + " · " + s.hiddenSize()},
                 {"layer types", s.layerTypeRuns().isEmpty() ? "all full attention" : s.layerTypeRuns()},
+                {"heads per layer", s.headGridRuns().isEmpty() ? "all " + s.heads() + " of " + s.headDim() : s.headGridRuns()},
                 {"vocabulary", String.format(Locale.ROOT, "%,d (ln V = %.3f)", s.vocabSize(), session.uniformCe())},
                 {"context", String.format(Locale.ROOT, "%,d", s.maxPositions())},
                 {"parameters", String.format(Locale.ROOT, "%,d", s.parameters())},

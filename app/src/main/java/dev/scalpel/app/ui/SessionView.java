@@ -245,8 +245,7 @@ final class SessionView {
     /** The model as head slots and the group library as cards to drag onto it. */
     private BorderPane groupsPane() {
         diagram.setId("groupDiagram");
-        diagram.layersProperty().set(session.summary().layers());
-        diagram.headsProperty().set(session.summary().heads());
+        diagram.gridProperty().set(session.summary().grid());
         Bindings.bindContent(diagram.loaded(), session.loadedGroups());
         Bindings.bindContent(diagram.library(), cards);
         session.library().addListener((ListChangeListener<Session.LibraryGroup>) c -> showCards());

@@ -113,18 +113,19 @@ class HostileInputsTest {
         Path group = tmp.resolve("g.json");
         assertEquals(0, CliRun.of("heads", "extract", "--model", LLAMA.toString(), "--heads", "L0H0", "--name", "g",
                 "--out", group.toString()).status());
-        // the same manifest, but its tensors (hash recorded, so the pair is consistent) hold one row instead of a slice
+        // the same manifest, but its tensors (hash recorded, so the pair is consistent) hold one row (column) instead of
+        // a slice: a plausible head width for some model, not this model's 16
         var manifest = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(group.toFile());
         Map<String, TensorSource> oneRow = new LinkedHashMap<>();
         for (String p : List.of("q", "k", "v", "o")) {
-            oneRow.put("L0H0." + p, TensorSource.ofFloats(DType.F32, new long[] {1, 64}, new float[64]));
+            oneRow.put("L0H0." + p, TensorSource.ofFloats(DType.F32, p.equals("o") ? new long[] {64, 1} : new long[] {1, 64}, new float[64]));
         }
         Path tensors = tmp.resolve("g.bad.safetensors");
         SafetensorsWriter.write(tensors, oneRow, Map.of("format", "scalpel-head-group/2"));
         manifest.put("tensors", tensors.getFileName().toString()).put("tensors_sha256", ModelHash.ofFile(tensors));
         Files.writeString(group, manifest.toString());
         refused(CliRun.of("heads", "apply", "--model", LLAMA.toString(), "--group", group.toString(), "--no-eval"),
-                "of shape [1, 64] but a q slice of this group's model is [16, 64]");
+                "of shape [1, 64] but that slice of this model is [16, 64]");
     }
 
     @Test

@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
 public record HeadSet(SortedSet<HeadId> heads) {
     private static final Pattern WHOLE_LAYER = Pattern.compile("[Ll](\\d+)[.:]?[Hh]\\*");
     private static final HeadSet EMPTY = new HeadSet(new TreeSet<>());
-    private static final int UNKNOWN_HEAD_COUNT = 0;
 
     /** Copies {@code heads} into an unmodifiable sorted set. */
     public HeadSet {
@@ -48,14 +47,15 @@ public record HeadSet(SortedSet<HeadId> heads) {
      *
      * @throws ScalpelException if an item is not of the form {@code L<layer>H<head>}, or is
      *                          {@code L<layer>H*}, which needs the model's head count: use
-     *                          {@link #parse(String, int)}
+     *                          {@link #parse(String, HeadGrid)}
      */
     public static HeadSet parse(String text) {
-        return parseItems(text, UNKNOWN_HEAD_COUNT);
+        return parseItems(text, null, null);
     }
 
     /**
-     * Parses {@code L0H1,L2H3} and {@code L2H*} (all {@code headsPerLayer} heads of layer 2).
+     * Parses {@code L0H1,L2H3} and {@code L2H*} (all {@code headsPerLayer} heads of layer 2), for a model with the same
+     * head count in every layer and any number of layers.
      *
      * @param headsPerLayer query heads per layer of the model the set is for; every head index must be below it
      * @throws ScalpelException naming the item that is wrong and the expected form, or a head beyond
@@ -65,11 +65,42 @@ public record HeadSet(SortedSet<HeadId> heads) {
         if (headsPerLayer < 1) {
             throw new IllegalArgumentException("headsPerLayer must be >= 1, got " + headsPerLayer);
         }
-        return parseItems(text, headsPerLayer);
+        return parseItems(text, (item, head) -> {
+            if (head.head() >= headsPerLayer) {
+                throw absent(head, item, HeadGrid.uniformAbsence(headsPerLayer));
+            }
+        }, layer -> headsPerLayer);
     }
 
-    /** Parses with a known head count, or with {@link #UNKNOWN_HEAD_COUNT}: then {@code *} is refused. */
-    private static HeadSet parseItems(String text, int headsPerLayer) {
+    /**
+     * Parses {@code L0H1,L2H3} and {@code L2H*} (every head of layer 2) for the model whose heads {@code grid} lists:
+     * each layer, and each head within its own layer's count, must exist.
+     *
+     * @throws ScalpelException naming the item that is wrong and the expected form, or a head (layer) the model lacks
+     */
+    public static HeadSet parse(String text, HeadGrid grid) {
+        Bounds bounds = (item, head) -> {
+            if (!grid.contains(head)) {
+                throw absent(head, item, grid.absence(head));
+            }
+        };
+        return parseItems(text, bounds, layer -> {
+            bounds.check(text, new HeadId(layer, 0));
+            return grid.headsIn(layer);
+        });
+    }
+
+    /** Refuses a head the model lacks, naming it in {@code text}. */
+    private interface Bounds {
+        void check(String text, HeadId head);
+    }
+
+    private static ScalpelException absent(HeadId head, String text, String why) {
+        return new ScalpelException("Head " + head + " in '" + text + "' does not exist: " + why + ".");
+    }
+
+    /** Parses with known bounds, or without ({@code bounds} and {@code headsIn} null): then {@code *} is refused. */
+    private static HeadSet parseItems(String text, Bounds bounds, java.util.function.IntUnaryOperator headsIn) {
         if (text.isBlank()) {
             return EMPTY;
         }
@@ -78,20 +109,19 @@ public record HeadSet(SortedSet<HeadId> heads) {
             String trimmed = item.trim();
             Matcher wholeLayer = WHOLE_LAYER.matcher(trimmed);
             if (wholeLayer.matches()) {
-                if (headsPerLayer == UNKNOWN_HEAD_COUNT) {
+                if (headsIn == null) {
                     throw new ScalpelException("'" + trimmed + "' means every head of a layer, which needs the model's head count; "
                             + "list the heads (L2H0,L2H1,...) or parse with the model's heads per layer.");
                 }
                 int layer = Integer.parseInt(wholeLayer.group(1));
-                for (int h = 0; h < headsPerLayer; h++) {
+                for (int h = 0, n = headsIn.applyAsInt(layer); h < n; h++) {
                     heads.add(new HeadId(layer, h));
                 }
                 continue;
             }
             HeadId head = parseOne(trimmed, text);
-            if (headsPerLayer != UNKNOWN_HEAD_COUNT && head.head() >= headsPerLayer) {
-                throw new ScalpelException("Head " + head + " in '" + text + "' does not exist: the model has " + headsPerLayer
-                        + " heads per layer (H0 to H" + (headsPerLayer - 1) + ").");
+            if (bounds != null) {
+                bounds.check(text, head);
             }
             heads.add(head);
         }

@@ -8,7 +8,10 @@ import java.util.Objects;
  * head. Bigger means more important. Produced by the importance methods (gate gradients, ablation),
  * compared, normalised and thresholded by {@code dev.scalpel.engine.importance.ImportanceMaps}.
  *
- * <p>The scores are a rectangular {@code [layers][heads]} array of finite numbers. The record keeps
+ * <p>The scores are a {@code [layers][heads of that layer]} array of finite numbers: rectangular for most models,
+ * ragged for a hybrid whose Gated DeltaNet layers have another head count than its attention layers (see
+ * {@link HeadGrid}); drawn as a layers × {@link #heads()} rectangle, the cells beyond a layer's own count are absent,
+ * never zero. The record keeps
  * its own copy and {@link #scores()} hands out a fresh copy, so a map never changes after it is made;
  * {@code equals}, {@code hashCode} and {@code toString} look at the array's contents.
  *
@@ -17,15 +20,15 @@ import java.util.Objects;
  * @param domain    what the text is, e.g. {@code de}, {@code code}, or {@code de-en} for a contrast
  * @param method    how the scores were made, e.g. {@code gradient} or {@code ablation}
  * @param tokens    how many tokens the scores were measured over
- * @param scores    {@code scores[layer][head]}
+ * @param scores    {@code scores[layer][head]}, row l of the length of layer l's head count
  */
 public record ImportanceMap(String modelHash, String dataHash, String domain, String method, long tokens, double[][] scores) {
 
     /**
      * Validates and copies the scores.
      *
-     * @throws IllegalArgumentException if there are no layers or no heads, the rows differ in length,
-     *                                  a score is NaN or infinite, or {@code tokens} is negative
+     * @throws IllegalArgumentException if there are no layers, a layer has no heads, a score is NaN or infinite, or
+     *                                  {@code tokens} is negative
      */
     public ImportanceMap {
         Objects.requireNonNull(modelHash, "modelHash");
@@ -39,17 +42,13 @@ public record ImportanceMap(String modelHash, String dataHash, String domain, St
         if (scores.length == 0) {
             throw new IllegalArgumentException("An importance map needs at least one layer of scores, got none");
         }
-        int heads = scores[0].length;
-        if (heads == 0) {
-            throw new IllegalArgumentException("An importance map needs at least one head per layer, layer 0 has none");
-        }
         double[][] copy = new double[scores.length][];
         for (int layer = 0; layer < scores.length; layer++) {
-            if (scores[layer].length != heads) {
-                throw new IllegalArgumentException("Importance scores must be rectangular: layer 0 has " + heads
-                        + " heads but layer " + layer + " has " + scores[layer].length);
+            if (scores[layer].length == 0) {
+                throw new IllegalArgumentException("An importance map needs at least one head per layer, layer " + layer
+                        + " has none");
             }
-            for (int head = 0; head < heads; head++) {
+            for (int head = 0; head < scores[layer].length; head++) {
                 if (!Double.isFinite(scores[layer][head])) {
                     throw new IllegalArgumentException("The importance score of " + new HeadId(layer, head) + " is "
                             + scores[layer][head] + "; scores must be finite numbers");
@@ -60,7 +59,7 @@ public record ImportanceMap(String modelHash, String dataHash, String domain, St
         scores = copy;
     }
 
-    /** A copy of the scores, {@code [layers][heads]}. */
+    /** A copy of the scores, {@code [layers][heads of that layer]}. */
     @Override
     public double[][] scores() {
         double[][] copy = new double[scores.length][];
@@ -75,9 +74,19 @@ public record ImportanceMap(String modelHash, String dataHash, String domain, St
         return scores.length;
     }
 
-    /** Number of heads per layer (columns). */
+    /** The most heads of any layer: the number of columns of the layers × heads rectangle. */
     public int heads() {
-        return scores[0].length;
+        return java.util.Arrays.stream(scores).mapToInt(row -> row.length).max().orElseThrow();
+    }
+
+    /** The heads each layer has: the map's row lengths. */
+    public HeadGrid grid() {
+        return new HeadGrid(java.util.Arrays.stream(scores).map(row -> row.length).toList());
+    }
+
+    /** Whether the map has a score for {@code head} (false for the absent cells of a ragged map). */
+    public boolean has(HeadId head) {
+        return head.layer() < layers() && head.head() < scores[head.layer()].length;
     }
 
     /**
@@ -86,9 +95,10 @@ public record ImportanceMap(String modelHash, String dataHash, String domain, St
      * @throws IllegalArgumentException if the head is outside the map
      */
     public double score(HeadId head) {
-        if (head.layer() >= layers() || head.head() >= heads()) {
+        if (!has(head)) {
             throw new IllegalArgumentException(head + " is outside this importance map of " + layers() + " layers x "
-                    + heads() + " heads");
+                    + (head.layer() < layers() && grid().isRagged() ? scores[head.layer()].length + " heads in layer "
+                    + head.layer() : heads() + " heads"));
         }
         return scores[head.layer()][head.head()];
     }

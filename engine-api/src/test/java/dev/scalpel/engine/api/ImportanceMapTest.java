@@ -65,11 +65,26 @@ class ImportanceMapTest {
     }
 
     @Test
-    void rejectsScoresThatAreNotAFiniteRectangle() {
+    void raggedMapsHaveAbsentCellsBeyondEachLayersHeads() {
+        // a hybrid: two Gated DeltaNet layers of 4 value heads, one attention layer of 2 heads
+        ImportanceMap m = map(new double[][] {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10}});
+
+        assertEquals(3, m.layers());
+        assertEquals(4, m.heads());
+        assertEquals(new HeadGrid(java.util.List.of(4, 4, 2)), m.grid());
+        assertTrue(m.has(new HeadId(1, 3)));
+        assertTrue(!m.has(new HeadId(2, 2)) && !m.has(new HeadId(3, 0)));
+        assertEquals(10.0, m.score(new HeadId(2, 1)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.score(new HeadId(2, 2)));
+        assertEquals("L2H2 is outside this importance map of 3 layers x 2 heads in layer 2", e.getMessage());
+        assertEquals(2, m.scores()[2].length);
+    }
+
+    @Test
+    void rejectsScoresThatAreNotFinite() {
         assertMessage("An importance map needs at least one layer of scores, got none", new double[0][]);
         assertMessage("An importance map needs at least one head per layer, layer 0 has none", new double[][] {{}});
-        assertMessage("Importance scores must be rectangular: layer 0 has 2 heads but layer 1 has 3",
-                new double[][] {{1, 2}, {1, 2, 3}});
+        assertMessage("An importance map needs at least one head per layer, layer 1 has none", new double[][] {{1, 2}, {}});
         assertMessage("The importance score of L1H0 is NaN; scores must be finite numbers", new double[][] {{1, 2}, {Double.NaN, 2}});
         assertMessage("The importance score of L0H1 is Infinity; scores must be finite numbers",
                 new double[][] {{1, Double.POSITIVE_INFINITY}});

@@ -55,7 +55,7 @@ public final class DeltaNetDecayEdit implements Edit {
                 throw new ScalpelException("L" + layer + " is not a Gated DeltaNet layer, so its heads have no A_log or dt_bias; "
                         + "a decay edit takes heads of linear_attention layers (see scalpel info).");
             }
-            float[] mask = new float[model.config().numHeads()];
+            float[] mask = new float[model.config().headsIn(layer)];   // [H_v]: 1 on the chosen value heads
             heads.inLayer(layer).heads().forEach(h -> mask[h.head()] = 1f);
             for (String parameter : PARAMETERS) {
                 Tensor delta = torch.zeros(new long[] {mask.length}, Tensors.floatOptions(model.device()));

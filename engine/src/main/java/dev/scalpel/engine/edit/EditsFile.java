@@ -2,6 +2,7 @@ package dev.scalpel.engine.edit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.model.CausalLM;
@@ -107,7 +108,7 @@ public final class EditsFile {
     /** A fresh edit of the same kind and construction parameters; its tensors are filled by {@link #loadTensors}. */
     private static Edit rebuild(JsonNode e, CausalLM model, Path file) {
         String kind = e.path("kind").asText();
-        int heads = model.config().numHeads();
+        HeadGrid heads = model.config().headGrid();
         return switch (kind) {
             case "head-lora" -> LoraEdit.heads(model, HeadSet.parse(e.path("heads").asText(), heads), projections(e),
                     e.path("rank").asInt(), e.path("alpha").asDouble(), e.path("dropout").asDouble(), 0);

@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
  * its key/value head h / G (G query heads per kv head): with grouped-query attention those rows are SHARED by the G
  * query heads of the group, so editing them for one head changes the keys/values the other heads of its group read.
  * GPT-2 keeps q, k and v fused in c_attn (rows [0, d), [d, 2d), [2d, 3d)). In a Gated DeltaNet layer the heads are the
- * value heads, and it is their q and k rows (of the shared key head) that several heads share.
+ * value heads (as many as the layer has, {@link ModelConfig#headsIn}; their slices are as wide as their value and key
+ * head dims), and it is their q and k rows (of the shared key head) that several heads share.
  */
 public final class HeadLayout {
     /** The four projections of a head. */
@@ -50,10 +51,7 @@ public final class HeadLayout {
     }
 
     private ArchitectureFamily.Block block(HeadId head, Projection p) {
-        if (head.layer() >= config.numLayers() || head.head() >= config.numHeads()) {
-            throw new ScalpelException("Head " + head + " is outside this model (" + config.numLayers() + " layers × "
-                    + config.numHeads() + " heads).");
-        }
+        config.headGrid().check(head);
         ArchitectureFamily.AttentionWeights w = config.architecture().family().attention(config, head.layer());
         return switch (p) {
             case Q -> w.q();

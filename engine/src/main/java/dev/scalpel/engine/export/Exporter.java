@@ -37,7 +37,7 @@ public final class Exporter {
             case PEFT -> PeftAdapterExporter.write(m, peftEdit(edits), out, spec.allowNonFinite());
             case GROUP -> {
                 HeadGroup group = HeadGroup.extract(m.model(), modelHash, spec.groupName(),
-                        HeadSet.parse(spec.heads(), m.config().numHeads()), edits, provenance);
+                        HeadSet.parse(spec.heads(), m.config().headGrid()), edits, provenance);
                 try {
                     group.write(out, List.of(m.dir()));
                 } finally {

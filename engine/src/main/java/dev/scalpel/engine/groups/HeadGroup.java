@@ -2,6 +2,7 @@ package dev.scalpel.engine.groups;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
@@ -38,15 +39,32 @@ import org.bytedeco.pytorch.Tensor;
  * {@code NAME.json} (manifest) + {@code NAME.safetensors} (tensors {@code L1H2.q} …).
  *
  * @param name    e.g. {@code code/rust}
- * @param tensors "L1H2.q" → the slice values ([D, in] for q/k/v rows, [out, D] for o columns)
+ * @param tensors "L1H2.q" → the slice values ([D, in] for q/k/v rows, [out, D] for o columns; D is the width of that
+ *                head's slice, which in a Gated DeltaNet layer is its key head dim for q/k and its value head dim for v/o)
  */
 public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSet heads, Map<String, Tensor> tensors,
                         Map<String, Object> provenance) {
 
-    /** What a compatible model must match. */
-    public record Shape(String architecture, int layers, int heads, int kvHeads, int headDim, int hidden) {
+    /**
+     * What a compatible model must match.
+     *
+     * @param heads         attention heads per layer
+     * @param headsPerLayer the heads of each layer ({@link ModelConfig#headsIn}: a hybrid's Gated DeltaNet layers have
+     *                      their value heads); manifests before it was recorded had {@code heads} in every layer
+     */
+    public record Shape(String architecture, int layers, int heads, int kvHeads, int headDim, int hidden,
+                        List<Integer> headsPerLayer) {
+        public Shape {
+            headsPerLayer = List.copyOf(headsPerLayer);
+        }
+
         static Shape of(ModelConfig c) {
-            return new Shape(c.architecture().modelType(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.hiddenSize());
+            return new Shape(c.architecture().modelType(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.hiddenSize(),
+                    c.headGrid().headsPerLayer());
+        }
+
+        HeadGrid grid() {
+            return new HeadGrid(headsPerLayer);
         }
     }
 
@@ -57,6 +75,8 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The largest |value| a group's tensors may hold: trained q/k/v/o weights stay far below it, beyond it products overflow. */
     private static final float MAX_WEIGHT = 1e4f;
+    /** The widest head slice a group may hold (head dims are at most a few hundred), so a damaged header cannot ask for gigabytes. */
+    private static final long MAX_SLICE_WIDTH = 4096;
 
     /** The current weights of {@code heads} in {@code model} (with whatever is applied to it in memory). */
     public static HeadGroup extract(CausalLM model, String modelHash, String name, HeadSet heads, Map<String, Object> provenance) {
@@ -114,13 +134,33 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         return ModelHash.ofBytes(bytes.toByteArray());
     }
 
-    /** Checks that this group fits {@code config}'s model, with one sentence naming the mismatch. */
+    /**
+     * Checks that this group fits {@code config}'s model, with one sentence naming the mismatch: the shape, and each
+     * tensor's against the slice it replaces.
+     */
     public void checkCompatible(ModelConfig config) {
         Shape target = Shape.of(config);
         if (!shape.equals(target)) {
             throw new ScalpelException("Head group '" + name + "' was extracted from a " + shape + " model and does not fit this "
-                    + target + " model (architecture, layers, heads, kv heads, head_dim and hidden size must match).");
+                    + target + " model (architecture, layers, heads per layer, kv heads, head_dim and hidden size must match).");
         }
+        HeadLayout layout = new HeadLayout(config);
+        for (HeadId h : heads.heads()) {
+            for (HeadLayout.Projection p : HeadLayout.Projection.values()) {
+                long[] dims = Tensors.shape(tensors.get(key(h, p)));
+                long[] expected = sliceShape(layout.slice(h, p), config.hiddenSize());
+                if (!Arrays.equals(dims, expected)) {
+                    throw new ScalpelException("Head group '" + name + "' has tensor '" + key(h, p) + "' of shape "
+                            + Arrays.toString(dims) + " but that slice of this model is " + Arrays.toString(expected)
+                            + "; the file is damaged or was extracted from another model.");
+                }
+            }
+        }
+    }
+
+    /** A slice of rows [width, hidden] or of columns [hidden, width]. */
+    private static long[] sliceShape(Slice s, int hidden) {
+        return s.dim() == 0 ? new long[] {s.size(), hidden} : new long[] {hidden, s.size()};
     }
 
     /**
@@ -153,12 +193,13 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
             throw new ScalpelException(json + " is not a Scalpel head group (format '" + m.path("format").asText() + "').");
         }
         JsonNode s = m.path("shape");
-        Shape shape = new Shape(s.path("architecture").asText(), positive(json, s, "layers"), positive(json, s, "heads"),
-                positive(json, s, "kvHeads"), positive(json, s, "headDim"), positive(json, s, "hidden"));
+        int layers = positive(json, s, "layers"), perLayer = positive(json, s, "heads");
+        Shape shape = new Shape(s.path("architecture").asText(), layers, perLayer, positive(json, s, "kvHeads"),
+                positive(json, s, "headDim"), positive(json, s, "hidden"), headsPerLayer(json, s, layers, perLayer));
         if (!m.path("heads").isTextual() || m.path("heads").asText().isBlank()) {
             throw new ScalpelException("Head group " + json + " names no heads (\"heads\" must be like \"L1H2,L3H0\"); the file is damaged.");
         }
-        HeadSet heads = HeadSet.parse(m.path("heads").asText(), shape.heads());
+        HeadSet heads = HeadSet.parse(m.path("heads").asText(), shape.grid());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(TensorPairFile.tensorsOf(json, m, legacy))) {
             for (HeadId h : heads.heads()) {
@@ -168,11 +209,11 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
                         throw new ScalpelException("Head group " + json + " lacks tensor '" + k + "'; its safetensors file is incomplete.");
                     }
                     long[] dims = f.info(k).shapeArray();
-                    long[] expected = expectedShape(shape, p);
-                    if (!Arrays.equals(dims, expected)) {
+                    if (!isSliceShape(dims, shape, p)) {
                         throw new ScalpelException("Head group " + json + " has tensor '" + k + "' of shape " + Arrays.toString(dims)
                                 + " but a " + p.name().toLowerCase(java.util.Locale.ROOT) + " slice of this group's model is "
-                                + Arrays.toString(expected) + "; the file is damaged or not a head group.");
+                                + (p == HeadLayout.Projection.O ? "[" + shape.hidden() + ", D]" : "[D, " + shape.hidden() + "]")
+                                + " (D ≤ " + MAX_SLICE_WIDTH + "); the file is damaged or not a head group.");
                     }
                     float[] values = TensorFloats.toFloatArray(f.info(k), f.data(k));
                     for (float v : values) {
@@ -204,9 +245,42 @@ public record HeadGroup(String name, String sourceModelHash, Shape shape, HeadSe
         return n.asInt();
     }
 
-    /** A head's slice of one projection in the engine's layout: [head_dim, hidden] rows of q/k/v, [hidden, head_dim] of o. */
-    private static long[] expectedShape(Shape shape, HeadLayout.Projection p) {
-        return p == HeadLayout.Projection.O ? new long[] {shape.hidden(), shape.headDim()} : new long[] {shape.headDim(), shape.hidden()};
+    /**
+     * The manifest's {@code shape.headsPerLayer}: one whole number ≥ 1 per layer, or {@code heads} in every layer when
+     * it is missing (groups written before it was recorded).
+     */
+    private static List<Integer> headsPerLayer(Path json, JsonNode shape, int layers, int heads) {
+        JsonNode n = shape.path("headsPerLayer");
+        if (n.isMissingNode()) {
+            return java.util.Collections.nCopies(layers, heads);
+        }
+        if (!n.isArray() || n.size() != layers) {
+            throw new ScalpelException("Head group " + json + " has shape.headsPerLayer = " + n + "; it must list the heads of each of its "
+                    + layers + " layers (the file is damaged or not a head group).");
+        }
+        List<Integer> counts = new java.util.ArrayList<>();
+        for (JsonNode c : n) {
+            if (!c.isIntegralNumber() || !c.canConvertToInt() || c.asInt() < 1) {
+                throw new ScalpelException("Head group " + json + " has " + c + " in shape.headsPerLayer; each layer's heads must be a "
+                        + "whole number of at least 1 (the file is damaged or not a head group).");
+            }
+            counts.add(c.asInt());
+        }
+        return counts;
+    }
+
+    /**
+     * Whether {@code dims} can be a head's slice of projection {@code p} in the group's model: [D, hidden] rows of
+     * q/k/v, [hidden, D] columns of o, D from 1 to {@link #MAX_SLICE_WIDTH}. The exact D depends on the layer (a Gated
+     * DeltaNet's key and value head dims), so {@link #checkCompatible} checks it against the model.
+     */
+    private static boolean isSliceShape(long[] dims, Shape shape, HeadLayout.Projection p) {
+        if (dims.length != 2) {
+            return false;
+        }
+        long width = p == HeadLayout.Projection.O ? dims[1] : dims[0];
+        long hidden = p == HeadLayout.Projection.O ? dims[0] : dims[1];
+        return hidden == shape.hidden() && width >= 1 && width <= MAX_SLICE_WIDTH;
     }
 
     /** Releases the tensors. */

@@ -37,6 +37,8 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>{@code attention-entropy}: mean entropy (nats) of each head's attention distribution.</li>
  *   <li>{@code activation-norm}: mean L2 norm of each head's output z.</li>
  * </ul>
+ * Every map has one row per layer of that layer's own heads ({@link ModelConfig#headGrid}): a hybrid's Gated DeltaNet
+ * rows hold its value heads, its attention rows its query heads.
  */
 public final class HeadImportance {
     /** The ways to score a head. */
@@ -125,7 +127,7 @@ public final class HeadImportance {
 
     /** Σ over positions of |∂L_seq/∂g| per head, divided by the number of positions. */
     private double[][] gradient(List<long[][]> batches, ProgressListener progress) {
-        double[][] sum = new double[config.numLayers()][config.numHeads()];
+        double[][] sum = perLayer();
         long positions = 0;
         for (int i = 0; i < batches.size(); i++) {
             long[][] batch = batches.get(i);
@@ -137,8 +139,8 @@ public final class HeadImportance {
                 // Σ_b mean_s CE: its gradient w.r.t. sequence b's gates is ∂L_b/∂g.
                 Tensor loss = TokenLoss.perToken(logits, ids.narrow(1, 1, n - 1)).sum().div(new Scalar(n - 1));
                 loss.backward();
-                Tensor perHead = gates.grad().abs().sum(new long[] {1, 2}, false, new ScalarTypeOptional()); // [L, H]
-                add(sum, Tensors.toFloats(perHead));
+                Tensor perHead = gates.grad().abs().sum(new long[] {1, 2}, false, new ScalarTypeOptional()); // [L, W]
+                add(sum, Tensors.toFloats(perHead), gates.grid().width());
                 positions += (long) b * (n - 1);
             }
             progress.update((i + 1.0) / batches.size(), "gradient: batch " + (i + 1) + "/" + batches.size());
@@ -151,8 +153,8 @@ public final class HeadImportance {
      * run from that layer on, each replica with one head's gate at 0 (to zero, or to {@code meanZ} when given).
      */
     private double[][] ablation(List<long[][]> batches, Tensor meanZ, long predicted, ProgressListener progress) {
-        int layers = config.numLayers(), heads = config.numHeads();
-        double[][] delta = new double[layers][heads];
+        int layers = config.numLayers();
+        double[][] delta = perLayer();
         String[] residPre = new String[layers];
         for (int l = 0; l < layers; l++) {
             residPre[l] = HookPoints.residPre(l);
@@ -168,8 +170,9 @@ public final class HeadImportance {
                     Map<String, Tensor> residuals = hooks.capture(residPre);
                     double base = TokenLoss.perSequence(model.forward(ids.narrow(1, 0, n - 1),
                             ForwardContext.withHooks(hooks)), targets).sum().item_double();
-                    int group = Math.max(1, Math.min(heads, MAX_REPLICATED_SEQUENCES / b)); // heads ablated per pass
                     for (int l = 0; l < layers; l++) {
+                        int heads = config.headsIn(l);
+                        int group = Math.max(1, Math.min(heads, MAX_REPLICATED_SEQUENCES / b)); // heads ablated per pass
                         for (int first = 0; first < heads; first += group) {
                             int k = Math.min(group, heads - first);
                             float[] nll = ablatedNll(l, first, k, residuals.get(residPre[l]), targets, meanZ); // [k]
@@ -221,10 +224,14 @@ public final class HeadImportance {
         }
     }
 
-    /** Each head's mean output z over all positions of the batches, [L, H, D]. */
+    /**
+     * Each head's mean output z over all positions of the batches, [L, W, D_max] ({@link HeadGates#withBaseline}):
+     * layer l's in [l, :H_l, :D_l].
+     */
     private Tensor meanHeadOutputs(List<long[][]> batches) {
         int layers = config.numLayers();
-        Tensor sum = torch.zeros(new long[] {layers, config.numHeads(), config.headDim()}, Tensors.floatOptions(model.device()));
+        Tensor sum = torch.zeros(new long[] {layers, config.headGrid().width(), config.maxHeadWidth()},
+                Tensors.floatOptions(model.device()));
         long positions = 0;
         try (NoGradGuard noGrad = new NoGradGuard()) {
             for (long[][] batch : batches) {
@@ -233,8 +240,9 @@ public final class HeadImportance {
                     Hooks hooks = new Hooks();
                     for (int l = 0; l < layers; l++) {
                         int layer = l;
-                        hooks.add(HookPoints.z(l), z -> {                                             // z: [B, S, H, D]
-                            sum.select(0, layer).add_(z.sum(new long[] {0, 1}, false, new ScalarTypeOptional()));
+                        hooks.add(HookPoints.z(l), z -> {                                             // z: [B, S, H_l, D_l]
+                            sum.select(0, layer).narrow(0, 0, z.size(2)).narrow(1, 0, z.size(3))
+                                    .add_(z.sum(new long[] {0, 1}, false, new ScalarTypeOptional()));       // [H_l, D_l]
                             return z;
                         });
                     }
@@ -249,7 +257,7 @@ public final class HeadImportance {
     /** Attention entropy or output norm per head, averaged over positions. */
     private double[][] descriptive(Method method, List<long[][]> batches, ProgressListener progress) {
         int layers = config.numLayers();
-        double[][] sum = new double[layers][config.numHeads()];
+        double[][] sum = perLayer();
         long positions = 0;
         try (NoGradGuard noGrad = new NoGradGuard()) {
             for (int i = 0; i < batches.size(); i++) {
@@ -267,7 +275,7 @@ public final class HeadImportance {
                                 return p;
                             });
                         } else {
-                            hooks.add(HookPoints.z(l), z -> {                                        // z: [B, S, H, D]
+                            hooks.add(HookPoints.z(l), z -> {                                        // z: [B, S, H_l, D_l]
                                 Tensor norms = z.norm(new org.bytedeco.pytorch.ScalarOptional(new Scalar(2)), new long[] {-1}, false); // [B, S, H]
                                 addRow(sum[layer], Tensors.toFloats(norms.sum(new long[] {0, 1}, false, new ScalarTypeOptional())));
                                 return z;
@@ -297,10 +305,20 @@ public final class HeadImportance {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private void add(double[][] into, float[] flat) {
+    /** Zeros, one row per layer of that layer's heads. */
+    private double[][] perLayer() {
+        double[][] rows = new double[config.numLayers()][];
+        for (int l = 0; l < rows.length; l++) {
+            rows[l] = new double[config.headsIn(l)];
+        }
+        return rows;
+    }
+
+    /** Adds [L, W] (row-major, {@code width} per layer) into the ragged rows, skipping each layer's absent cells. */
+    private static void add(double[][] into, float[] flat, int width) {
         for (int l = 0; l < into.length; l++) {
             for (int h = 0; h < into[l].length; h++) {
-                into[l][h] += flat[l * into[l].length + h];
+                into[l][h] += flat[l * width + h];
             }
         }
     }
@@ -324,6 +342,6 @@ public final class HeadImportance {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "HeadImportance[%d×%d, context %d]", config.numLayers(), config.numHeads(), options.context());
+        return String.format(Locale.ROOT, "HeadImportance[%d×%d, context %d]", config.numLayers(), config.headGrid().width(), options.context());
     }
 }

@@ -34,8 +34,11 @@ import java.util.List;
  *   ]
  * }
  * }</pre>
- * One row of {@code scores} per layer, one number per head. Files are written atomically (readers
- * see the old file or the new one, never a part) and numbers are written so they read back exactly.
+ * One row of {@code scores} per layer, one number per head, {@code heads} (the most heads of any layer) entries per
+ * row: a hybrid whose Gated DeltaNet layers have more heads than its attention layers (or fewer) fills each shorter
+ * row up with {@code null}, an absent head (never a score of 0), e.g. {@code [0.5,0.25,null,null]} for a 2-head layer
+ * of a 4-wide map. Files are written atomically (readers see the old file or the new one, never a part) and numbers
+ * are written so they read back exactly.
  */
 public final class ImportanceMapFile {
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -60,7 +63,7 @@ public final class ImportanceMapFile {
      *
      * @throws ScalpelException naming the file and what is wrong: unreadable, not JSON, a missing or
      *                          mistyped field, {@code layers}/{@code heads} disagreeing with the scores,
-     *                          ragged rows, or a score that is not a finite number
+     *                          rows of another length, a null before a score, or a score that is not a finite number
      */
     public static ImportanceMap read(Path file) {
         JsonNode root = parse(file);
@@ -85,6 +88,9 @@ public final class ImportanceMapFile {
         for (int layer = 0; layer < rows.size(); layer++) {
             scores[layer] = row(rows.get(layer), layer, heads, file);
         }
+        if (heads > 0 && java.util.Arrays.stream(scores).noneMatch(row -> row.length == heads)) {
+            throw invalid(file, "\"heads\" is " + heads + " but no row of \"scores\" has that many scores (the rest null)");
+        }
         try {
             return new ImportanceMap(modelHash, dataHash, domain, method, tokens, scores);
         } catch (IllegalArgumentException e) {
@@ -108,7 +114,11 @@ public final class ImportanceMapFile {
             g.writeNumberField("heads", map.heads());
             g.writeArrayFieldStart("scores");
             for (double[] row : map.scores()) {
-                g.writeRawValue(JSON.writeValueAsString(row));   // one compact line per layer
+                Double[] padded = new Double[map.heads()];                  // absent heads stay null
+                for (int head = 0; head < row.length; head++) {
+                    padded[head] = row[head];
+                }
+                g.writeRawValue(JSON.writeValueAsString(padded));   // one compact line per layer
             }
             g.writeEndArray();
             g.writeEndObject();
@@ -174,9 +184,17 @@ public final class ImportanceMapFile {
         if (row.size() != heads) {
             throw invalid(file, "\"heads\" is " + heads + " but row " + layer + " of \"scores\" has " + row.size() + " scores");
         }
-        double[] values = new double[row.size()];
+        int present = row.size();
+        while (present > 0 && row.get(present - 1).isNull()) {     // the absent heads of a layer with fewer
+            present--;
+        }
+        double[] values = new double[present];
         for (int head = 0; head < values.length; head++) {
             JsonNode value = row.get(head);
+            if (value.isNull()) {
+                throw invalid(file, "the score of " + new HeadId(layer, head) + " is null but a later head of layer " + layer
+                        + " has a score; null (an absent head) may only follow a layer's last head");
+            }
             if (!value.isNumber()) {
                 throw invalid(file, "the score of " + new HeadId(layer, head) + " must be a number, got " + value);
             }

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.importance;
 
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ImportanceMap;
@@ -126,25 +127,29 @@ public final class ImportanceMaps {
     }
 
     private static HeadSet firstK(ImportanceMap map, int k, String which, Comparator<HeadId> byScore) {
-        int total = map.layers() * map.heads();
+        List<HeadId> heads = allHeads(map);
+        int total = heads.size();
         if (k < 0 || k > total) {
             throw new ScalpelException("Cannot take the " + k + " " + which + " heads of a map with " + total + " heads ("
-                    + map.layers() + " layers x " + map.heads() + " heads); choose k between 0 and " + total + ".");
+                    + shape(map) + "); choose k between 0 and " + total + ".");
         }
-        List<HeadId> heads = allHeads(map);
         heads.sort(byScore.thenComparing(Comparator.naturalOrder()));
         return HeadSet.of(heads.subList(0, k));
     }
 
-    /** Every head of the map, in HeadId order. */
+    /** Every head of the map (none of a ragged map's absent cells), in HeadId order; modifiable. */
     private static List<HeadId> allHeads(ImportanceMap map) {
-        List<HeadId> heads = new ArrayList<>(map.layers() * map.heads());
-        for (int layer = 0; layer < map.layers(); layer++) {
-            for (int head = 0; head < map.heads(); head++) {
-                heads.add(new HeadId(layer, head));
-            }
+        return new ArrayList<>(map.grid().all());
+    }
+
+    /** "4 layers x 8 heads", or for a ragged map "4 layers x 4 to 8 heads (4, 8, 8, 8)". */
+    private static String shape(ImportanceMap map) {
+        HeadGrid grid = map.grid();
+        if (!grid.isRagged()) {
+            return grid.layers() + " layers x " + grid.width() + " heads";
         }
-        return heads;
+        int fewest = grid.headsPerLayer().stream().mapToInt(Integer::intValue).min().orElseThrow();
+        return grid.layers() + " layers x " + fewest + " to " + grid.width() + " heads " + grid.headsPerLayer();
     }
 
     private static double[] flatten(ImportanceMap map) {
@@ -152,10 +157,10 @@ public final class ImportanceMaps {
     }
 
     private static void requireSameShape(ImportanceMap a, ImportanceMap b, String verb) {
-        if (a.layers() != b.layers() || a.heads() != b.heads()) {
+        if (!a.grid().equals(b.grid())) {
             throw new ScalpelException("Cannot " + verb + " the importance maps of '" + a.domain() + "' and '" + b.domain()
-                    + "': they have different shapes (" + a.layers() + " layers x " + a.heads() + " heads vs " + b.layers()
-                    + " x " + b.heads() + "). Both must be measured on models of the same shape.");
+                    + "': they have different shapes (" + shape(a) + " vs " + shape(b)
+                    + "). Both must be measured on models of the same shape.");
         }
     }
 }

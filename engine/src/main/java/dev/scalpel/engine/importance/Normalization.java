@@ -37,18 +37,20 @@ public enum Normalization {
         }
     },
     /**
-     * The rank of each head among all heads of the map, scaled to [0, 1]: 1 is the highest score, 0 the
-     * lowest, tied heads share their mean rank. A map with a single head gets 1.
+     * The rank of each head among all heads of the map (a ragged map's absent cells are no heads), scaled to
+     * [0, 1]: 1 is the highest score, 0 the lowest, tied heads share their mean rank. A map with a single head gets 1.
      */
     GLOBAL_RANK("rank") {
         @Override
         double[][] apply(double[][] scores) {
-            int heads = scores[0].length;
-            int n = scores.length * heads;
             double[] ranks = Ranks.of(Arrays.stream(scores).flatMapToDouble(Arrays::stream).toArray());
-            double[][] out = new double[scores.length][heads];
-            for (int i = 0; i < n; i++) {
-                out[i / heads][i % heads] = n == 1 ? 1 : (ranks[i] - 1) / (n - 1);
+            int n = ranks.length;
+            double[][] out = new double[scores.length][];
+            for (int layer = 0, i = 0; layer < scores.length; layer++) {
+                out[layer] = new double[scores[layer].length];
+                for (int head = 0; head < out[layer].length; head++, i++) {
+                    out[layer][head] = n == 1 ? 1 : (ranks[i] - 1) / (n - 1);
+                }
             }
             return out;
         }
@@ -82,6 +84,9 @@ public enum Normalization {
                 + Arrays.stream(values()).map(Normalization::cliName).collect(Collectors.joining(", ")) + ".");
     }
 
-    /** The normalised scores of a rectangular {@code [layers][heads]} array; RAW returns its argument. */
+    /**
+     * The normalised scores of a {@code [layers][heads of that layer]} array (rectangular, or ragged for a hybrid);
+     * RAW returns its argument.
+     */
     abstract double[][] apply(double[][] scores);
 }

@@ -25,6 +25,9 @@ public final class TextHeatmap {
     static final int MAX_NUMERIC_HEADS = 32;
     /** Characters of a number in a cell; the shade follows, making cells 8 wide. */
     private static final int NUMBER_WIDTH = 7;
+    /** A head a layer does not have (a ragged map's absent cell): in the shade-only form, and in place of a number. */
+    static final char ABSENT_SHADE = '_';
+    static final String ABSENT_NUMBER = "n/a";
     /** Head labels every this many columns in the shade-only form. */
     private static final int RULER_STEP = 10;
 
@@ -37,7 +40,8 @@ public final class TextHeatmap {
 
     /**
      * The map with each row that is not full attention marked by its layer type ({@code sliding_attention},
-     * {@code linear_attention} for a Gated DeltaNet layer, whose heads are its value heads) after the row.
+     * {@code linear_attention} for a Gated DeltaNet layer, whose heads are its value heads) after the row; a layer with
+     * fewer heads than the widest shows its absent cells as {@value #ABSENT_NUMBER} (or {@code _}), never as a score.
      */
     public static String render(ImportanceMap map, List<LayerType> layerTypes) {
         double[][] scores = map.scores();
@@ -57,6 +61,9 @@ public final class TextHeatmap {
                 }
                 row.append(shade(score, min, max));
             }
+            for (int head = scores[layer].length; head < map.heads(); head++) {
+                row.append(numeric ? String.format(Locale.ROOT, "%" + NUMBER_WIDTH + "s ", ABSENT_NUMBER) : ABSENT_SHADE);
+            }
             if (layer < layerTypes.size() && layerTypes.get(layer) != LayerType.FULL_ATTENTION) {
                 row.append("  ").append(layerTypes.get(layer).configName());
             }
@@ -66,6 +73,10 @@ public final class TextHeatmap {
                 map.layers() - 1, map.heads() - 1, map.method(), map.domain(), map.tokens()));
         line(out, String.format(Locale.ROOT, "shade '%s' runs from ' ' at the minimum %+.4g to '@' at the maximum %+.4g%s",
                 RAMP, min, max, numeric ? numbers.unitNote() : ""));
+        if (map.grid().isRagged()) {
+            line(out, "'" + (numeric ? ABSENT_NUMBER : String.valueOf(ABSENT_SHADE)) + "': a head the layer does not have "
+                    + "(its row has fewer heads than the widest layer)");
+        }
         return out.toString();
     }
 

@@ -1,5 +1,6 @@
 package dev.scalpel.engine.model;
 
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.ScalpelException;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -13,50 +14,58 @@ import org.bytedeco.pytorch.global.torch;
  * baseline); with {@link #requireGrad()} the gradient of a loss w.r.t. the gates is the head-importance signal
  * (Michel et al. 2019).
  *
- * <p>The gates are shared by every position ([layers, heads]), or one set per sequence of the batch
- * ([layers, B, heads], so one batch can ablate a different head in each sequence), or one per token
- * ([layers, B, S, heads], for per-token gradients).
+ * <p>The gates are shared by every position ([layers, W]), or one set per sequence of the batch
+ * ([layers, B, W], so one batch can ablate a different head in each sequence), or one per token
+ * ([layers, B, S, W], for per-token gradients). W is the width of the model's {@link HeadGrid}: a layer with fewer
+ * heads H_l (a hybrid's attention layers beside its Gated DeltaNet layers, or the other way round) uses its first H_l
+ * gates; the others are absent cells, never applied (their gradient stays 0) and refused by {@link #set}.
  */
 public final class HeadGates implements AutoCloseable {
-    private final int layers;
-    private final int heads;
-    private final Tensor values;  // [L, H] | [L, B, H] | [L, B, S, H], float32, on the model's device
-    private Tensor baseline;      // [L, H, D] or null
+    private final HeadGrid grid;
+    private final Tensor values;  // [L, W] | [L, B, W] | [L, B, S, W], float32, on the model's device
+    private Tensor baseline;      // [L, W, D_max] or null
 
-    private HeadGates(int layers, int heads, Tensor values) {
-        this.layers = layers;
-        this.heads = heads;
+    private HeadGates(HeadGrid grid, Tensor values) {
+        this.grid = grid;
         this.values = values;
         values.retainReference();
     }
 
-    /** Gates of 1 shared by every position, [layers, heads]. */
+    /** Gates of 1 shared by every position, [layers, W]. */
     public static HeadGates ones(ModelConfig config, ComputeDevice device) {
-        return new HeadGates(config.numLayers(), config.numHeads(),
-                torch.ones(new long[] {config.numLayers(), config.numHeads()}, Tensors.floatOptions(device)));
+        return of(config, new long[0], device);
     }
 
-    /** Gates of 1, one set per sequence of a batch of {@code batch}, [layers, batch, heads]. */
+    /** Gates of 1, one set per sequence of a batch of {@code batch}, [layers, batch, W]. */
     public static HeadGates perSequence(ModelConfig config, int batch, ComputeDevice device) {
-        return new HeadGates(config.numLayers(), config.numHeads(),
-                torch.ones(new long[] {config.numLayers(), batch, config.numHeads()}, Tensors.floatOptions(device)));
+        return of(config, new long[] {batch}, device);
     }
 
-    /** Gates of 1, one per token of a [batch, seq] input, [layers, batch, seq, heads]. */
+    /** Gates of 1, one per token of a [batch, seq] input, [layers, batch, seq, W]. */
     public static HeadGates perToken(ModelConfig config, int batch, int seq, ComputeDevice device) {
-        return new HeadGates(config.numLayers(), config.numHeads(),
-                torch.ones(new long[] {config.numLayers(), batch, seq, config.numHeads()}, Tensors.floatOptions(device)));
+        return of(config, new long[] {batch, seq}, device);
+    }
+
+    /** Ones of [layers, ...inner, W]. */
+    private static HeadGates of(ModelConfig config, long[] inner, ComputeDevice device) {
+        HeadGrid grid = config.headGrid();
+        long[] shape = new long[inner.length + 2];
+        shape[0] = grid.layers();
+        System.arraycopy(inner, 0, shape, 1, inner.length);
+        shape[shape.length - 1] = grid.width();
+        return new HeadGates(grid, torch.ones(shape, Tensors.floatOptions(device)));
     }
 
     /**
      * Makes gate 0 mean "replace the head's output by {@code meanZ}" instead of "by zero".
      *
-     * @param meanZ each head's mean output over some tokens, [layers, heads, head_dim]
+     * @param meanZ each head's mean output over some tokens, [layers, W, D_max]: layer l's head h in
+     *              [l, h, :its head width], the rest unused
      */
     public HeadGates withBaseline(Tensor meanZ) {
-        if (meanZ.dim() != 3 || meanZ.size(0) != layers || meanZ.size(1) != heads) {
-            throw new ScalpelException("A head baseline must be [layers, heads, head_dim] = [" + layers + ", " + heads
-                    + ", D], got " + java.util.Arrays.toString(Tensors.shape(meanZ)) + ".");
+        if (meanZ.dim() != 3 || meanZ.size(0) != grid.layers() || meanZ.size(1) != grid.width()) {
+            throw new ScalpelException("A head baseline must be [layers, heads, head_dim] = [" + grid.layers() + ", "
+                    + grid.width() + ", D], got " + java.util.Arrays.toString(Tensors.shape(meanZ)) + ".");
         }
         if (baseline != null) {
             baseline.releaseReference();
@@ -66,12 +75,9 @@ public final class HeadGates implements AutoCloseable {
         return this;
     }
 
-    public int layers() {
-        return layers;
-    }
-
-    public int heads() {
-        return heads;
+    /** The heads of each layer: which gates exist. */
+    public HeadGrid grid() {
+        return grid;
     }
 
     /** The gate tensor itself. */
@@ -100,9 +106,7 @@ public final class HeadGates implements AutoCloseable {
     }
 
     private void check(HeadId head) {
-        if (head.layer() >= layers || head.head() >= heads) {
-            throw new ScalpelException("Head " + head + " is outside this model (" + layers + " layers × " + heads + " heads).");
-        }
+        grid.check(head);
     }
 
     private static void fill(Tensor element, double value) {
@@ -117,18 +121,19 @@ public final class HeadGates implements AutoCloseable {
         return this;
     }
 
-    /** Applies layer {@code l}'s gates to z [B, S, H, D]. */
+    /** Applies layer {@code l}'s gates to z [B, S, H_l, D_l], the layer's own heads and head width. */
     Tensor apply(int l, Tensor z) {
-        Tensor g = values.select(0, l);                                   // [H] | [B, H] | [B, S, H]
+        long heads = z.size(2), width = z.size(3);
+        Tensor g = values.select(0, l).narrow(-1, 0, heads);            // [H_l] | [B, H_l] | [B, S, H_l]
         Tensor gate = switch ((int) g.dim()) {
-            case 1 -> g.view(1, 1, heads, 1);
-            case 2 -> g.view(g.size(0), 1, heads, 1);
-            default -> g.unsqueeze(-1);                                    // [B, S, H, 1]
+            case 1 -> g.reshape(1, 1, heads, 1);
+            case 2 -> g.reshape(g.size(0), 1, heads, 1);
+            default -> g.unsqueeze(-1);                                    // [B, S, H_l, 1]
         };
         if (baseline == null) {
             return z.mul(gate);
         }
-        Tensor b = baseline.select(0, l).view(1, 1, heads, baseline.size(2)); // [1, 1, H, D]
+        Tensor b = baseline.select(0, l).narrow(0, 0, heads).narrow(1, 0, width).reshape(1, 1, heads, width); // [1, 1, H_l, D_l]
         return b.add(z.sub(b).mul(gate));
     }
 

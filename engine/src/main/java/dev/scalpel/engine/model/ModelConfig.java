@@ -59,6 +59,29 @@ public record ModelConfig(
         return layerTypes.get(layer) == LayerType.SLIDING_ATTENTION ? slidingWindow : null;
     }
 
+    /**
+     * Heads of layer {@code layer} in Scalpel's layer × head grid: the query heads of an attention layer, the value heads
+     * of a Gated DeltaNet layer.
+     */
+    public int headsIn(int layer) {
+        return layerTypes.get(layer) == LayerType.LINEAR_ATTENTION ? style.deltaNet().valueHeads() : numHeads;
+    }
+
+    /** Width of one head's output z in layer {@code layer}: head_dim, or a Gated DeltaNet layer's value head dim. */
+    public int headWidthIn(int layer) {
+        return layerTypes.get(layer) == LayerType.LINEAR_ATTENTION ? style.deltaNet().valueDim() : headDim;
+    }
+
+    /** The heads of every layer ({@link #headsIn}); ragged when a hybrid's two kinds of layer have different counts. */
+    public dev.scalpel.engine.api.HeadGrid headGrid() {
+        return new dev.scalpel.engine.api.HeadGrid(java.util.stream.IntStream.range(0, numLayers).map(this::headsIn).boxed().toList());
+    }
+
+    /** The widest head output of any layer ({@link #headWidthIn}). */
+    public int maxHeadWidth() {
+        return java.util.stream.IntStream.range(0, numLayers).map(this::headWidthIn).max().orElseThrow();
+    }
+
     /** Query heads that share one key/value head (1 without GQA). */
     public int queriesPerKvHead() {
         return numHeads / numKvHeads;

@@ -32,7 +32,8 @@ public final class ModelSummaries {
                         + "; " + String.join(", ", names.carriedPrefixes()) + " carried, not run)";
         return new ModelSummary(architecture, c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
                 c.hiddenSize(), c.intermediateSize(), c.vocabSize(), c.maxPositions(), c.tieWordEmbeddings(), params, dtype,
-                c.layerTypes().stream().map(LayerType::configName).toList());
+                c.layerTypes().stream().map(LayerType::configName).toList(), c.headGrid(),
+                java.util.stream.IntStream.range(0, c.numLayers()).map(c::headWidthIn).boxed().toList());
     }
 
     /** A tied copy of the embedding, GPT-2's saved attention-mask buffers, or a part of a multimodal model not run. */

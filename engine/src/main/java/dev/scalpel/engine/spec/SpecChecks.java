@@ -1,6 +1,7 @@
 package dev.scalpel.engine.spec;
 
 import dev.scalpel.engine.api.HeadId;
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadSet;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.edit.HeadLayout;
@@ -43,22 +44,8 @@ final class SpecChecks {
     }
 
     static HeadSet heads(String heads, CausalLM model) {
-        int perLayer = model.config().numHeads();
-        if (heads.equals("all")) {
-            StringBuilder b = new StringBuilder();
-            for (int l = 0; l < model.config().numLayers(); l++) {
-                b.append(l == 0 ? "" : ",").append("L").append(l).append("H*");
-            }
-            return HeadSet.parse(b.toString(), perLayer);
-        }
-        HeadSet set = HeadSet.parse(heads, perLayer);
-        for (HeadId h : set.heads()) {
-            if (h.layer() >= model.config().numLayers()) {
-                throw new ScalpelException("Head " + h + " does not exist: the model has " + model.config().numLayers()
-                        + " layers (L0 … L" + (model.config().numLayers() - 1) + ").");
-            }
-        }
-        return set;
+        HeadGrid grid = model.config().headGrid();
+        return heads.equals("all") ? HeadSet.of(grid.all()) : HeadSet.parse(heads, grid);
     }
 
     static List<HeadLayout.Projection> projections(List<String> names) {

@@ -1,6 +1,7 @@
 package dev.scalpel.engine.edit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.model.ConfigReader;
@@ -41,6 +42,28 @@ class HeadLayoutTest {
         assertEquals(new Slice("model.layers.0.linear_attn.out_proj.weight", 1, range(48, 16)), layout.slice(h3, HeadLayout.Projection.O));
         assertEquals(List.of(new HeadId(0, 2), h3), layout.sharing(h3, HeadLayout.Projection.Q));
         assertEquals(List.of(h3), layout.sharing(h3, HeadLayout.Projection.V));
+    }
+
+    @Test
+    void aRaggedHybridsValueHeadsAreAsWideAsItsValueHeadDimAndItsAttentionLayerKeepsItsOwnCount() {
+        // 2 key heads × 16, 8 value heads × 8 (4 per key head); layer 3: 4 attention heads × 16
+        ModelConfig ragged = ConfigReader.read(Fixtures.model("qwen3-next-ragged"));
+        HeadLayout layout = new HeadLayout(ragged);
+        String qkvz = "model.layers.0.linear_attn.in_proj_qkvz.weight";
+        HeadId h6 = new HeadId(0, 6);   // key head 1 (group rows 96–191: q 16, k 16, v 4 × 8, z 4 × 8), its third value head
+        assertEquals(new Slice(qkvz, 0, range(96, 16)), layout.slice(h6, HeadLayout.Projection.Q));
+        assertEquals(new Slice(qkvz, 0, range(112, 16)), layout.slice(h6, HeadLayout.Projection.K));
+        assertEquals(new Slice(qkvz, 0, range(144, 8)), layout.slice(h6, HeadLayout.Projection.V));
+        assertEquals(new Slice("model.layers.0.linear_attn.out_proj.weight", 1, range(48, 8)), layout.slice(h6, HeadLayout.Projection.O));
+        assertEquals(List.of(new HeadId(0, 4), new HeadId(0, 5), h6, new HeadId(0, 7)), layout.sharing(h6, HeadLayout.Projection.K));
+        String separate = "model.layers.0.linear_attn.in_proj_qkv.weight";   // qwen3_5-ragged: q [0, 32) | k [32, 64) | v [64, 128)
+        HeadLayout q35 = new HeadLayout(ConfigReader.read(Fixtures.model("qwen3_5-ragged")));
+        assertEquals(new Slice(separate, 0, range(16, 16)), q35.slice(h6, HeadLayout.Projection.Q));
+        assertEquals(new Slice(separate, 0, range(112, 8)), q35.slice(h6, HeadLayout.Projection.V));
+        assertEquals(new Slice("model.layers.3.self_attn.o_proj.weight", 1, range(48, 16)),
+                layout.slice(new HeadId(3, 3), HeadLayout.Projection.O));
+        var e = assertThrows(dev.scalpel.engine.api.ScalpelException.class, () -> layout.slice(new HeadId(3, 4), HeadLayout.Projection.Q));
+        assertEquals("Head L3H4 does not exist: layer 3 has 4 heads (H0 to H3).", e.getMessage());
     }
 
     @Test

@@ -95,7 +95,7 @@ class TaskVectorTest {
      * as an edit gives the logits of the model it came from: nothing is dropped by the overlay.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "llama3-tied", "qwen2", "gpt2", "gemma2", "olmo2", "qwen3_5-hybrid", "qwen3-next"})
+    @ValueSource(strings = {"llama-gqa", "llama3-tied", "qwen2", "gpt2", "gemma2", "olmo2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-ragged"})
     void aTaskVectorOverEveryTensorAsAnEditEqualsTheModelItCameFrom(String fixture) {
         try (CausalLM base = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU);
              CausalLM tuned = ModelLoader.load(Fixtures.model(fixture), ComputeDevice.CPU)) {

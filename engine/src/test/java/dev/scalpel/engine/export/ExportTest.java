@@ -53,7 +53,8 @@ class ExportTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "gpt2", "llama-bias", "olmo2", "gemma2", "gemma3-text", "phi3", "qwen3-moe",
-            "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied"})   // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers
+            "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied", "qwen3-next-ragged", "qwen3_5-ragged"})
+    // qwen3_5-hybrid: L0, L1 are Gated DeltaNet layers; the ragged ones have 8 value heads of 8 there, 4 heads of 16 in L3
     void aMergedExportReloadsToTheEditedModelsLogits(String fixture, @TempDir Path out) throws IOException {
         try (LoadedModel m = LoadedModel.open(Fixtures.model(fixture), ComputeDevice.CPU)) {
             List<Edit> edits = List.of(LoraEdit.heads(m.model(), HeadSet.of(new HeadId(1, 2)), QKVO, 2, 4, 0, 1),
@@ -94,7 +95,8 @@ class ExportTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl"})   // phi3: head slices inside the fused qkv_proj
+    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "qwen3-next-ragged",
+            "qwen3_5-ragged"})   // phi3: head slices inside the fused qkv_proj
     void aPeftAdapterAppliedWithTheStandardFormulaGivesTheEditedLogits(String fixture, @TempDir Path out) throws IOException {
         try (LoadedModel m = LoadedModel.open(Fixtures.model(fixture), ComputeDevice.CPU);
              LoraEdit edit = LoraEdit.heads(m.model(), HeadSet.of(new HeadId(1, 2), new HeadId(0, 1)), QKVO, 3, 6, 0, 1)) {
@@ -123,6 +125,39 @@ class ExportTest {
             // decays, triangular solves) amplifies it to a few 1e-5
             System.out.println("peft formula " + fixture + ": max diff " + diff);
             assertTrue(diff < 1e-4, fixture + ": max diff " + diff);
+        }
+    }
+
+    /**
+     * A head-LoRA on value head 6 of a ragged hybrid's Gated DeltaNet layer (beyond the 4 attention heads) exports a PEFT
+     * adapter whose update B·A is zero outside that head's slices: its 8 v rows and the 16 q and 16 k rows of its key
+     * head in in_proj_qkvz, its 8 out_proj columns.
+     */
+    @Test
+    void aHeadLoraOnARaggedValueHeadExportsAnAdapterZeroOutsideItsSlices(@TempDir Path out) throws IOException {
+        try (LoadedModel m = LoadedModel.open(Fixtures.model("qwen3-next-ragged"), ComputeDevice.CPU);
+             LoraEdit edit = LoraEdit.heads(m.model(), HeadSet.parse("L1H6", m.config().headGrid()), QKVO, 2, 4, 0, 1)) {
+            randomize(edit);
+            PeftAdapterExporter.write(m, edit, out);
+            try (SafetensorsFile adapter = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+                String qkvz = "base_model.model.model.layers.1.linear_attn.in_proj_qkvz";
+                Tensor rows = tensor(adapter, qkvz + ".lora_B.weight").matmul(tensor(adapter, qkvz + ".lora_A.weight")); // [128, 64]
+                java.util.Set<Integer> own = new java.util.HashSet<>();
+                java.util.stream.IntStream.range(96, 128).forEach(own::add);   // key head 1's q and k
+                java.util.stream.IntStream.range(144, 152).forEach(own::add);  // value head 6's v
+                float[] values = Tensors.toFloats(rows.abs().sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+                assertEquals(2L * 96, values.length);
+                for (int r = 0; r < values.length; r++) {
+                    assertEquals(own.contains(r), values[r] != 0, "row " + r + " of in_proj_qkvz: " + values[r]);
+                }
+                String o = "base_model.model.model.layers.1.linear_attn.out_proj";
+                Tensor cols = tensor(adapter, o + ".lora_B.weight").matmul(tensor(adapter, o + ".lora_A.weight"));       // [64, 64]
+                float[] perColumn = Tensors.toFloats(cols.abs().sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional()));
+                for (int c = 0; c < perColumn.length; c++) {
+                    assertEquals(c >= 48 && c < 56, perColumn[c] != 0, "column " + c + " of out_proj");
+                }
+                assertEquals("L1H6", adapter.metadata().get("scalpel.heads"));
+            }
         }
     }
 

@@ -48,7 +48,7 @@ class HeadGroupsTest {
 
     /** Also on Phi-3 (heads are row slices of the fused qkv_proj) and Gemma 2 (sandwich norms, soft-capping). */
     @ParameterizedTest
-    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next"})
+    @ValueSource(strings = {"llama-gqa", "phi3", "gemma2", "qwen3_5-hybrid", "qwen3-next", "qwen3-next-ragged"})
     void swappingAThenBThenARestoresBitIdenticalWeightsAndReproducesTheDonors(String fixture, @TempDir Path tmp) {
         float[][] donorA = new float[1][];
         float[][] donorB = new float[1][];
@@ -76,6 +76,35 @@ class HeadGroupsTest {
             b.close();
             aFromFile.close();
         }
+    }
+
+    /** Value head 6 of a ragged hybrid's Gated DeltaNet layer: slices 16 (q, k) and 8 (v, o) wide, beside an attention head. */
+    @Test
+    void aRaggedHybridsGroupOnAValueHeadBeyondTheAttentionCountSwapsInFromItsFile(@TempDir Path tmp) throws java.io.IOException {
+        float[][] donor = new float[1][];
+        HeadGroup g = trained("qwen3-next-ragged", "r", HeadSet.parse("L1H6,L3H3"), 1.5, donor);
+        g.write(tmp.resolve("r.json"), java.util.List.of());
+        HeadGroup read = HeadGroup.read(tmp.resolve("r.json"), ComputeDevice.CPU);
+        try (CausalLM model = ModelLoader.load(Fixtures.model("qwen3-next-ragged"), ComputeDevice.CPU);
+             HeadGroupRegistry registry = new HeadGroupRegistry(model)) {
+            assertEquals(java.util.List.of(8, 8, 8, 4), read.shape().headsPerLayer());
+            assertArrayEquals(new long[] {16, 64}, Tensors.shape(read.tensors().get("L1H6.q")));
+            assertArrayEquals(new long[] {8, 64}, Tensors.shape(read.tensors().get("L1H6.v")));
+            assertArrayEquals(new long[] {64, 8}, Tensors.shape(read.tensors().get("L1H6.o")));
+            assertArrayEquals(new long[] {64, 16}, Tensors.shape(read.tensors().get("L3H3.o")));
+            registry.apply(read, HeadGroupRegistry.OnConflict.CANCEL);
+            assertArrayEquals(donor[0], Logits.of(model, IDS, LinearOverlay.NONE), "the group makes the model its donor");
+        } finally {
+            g.close();
+            read.close();
+        }
+        // a manifest written before shape.headsPerLayer was recorded means the attention head count in every layer
+        var manifest = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(tmp.resolve("r.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("shape")).remove("headsPerLayer");
+        java.nio.file.Files.writeString(tmp.resolve("r.json"), manifest.toString());
+        var e = assertThrows(ScalpelException.class, () -> HeadGroup.read(tmp.resolve("r.json"), ComputeDevice.CPU));
+        assertEquals("Head L1H6 in 'L1H6,L3H3' does not exist: the model has 4 heads per layer (H0 to H3).", e.getMessage());
     }
 
     @Test

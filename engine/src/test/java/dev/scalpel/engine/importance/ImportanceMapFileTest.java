@@ -37,6 +37,33 @@ class ImportanceMapFileTest {
         assertEquals(MAP, ImportanceMapFile.read(file));
     }
 
+    /** A hybrid's map: two Gated DeltaNet layers of 4 value heads, then an attention layer of 2 heads. */
+    private static final ImportanceMap RAGGED = new ImportanceMap("abc123", "def456", "de", "gradient", 8192,
+            new double[][] {{0.5, 0.25, 0, -1}, {1, 2, 3, 4}, {0.125, 7}});
+
+    @Test
+    void aRaggedMapWritesItsAbsentHeadsAsNullAndReadsThemBackAbsent() throws IOException {
+        Path file = dir.resolve("ragged.json");
+        ImportanceMapFile.write(RAGGED, file, java.util.List.of());
+
+        List<String> lines = Files.readAllLines(file);
+        assertTrue(lines.contains("    [0.125,7.0,null,null]"), String.join("\n", lines));
+        assertTrue(lines.contains("  \"heads\" : 4,"), String.join("\n", lines));
+        ImportanceMap read = ImportanceMapFile.read(file);
+        assertEquals(RAGGED, read);
+        assertEquals(List.of(4, 4, 2), read.grid().headsPerLayer());
+        assertEquals(false, read.has(new dev.scalpel.engine.api.HeadId(2, 2)), "L2H2 is absent, not a score of 0");
+    }
+
+    @Test
+    void aFileWithoutNullsReadsAsBefore() throws IOException {
+        Path file = dir.resolve("old.json");
+        Files.writeString(file, "{\"model_hash\":\"m\",\"data_hash\":\"d\",\"domain\":\"de\",\"method\":\"gradient\",\"tokens\":5,"
+                + "\"layers\":2,\"heads\":2,\"scores\":[[1,2],[3,4]]}");
+
+        assertEquals(new ImportanceMap("m", "d", "de", "gradient", 5, new double[][] {{1, 2}, {3, 4}}), ImportanceMapFile.read(file));
+    }
+
     @Test
     void writesTheDocumentedFields() throws IOException {
         Path file = dir.resolve("de.json");
@@ -87,6 +114,12 @@ class ImportanceMapFileTest {
                         "is invalid: \"tokens\" must be a whole number >= 0, got -5"),
                 Arguments.of("{" + fields + "\"layers\":0,\"heads\":0,\"scores\":[]}",
                         "is invalid: An importance map needs at least one layer of scores, got none"),
+                Arguments.of("{" + fields + "\"layers\":2,\"heads\":3,\"scores\":[[1,null,3],[3,4,5]]}",
+                        "is invalid: the score of L0H1 is null but a later head of layer 0 has a score"),
+                Arguments.of("{" + fields + "\"layers\":2,\"heads\":3,\"scores\":[[1,2,null],[3,4,null]]}",
+                        "is invalid: \"heads\" is 3 but no row of \"scores\" has that many scores"),
+                Arguments.of("{" + fields + "\"layers\":2,\"heads\":2,\"scores\":[[1,2],[null,null]]}",
+                        "is invalid: An importance map needs at least one head per layer, layer 1 has none"),
                 Arguments.of("[1, 2]", "is invalid: it is not a JSON object"),
                 Arguments.of("", "is invalid: it is empty"),
                 Arguments.of("{" + fields + "\"layers\":1,\"heads\":2,\"scores\":[[1,", "is not valid JSON"));

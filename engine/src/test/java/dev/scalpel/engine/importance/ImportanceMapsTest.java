@@ -119,7 +119,7 @@ class ImportanceMapsTest {
 
         ScalpelException shapes = assertThrows(ScalpelException.class,
                 () -> ImportanceMaps.contrast(DE, map("model", "en", new double[][] {{1, 2}, {3, 4}}), Normalization.RAW));
-        assertTrue(shapes.getMessage().contains("different shapes (2 layers x 3 heads vs 2 x 2)"), shapes.getMessage());
+        assertTrue(shapes.getMessage().contains("different shapes (2 layers x 3 heads vs 2 layers x 2 heads)"), shapes.getMessage());
     }
 
     @Test

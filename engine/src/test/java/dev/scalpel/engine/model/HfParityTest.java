@@ -30,7 +30,7 @@ class HfParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16",
             "llama-bias", "qwen3-bias", "qwen2-sliding", "qwen3-sliding", "mistral-window", "olmo2", "gemma2", "gemma3-text",
-            "phi3", "phi3-partial", "qwen3-moe", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied"})
+            "phi3", "phi3-partial", "qwen3-moe", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied", "qwen3-next-ragged", "qwen3_5-ragged"})
     void logitsAndHiddenStatesMatchTransformers(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (PointerScope scope = new PointerScope();
@@ -54,7 +54,7 @@ class HfParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "llama3-tied", "mistral", "qwen2", "qwen3", "gpt2", "llama-f16-sharded", "qwen2-bf16",
             "llama-bias", "qwen3-bias", "qwen2-sliding", "qwen3-sliding", "mistral-window", "olmo2", "gemma2", "gemma3-text",
-            "phi3", "phi3-partial", "qwen3-moe", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied"})
+            "phi3", "phi3-partial", "qwen3-moe", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "gpt2-untied", "qwen3-next-ragged", "qwen3_5-ragged"})
     void greedyGenerationWithKvCacheMatchesTransformers(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (SafetensorsFile expected = SafetensorsFile.open(dir.resolve("expected.safetensors"));
@@ -68,7 +68,7 @@ class HfParityTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-gqa", "qwen3", "gpt2", "qwen2-sliding", "mistral-window", "gemma2", "gemma3-text", "phi3-partial",
-            "qwen3-moe", "olmo2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl"})
+            "qwen3-moe", "olmo2", "qwen3_5-hybrid", "qwen3-next", "qwen3_5-vl", "qwen3-next-ragged", "qwen3_5-ragged"})
     void kvCacheGivesTheSameTokensAsRecomputingEverything(String fixture) {
         Path dir = Fixtures.model(fixture);
         try (CausalLM model = ModelLoader.load(dir, ComputeDevice.CPU)) {

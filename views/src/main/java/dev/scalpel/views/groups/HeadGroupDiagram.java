@@ -1,5 +1,6 @@
 package dev.scalpel.views.groups;
 
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import java.util.LinkedHashMap;
@@ -9,7 +10,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
@@ -131,14 +131,9 @@ public final class HeadGroupDiagram extends Region {
         setPrefSize(960, 540);
     }
 
-    /** Layers of the model (rows of slots); 0 until a model is open. */
-    public IntegerProperty layersProperty() {
-        return slots.layersProperty();
-    }
-
-    /** Query heads per layer of the model (slots per row); 0 until a model is open. */
-    public IntegerProperty headsProperty() {
-        return slots.headsProperty();
+    /** The heads of each layer of the model (rows of slots); null until a model is open. */
+    public ObjectProperty<HeadGrid> gridProperty() {
+        return slots.gridProperty();
     }
 
     /** The saved head groups shown as cards, in order; names are unique. */
@@ -288,11 +283,11 @@ public final class HeadGroupDiagram extends Region {
         }
         GroupCard card = pressedCard.card();
         slots.showPreview(card.heads().heads(), dragConflicts.keySet());
-        List<HeadId> outside = card.heads().heads().stream()
-                .filter(h -> h.layer() >= layersProperty().get() || h.head() >= headsProperty().get()).toList();
+        HeadGrid grid = gridProperty().get();
+        List<HeadId> outside = card.heads().heads().stream().filter(h -> grid == null || !grid.contains(h)).toList();
         if (!outside.isEmpty()) {
-            say(card.name() + " has " + plural(outside.size(), "head") + " outside this " + layersProperty().get() + " × "
-                    + headsProperty().get() + " model: " + Abbreviate.firstFew(outside, OUTSIDE_SHOWN)
+            say(card.name() + " has " + plural(outside.size(), "head") + " outside this " + shape(grid)
+                    + " model: " + Abbreviate.firstFew(outside, OUTSIDE_SHOWN)
                     + " — it was made for a bigger model.", GroupPalette.CONFLICT);
         } else if (!dragConflicts.isEmpty()) {
             List<String> items = dragConflicts.entrySet().stream().map(c -> c.getKey() + " (" + c.getValue() + ")").toList();
@@ -323,6 +318,15 @@ public final class HeadGroupDiagram extends Region {
 
     private static String dropHint(String name) {
         return "Drop " + name + " on the model to apply it; release anywhere else to cancel.";
+    }
+
+    /** "4 × 6", or for a hybrid's ragged grid "4 × (8, 8, 8, 4)"; "unopened" before a model is open. */
+    private static String shape(HeadGrid grid) {
+        if (grid == null) {
+            return "unopened";
+        }
+        return grid.layers() + " × " + (grid.isRagged() ? grid.headsPerLayer().toString().replace('[', '(').replace(']', ')')
+                : String.valueOf(grid.width()));
     }
 
     private static String plural(int n, String noun) {

@@ -1,5 +1,6 @@
 package dev.scalpel.views.groups;
 
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import java.util.HashMap;
@@ -7,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import javafx.beans.property.IntegerProperty;
-import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.MapChangeListener;
 import javafx.collections.ObservableMap;
 import javafx.geometry.VPos;
@@ -28,7 +29,8 @@ import javafx.scene.text.TextAlignment;
  * The model area of the head-group diagram, drawn on a Canvas: every layer as a row of rounded head slots, each
  * filled with the colour of the loaded group that owns it (light grey when free), row labels {@code L0..}, column
  * labels {@code H0..}, and a legend of the loaded groups. A drop preview outlines the slots a group would take in
- * green and the conflicting ones in red. Clicking an owned slot reports the owner's name.
+ * green and the conflicting ones in red. Clicking an owned slot reports the owner's name. A row has as many slots as its
+ * layer has heads ({@link HeadGrid}): a hybrid's rows of Gated DeltaNet value heads and of attention heads differ.
  */
 final class SlotCanvas extends Region {
     private static final double LABEL_WIDTH = 40;
@@ -40,8 +42,7 @@ final class SlotCanvas extends Region {
     /** From this side up slots are square; below it the grid uses all the room in each direction. */
     private static final double MIN_SQUARE = 10;
 
-    private final IntegerProperty layers = new SimpleIntegerProperty(this, "layers");
-    private final IntegerProperty heads = new SimpleIntegerProperty(this, "heads");
+    private final ObjectProperty<HeadGrid> grid = new SimpleObjectProperty<>(this, "grid");
     private final ObservableMap<String, HeadSet> loaded;
     private final Map<HeadId, String> owners = new HashMap<>();
     private final Consumer<String> onOwnerClicked;
@@ -62,8 +63,7 @@ final class SlotCanvas extends Region {
         this.palette = palette;
         this.onOwnerClicked = onOwnerClicked;
         getChildren().add(canvas);
-        layers.addListener((obs, old, now) -> redraw());
-        heads.addListener((obs, old, now) -> redraw());
+        grid.addListener((obs, old, now) -> redraw());
         loaded.addListener((MapChangeListener<String, HeadSet>) change -> {
             indexOwners();
             redraw();
@@ -76,12 +76,8 @@ final class SlotCanvas extends Region {
         setMinSize(160, 120);
     }
 
-    IntegerProperty layersProperty() {
-        return layers;
-    }
-
-    IntegerProperty headsProperty() {
-        return heads;
+    ObjectProperty<HeadGrid> gridProperty() {
+        return grid;
     }
 
     /** Shows a drop preview: {@code taken} outlined green, those of {@code conflicts} among them red. */
@@ -113,13 +109,13 @@ final class SlotCanvas extends Region {
 
     /** The slot under a point of this area (local coordinates; a slot owns the gap after it), or null off the grid. */
     HeadId slotAt(double x, double y) {
-        if (layers.get() < 1 || heads.get() < 1) {
+        if (grid.get() == null) {
             return null;
         }
         Cell cell = cell();
         int head = (int) Math.floor((x - LABEL_WIDTH) / cell.width());
         int layer = (int) Math.floor((y - HEADER_HEIGHT) / cell.height());
-        return head >= 0 && head < heads.get() && layer >= 0 && layer < layers.get() ? new HeadId(layer, head) : null;
+        return head >= 0 && layer >= 0 && grid.get().contains(new HeadId(layer, head)) ? new HeadId(layer, head) : null;
     }
 
     @Override
@@ -159,8 +155,8 @@ final class SlotCanvas extends Region {
 
     /** The room per head and per layer, capped, and square once both sides are big enough to be squares. */
     private Cell cell() {
-        double w = Math.min(MAX_SLOT, Math.max(1, (getWidth() - LABEL_WIDTH - MARGIN) / heads.get()));
-        double h = Math.min(MAX_SLOT, Math.max(1, (getHeight() - HEADER_HEIGHT - LEGEND_HEIGHT) / layers.get()));
+        double w = Math.min(MAX_SLOT, Math.max(1, (getWidth() - LABEL_WIDTH - MARGIN) / grid.get().width()));
+        double h = Math.min(MAX_SLOT, Math.max(1, (getHeight() - HEADER_HEIGHT - LEGEND_HEIGHT) / grid.get().layers()));
         return w >= MIN_SQUARE && h >= MIN_SQUARE ? new Cell(Math.min(w, h), Math.min(w, h)) : new Cell(w, h);
     }
 
@@ -170,7 +166,8 @@ final class SlotCanvas extends Region {
         g.setFill(Color.web("#fafafa"));
         g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
         g.setTextBaseline(VPos.CENTER);
-        if (layers.get() < 1 || heads.get() < 1) {
+        HeadGrid shape = grid.get();
+        if (shape == null) {
             g.setFill(Color.web("#666666"));
             g.setTextAlign(TextAlignment.CENTER);
             g.fillText("No model shape yet", canvas.getWidth() / 2, canvas.getHeight() / 2);
@@ -179,8 +176,8 @@ final class SlotCanvas extends Region {
         Cell cell = cell();
         double w = cell.width(), h = cell.height(), side = Math.min(w, h);
         double gap = side >= 16 ? 2 : side > 4 ? 1 : 0, arc = side >= 6 ? side * 0.3 : 0;
-        for (int l = 0; l < layers.get(); l++) {
-            for (int hd = 0; hd < heads.get(); hd++) {
+        for (int l = 0; l < shape.layers(); l++) {
+            for (int hd = 0; hd < shape.headsIn(l); hd++) {
                 HeadId head = new HeadId(l, hd);
                 double x = LABEL_WIDTH + hd * w, y = HEADER_HEIGHT + l * h;
                 String owner = owners.get(head);
@@ -193,7 +190,7 @@ final class SlotCanvas extends Region {
             }
         }
         labels(g, w, h);
-        legend(g, HEADER_HEIGHT + layers.get() * h + LEGEND_HEIGHT / 2);
+        legend(g, HEADER_HEIGHT + shape.layers() * h + LEGEND_HEIGHT / 2);
     }
 
     /** A translucent fill and a solid outline over a slot, thick enough to see at 5 px slots. */
@@ -211,12 +208,12 @@ final class SlotCanvas extends Region {
         g.setFill(Color.web("#333333"));
         g.setTextAlign(TextAlignment.RIGHT);
         int layerStep = step(12 / h);
-        for (int l = 0; l < layers.get(); l += layerStep) {
+        for (int l = 0; l < grid.get().layers(); l += layerStep) {
             g.fillText("L" + l, LABEL_WIDTH - 4, HEADER_HEIGHT + (l + 0.5) * h);
         }
         g.setTextAlign(TextAlignment.CENTER);
         int headStep = step(26 / w);
-        for (int hd = 0; hd < heads.get(); hd += headStep) {
+        for (int hd = 0; hd < grid.get().width(); hd += headStep) {
             g.fillText("H" + hd, LABEL_WIDTH + (hd + 0.5) * w, HEADER_HEIGHT / 2);
         }
     }

@@ -27,7 +27,9 @@ import javafx.scene.text.TextAlignment;
  * The layer × head importance map, drawn on a Canvas: layers as rows, heads as columns, colour by score (blue low,
  * white middle, red high), a legend, and badges on marked heads (T = train, F = freeze). Layers that are not full
  * softmax attention carry a marker in front of their label: a purple bar for Gated DeltaNet ({@code linear_attention},
- * whose heads are its value heads), a teal one for sliding-window attention.
+ * whose heads are its value heads), a teal one for sliding-window attention. A hybrid whose Gated DeltaNet layers have
+ * another head count than its attention layers has a ragged map: the cells beyond a layer's own heads are drawn grey
+ * and crossed (no head, not a score of zero) and cannot be clicked, marked or reached with the cursor.
  *
  * <p>Mouse: click a head to cycle its mark (none → train → freeze); ctrl-click toggles train on and off; shift-drag
  * marks a rectangle for training; hover for the exact value. Keyboard (once focused): arrows move the cursor, space
@@ -42,6 +44,9 @@ public final class HeadHeatmap extends Region {
     private static final Color HIGH = Color.web("#b2182b");
     private static final Color TRAIN_COLOUR = Color.web("#0b7a0b");
     private static final Color FREEZE_COLOUR = Color.web("#222222");
+    /** A cell beyond its layer's heads: outside the blue–white–red scale, crossed. */
+    static final Color ABSENT_COLOUR = Color.web("#c8c8c8");
+    private static final Color ABSENT_CROSS = Color.web("#8c8c8c");
     private static final Map<String, Color> LAYER_TYPE_COLOURS = Map.of(
             "linear_attention", Color.web("#7b3294"), "sliding_attention", Color.web("#1b9e77"));
 
@@ -124,7 +129,7 @@ public final class HeadHeatmap extends Region {
         }
     }
 
-    /** The head under a point of the canvas, or null. */
+    /** The head under a point of the canvas, or null (outside the map, or an absent cell of a ragged map). */
     public HeadId headAt(double x, double y) {
         ImportanceMap m = map.get();
         if (m == null) {
@@ -133,7 +138,7 @@ public final class HeadHeatmap extends Region {
         double cw = cellWidth(m), ch = cellHeight(m);
         int head = (int) Math.floor((x - LABEL_WIDTH) / cw);
         int layer = (int) Math.floor((y - HEADER_HEIGHT) / ch);
-        return head >= 0 && head < m.heads() && layer >= 0 && layer < m.layers() ? new HeadId(layer, head) : null;
+        return head >= 0 && layer >= 0 && m.has(new HeadId(layer, head)) ? new HeadId(layer, head) : null;
     }
 
     private void pressed(MouseEvent e) {
@@ -149,7 +154,9 @@ public final class HeadHeatmap extends Region {
         if (e.isShiftDown() && !dragStart.equals(end)) {
             for (int l = Math.min(dragStart.layer(), end.layer()); l <= Math.max(dragStart.layer(), end.layer()); l++) {
                 for (int h = Math.min(dragStart.head(), end.head()); h <= Math.max(dragStart.head(), end.head()); h++) {
-                    marks.put(new HeadId(l, h), HeadMark.TRAIN);
+                    if (map.get().has(new HeadId(l, h))) {   // a rectangle across a ragged edge skips the absent cells
+                        marks.put(new HeadId(l, h), HeadMark.TRAIN);
+                    }
                 }
             }
         } else if (dragStart.equals(end) && e.isShortcutDown()) {
@@ -168,10 +175,10 @@ public final class HeadHeatmap extends Region {
         }
         HeadId at = cursor.get() != null ? cursor.get() : new HeadId(0, 0);
         switch (e.getCode()) {
-            case UP -> cursor.set(new HeadId(Math.max(0, at.layer() - 1), at.head()));
-            case DOWN -> cursor.set(new HeadId(Math.min(m.layers() - 1, at.layer() + 1), at.head()));
+            case UP -> cursor.set(inRow(m, Math.max(0, at.layer() - 1), at.head()));
+            case DOWN -> cursor.set(inRow(m, Math.min(m.layers() - 1, at.layer() + 1), at.head()));
             case LEFT -> cursor.set(new HeadId(at.layer(), Math.max(0, at.head() - 1)));
-            case RIGHT -> cursor.set(new HeadId(at.layer(), Math.min(m.heads() - 1, at.head() + 1)));
+            case RIGHT -> cursor.set(inRow(m, at.layer(), at.head() + 1));
             case SPACE -> mark(at, marks.getOrDefault(at, HeadMark.NONE).next());
             case T -> mark(at, HeadMark.TRAIN);
             case F -> mark(at, HeadMark.FREEZE);
@@ -181,6 +188,11 @@ public final class HeadHeatmap extends Region {
             }
         }
         e.consume();
+    }
+
+    /** Head {@code head} of {@code layer}, or that layer's last head when it has fewer (a ragged map's short row). */
+    private static HeadId inRow(ImportanceMap m, int layer, int head) {
+        return new HeadId(layer, Math.min(m.grid().headsIn(layer) - 1, head));
     }
 
     private void hovered(MouseEvent e) {
@@ -227,6 +239,10 @@ public final class HeadHeatmap extends Region {
         for (int l = 0; l < m.layers(); l++) {
             for (int h = 0; h < m.heads(); h++) {
                 double x = LABEL_WIDTH + h * cw, y = HEADER_HEIGHT + l * ch;
+                if (h >= s[l].length) {
+                    absent(g, x, y, cw - (cw > 4 ? 1 : 0), ch - (ch > 4 ? 1 : 0));
+                    continue;
+                }
                 g.setFill(colour(s[l][h], min, max));
                 g.fillRect(x, y, cw - (cw > 4 ? 1 : 0), ch - (ch > 4 ? 1 : 0));
                 HeadMark mark = marks.getOrDefault(new HeadId(l, h), HeadMark.NONE);
@@ -256,13 +272,25 @@ public final class HeadHeatmap extends Region {
             g.fillText("H" + h, LABEL_WIDTH + (h + 0.5) * cw, HEADER_HEIGHT / 2);
         }
         HeadId c = cursor.get();
-        if (c != null && isFocused() && c.layer() < m.layers() && c.head() < m.heads()) {
+        if (c != null && isFocused() && m.has(c)) {
             g.setStroke(Color.web("#1a73e8"));
             g.setLineWidth(2);
             g.strokeRect(LABEL_WIDTH + c.head() * cw - 1, HEADER_HEIGHT + c.layer() * ch - 1, cw + 1, ch + 1);
         }
         legend(g, m, min, max);
         lastRedrawNanos = System.nanoTime() - t0;
+    }
+
+    /** A cell beyond its layer's heads: grey, crossed from corner to corner when it is big enough to see a line. */
+    private static void absent(GraphicsContext g, double x, double y, double w, double h) {
+        g.setFill(ABSENT_COLOUR);
+        g.fillRect(x, y, w, h);
+        if (w > 6 && h > 6) {
+            g.setStroke(ABSENT_CROSS);
+            g.setLineWidth(1);
+            g.strokeLine(x + 2, y + 2, x + w - 2, y + h - 2);
+            g.strokeLine(x + 2, y + h - 2, x + w - 2, y + 2);
+        }
     }
 
     /** A marked head: a coloured outline and, when the cell is big enough, its letter on a white tag in the corner. */
@@ -295,8 +323,8 @@ public final class HeadHeatmap extends Region {
         g.setTextAlign(TextAlignment.LEFT);
         g.setFont(Font.font(12));
         g.fillText(String.format(Locale.ROOT, "%.3g … %.3g", min, max), LABEL_WIDTH + w + 8, y + 6);
-        g.fillText(String.format(Locale.ROOT, "%s on %s, %,d tokens · T train · F freeze%s", m.method(), m.domain(), m.tokens(),
-                layerTypeLegend()), LABEL_WIDTH, y + 24);
+        g.fillText(String.format(Locale.ROOT, "%s on %s, %,d tokens · T train · F freeze%s%s", m.method(), m.domain(), m.tokens(),
+                layerTypeLegend(), m.grid().isRagged() ? " · grey ✕: no such head in that layer" : ""), LABEL_WIDTH, y + 24);
     }
 
     /** " · ▮ purple linear_attention (Gated DeltaNet) · …" for the layer types this model has, else "". */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.scalpel.engine.api.HeadGrid;
 import dev.scalpel.engine.api.HeadId;
 import dev.scalpel.engine.api.HeadSet;
 import java.util.ArrayList;
@@ -42,8 +43,7 @@ class HeadGroupDiagramTest {
     @Start
     void start(Stage stage) {
         diagram = new HeadGroupDiagram();
-        diagram.layersProperty().set(4);
-        diagram.headsProperty().set(6);
+        diagram.gridProperty().set(HeadGrid.uniform(4, 6));
         diagram.library().setAll(A, B);
         diagram.onDropProperty().set(drops::add);
         diagram.onSwapOutProperty().set(swapOuts::add);
@@ -214,8 +214,7 @@ class HeadGroupDiagramTest {
     @Test
     void slotAtFindsEveryHeadOfALargeModelWhereItIsDrawn(FxRobot robot) {
         robot.interact(() -> {
-            diagram.layersProperty().set(80);
-            diagram.headsProperty().set(64);
+            diagram.gridProperty().set(HeadGrid.uniform(80, 64));
             diagram.loaded().put("z", HeadSet.parse("L0H0,L40H31,L79H63"));
         });
         Map<HeadId, double[]> cells = cells();
@@ -246,10 +245,19 @@ class HeadGroupDiagramTest {
     }
 
     @Test
+    void aHybridsRowsHaveAsManySlotsAsTheirLayersHeads(FxRobot robot) {
+        // three Gated DeltaNet layers of 8 value heads, then an attention layer of 4 heads
+        robot.interact(() -> diagram.gridProperty().set(new HeadGrid(List.of(8, 8, 8, 4))));
+        Map<HeadId, double[]> cells = cells();
+        assertEquals(28, cells.size(), "8 + 8 + 8 + 4 slots");
+        assertTrue(cells.containsKey(new HeadId(2, 7)) && cells.containsKey(new HeadId(3, 3)));
+        assertFalse(cells.containsKey(new HeadId(3, 4)), "the attention layer has no 5th head");
+    }
+
+    @Test
     void aSmallModelGetsSquareSlotsOfBoundedSize(FxRobot robot) {
         robot.interact(() -> {
-            diagram.layersProperty().set(2);
-            diagram.headsProperty().set(4);
+            diagram.gridProperty().set(HeadGrid.uniform(2, 4));
         });
         Map<HeadId, double[]> cells = cells();
         assertEquals(8, cells.size());

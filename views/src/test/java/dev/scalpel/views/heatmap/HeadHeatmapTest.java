@@ -119,4 +119,29 @@ class HeadHeatmapTest {
         assertEquals(HeadMark.TRAIN, heatmap.marks().get(new HeadId(0, 0)), "the first click marked L0H0");
         assertEquals(2, heatmap.marks().size());
     }
+
+    @Test
+    void aRaggedMapDrawsItsAbsentCellsAsAbsentAndTheyCannotBeMarked(FxRobot robot) {
+        // a hybrid: three Gated DeltaNet layers of 6 value heads, then an attention layer of 3 heads
+        double[][] scores = {{0, 1, 2, 3, 4, 5}, {6, 7, 8, 9, 10, 11}, {12, 13, 14, 15, 16, 17}, {0, 0, 0}};
+        robot.interact(() -> heatmap.mapProperty().set(new ImportanceMap("m", "d", "de", "gradient", 100, scores)));
+        WaitForAsyncUtils.waitForFxEvents();
+        Point2D present = heatmap.screenToLocal(centre(robot, 3, 2));
+        Point2D right = heatmap.screenToLocal(centre(robot, 2, 5));
+        Point2D absent = new Point2D(right.getX(), present.getY());    // L3H5: column 5 of the 3-head row
+        assertNull(heatmap.headAt(absent.getX(), absent.getY()), "an absent cell is no head");
+        Image[] shot = new Image[1];
+        robot.interact(() -> shot[0] = heatmap.snapshot(null, null));
+        Color absentPixel = shot[0].getPixelReader().getColor((int) absent.getX() + 4, (int) absent.getY() + 1);
+        assertEquals(HeadHeatmap.ABSENT_COLOUR, absentPixel, "drawn grey, outside the colour scale");
+        assertNotEquals(HeadHeatmap.colour(0, 0, 17), absentPixel, "not drawn as the lowest score (L3's heads score 0)");
+
+        robot.clickOn(heatmap.localToScreen(absent), MouseButton.PRIMARY);
+        assertEquals(0, heatmap.marks().size(), "clicking an absent cell marks nothing");
+        robot.press(KeyCode.SHIFT);
+        robot.drag(centre(robot, 2, 4), MouseButton.PRIMARY).dropTo(centre(robot, 3, 2));
+        robot.release(KeyCode.SHIFT);
+        assertEquals(4, heatmap.marks().size(), "L2H2-L2H4 and L3H2; L3H3 and L3H4 do not exist: " + heatmap.marks());
+        assertNull(heatmap.marks().get(new HeadId(3, 3)));
+    }
 }

@@ -341,7 +341,8 @@ public record Workspace(Path modelPath, String modelHash, Map<HeadId, HeadMark> 
                 || m.scores() == null) {
             throw invalid(json, "the map '" + key + "' lacks one of model_hash, data_hash, domain, method, scores");
         }
-        if (m.scores().length != m.layers() || (m.scores().length > 0 && m.scores()[0].length != m.heads())) {
+        if (m.scores().length != m.layers() || java.util.Arrays.stream(m.scores()).anyMatch(row -> row == null || row.length > m.heads())
+                || java.util.Arrays.stream(m.scores()).noneMatch(row -> row.length == m.heads())) {
             throw invalid(json, "the map '" + key + "' says " + m.layers() + " layers × " + m.heads()
                     + " heads but its scores have another shape");
         }

@@ -41,7 +41,10 @@ record WorkspaceJson(String format, String modelPath, String modelHash, Map<Stri
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
-    /** One importance map, field for field as {@code ImportanceMapFile} writes it; scores [layers][heads]. */
+    /**
+     * One importance map, field for field as {@code ImportanceMapFile} writes it; scores [layers][heads of that layer]:
+     * a hybrid's ragged rows are as long as their layer's heads (none longer than {@code heads}, the widest).
+     */
     record MapJson(String modelHash, String dataHash, String domain, String method, long tokens, int layers, int heads,
                    double[][] scores) {
 

@@ -180,8 +180,9 @@ public record LlamaConfigJson(
     }
 
     /**
-     * The Gated DeltaNet shape of Qwen3.5 or Qwen3-Next. Its value heads take the place of attention heads in Scalpel's
-     * layer × head grid (gates, importance, the heatmap), so there must be as many of them as attention heads.
+     * The Gated DeltaNet shape of Qwen3.5 or Qwen3-Next. Its value heads are the heads of its layers in Scalpel's layer ×
+     * head grid (gates, importance, the heatmap), which is ragged when they are not as many as the attention heads
+     * ({@link ModelConfig#headsIn}).
      */
     private DecoderStyle.DeltaNetShape deltaNet(Architecture arch) {
         if (linearNumKeyHeads == null || linearNumValueHeads == null || linearKeyHeadDim == null || linearValueHeadDim == null
@@ -194,11 +195,6 @@ public record LlamaConfigJson(
             throw new ScalpelException("Invalid Gated DeltaNet shape in config.json: " + linearNumKeyHeads + " key heads, "
                     + linearNumValueHeads + " value heads (must be a multiple), head dims " + linearKeyHeadDim + "/"
                     + linearValueHeadDim + ", conv kernel " + linearConvKernelDim + ".");
-        }
-        if (linearNumValueHeads != numHeads) {
-            throw new ScalpelException("This " + arch.modelType() + " model has " + linearNumValueHeads + " Gated DeltaNet value heads but "
-                    + numHeads + " attention heads; Scalpel's head grid (gates, importance, heatmap) needs one head count per "
-                    + "model, so it runs hybrids with linear_num_value_heads = num_attention_heads only.");
         }
         return new DecoderStyle.DeltaNetShape(linearNumKeyHeads, linearNumValueHeads, linearKeyHeadDim, linearValueHeadDim,
                 linearConvKernelDim, arch == Architecture.QWEN3_NEXT);
