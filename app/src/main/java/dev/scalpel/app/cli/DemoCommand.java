@@ -231,16 +231,25 @@ final class DemoCommand implements Callable<Integer> {
                     s.add(row.deltaCe().get(target), row.deltaCe().get(retain)));
             data.addSeries(s);
         }
+        if (!r.sweep().isEmpty()) {
+            XYSeries sweep = new XYSeries("prefactor-spd at fixed s (sweep)", false);
+            r.sweep().forEach(p -> sweep.add(p.deltaCe().get(target), p.deltaCe().get(retain)));
+            data.addSeries(sweep);
+        }
         JFreeChart chart = ChartFactory.createXYLineChart(
                 String.format(Locale.ROOT, "Removing %s, keeping %s (budgets %s tokens)", target, retain, budgets),
                 "ΔCE on " + target + " (removed, nats; ln V − base = " + String.format(Locale.ROOT, "%.2f", r.lnV() - r.baseCe().get(target)) + ")",
                 "ΔCE on " + retain + " (damage, nats)", data, PlotOrientation.VERTICAL, true, false, false);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        java.awt.Color[] colours = {new java.awt.Color(0xD62728), new java.awt.Color(0x1F77B4), new java.awt.Color(0x2CA02C),
-                new java.awt.Color(0x9467BD)};
+        int[] colours = {0xD62728, 0x1F77B4, 0x2CA02C, 0x9467BD, 0xFF7F0E, 0x8C564B, 0xE377C2, 0x17BECF};
         for (int i = 0; i < data.getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(2.2f));
-            renderer.setSeriesPaint(i, colours[i % colours.length]);
+            renderer.setSeriesPaint(i, new java.awt.Color(colours[i % colours.length]));
+        }
+        if (!r.sweep().isEmpty()) {                                  // the sweep: points only, grey
+            int last = data.getSeriesCount() - 1;
+            renderer.setSeriesLinesVisible(last, false);
+            renderer.setSeriesPaint(last, java.awt.Color.GRAY);
         }
         var plot = chart.getXYPlot();
         plot.setRenderer(renderer);

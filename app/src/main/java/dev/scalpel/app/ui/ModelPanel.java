@@ -76,7 +76,8 @@ final class ModelPanel extends VBox {
         String[][] rows = {
                 {"folder", session.modelDir().getFileName().toString()},
                 {"architecture", s.architecture()},
-                {"layers × heads", s.layers() + " × " + s.heads() + (s.kvHeads() != s.heads() ? " (kv " + s.kvHeads() + ")" : "")},
+                {s.headGridRuns().isEmpty() ? "layers × heads" : "layers × attn heads",
+                        s.layers() + " × " + s.heads() + (s.kvHeads() != s.heads() ? " (kv " + s.kvHeads() + ")" : "")},
                 {"head_dim · hidden", s.headDim() + " · " + s.hiddenSize()},
                 {"layer types", s.layerTypeRuns().isEmpty() ? "all full attention" : s.layerTypeRuns()},
                 {"heads per layer", s.headGridRuns().isEmpty() ? "all " + s.heads() + " of " + s.headDim() : s.headGridRuns()},

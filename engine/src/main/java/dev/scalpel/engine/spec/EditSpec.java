@@ -289,15 +289,22 @@ public sealed interface EditSpec {
      * One trainable scalar on each of {@code indices} (JSON {@code "component"}: a number or a list of numbers) of
      * {@code module}'s weight: of the top-{@code components} SVD directions, or of a parameter decomposition file
      * ({@code decomposition}, from {@code scalpel decompose} or SPD), whose subcomponents are the ones the prefactor study
-     * trains. Several subcomponents get one scalar each, trained together.
+     * trains. Several subcomponents get one scalar each, trained together. Every scalar starts at {@code start}
+     * (default 1, the unmodified model): the target CE rises on both sides of s = 1, so where training starts decides
+     * which side it ends on ({@code scalpel demo} starts where the training loss is lowest).
      */
     record Prefactor(@JsonProperty("module") String module,
                      @JsonProperty("component") @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
                      List<Integer> indices,
                      @JsonProperty("components") Integer components,
-                     @JsonProperty("decomposition") String decomposition) implements EditSpec {
+                     @JsonProperty("decomposition") String decomposition,
+                     @JsonProperty("start") Double start) implements EditSpec {
         public Prefactor {
             SpecChecks.require(module, "module");
+            start = start != null ? start : 1.0;
+            if (!Double.isFinite(start) || Math.abs(start) > 1e4) {
+                throw new ScalpelException("\"start\" must be a number within ±10000, got " + start + ".");
+            }
             indices = indices == null || indices.isEmpty() ? List.of(0) : List.copyOf(indices);
             if (decomposition != null && decomposition.isBlank()) {
                 decomposition = null;
@@ -323,14 +330,17 @@ public sealed interface EditSpec {
             }
         }
 
-        /** One component: of the top-{@code components} SVD directions, or of {@code decomposition} when it is given. */
+        /**
+         * One component starting at 1: of the top-{@code components} SVD directions, or of {@code decomposition} when it
+         * is given.
+         */
         public Prefactor(String module, int component, Integer components, String decomposition) {
-            this(module, List.of(component), components, decomposition);
+            this(module, List.of(component), components, decomposition, null);
         }
 
-        /** The SVD form: component {@code component} of the top-{@code components} singular directions. */
+        /** The SVD form: component {@code component} of the top-{@code components} singular directions, starting at 1. */
         public Prefactor(String module, int component, Integer components) {
-            this(module, List.of(component), components, null);
+            this(module, List.of(component), components, null, null);
         }
 
         @Override
@@ -362,7 +372,8 @@ public sealed interface EditSpec {
             int highest = indices.stream().mapToInt(Integer::intValue).max().orElseThrow();
             try (Decompositions found = Decompositions.forComponent(model, module, highest,
                     decomposition == null ? components : 1, file)) {
-                return PrefactorEdit.of(found.single(), indices, file == null ? "svd" : "decomposition " + file.getFileName());
+                return PrefactorEdit.of(found.single(), indices, file == null ? "svd" : "decomposition " + file.getFileName())
+                        .setAll(start);
             }
         }
     }

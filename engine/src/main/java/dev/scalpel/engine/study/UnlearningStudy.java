@@ -102,8 +102,8 @@ public final class UnlearningStudy {
     /** @param sweep with a decomposition, its subcomponent's prefactor at {@link #SWEEP_SCALES}; else empty */
     public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows, List<SweepPoint> sweep) {}
 
-    /** Where the sweep fixes the prefactor: inversions, removal, and the amplifications up to far beyond ln V. */
-    static final double[] SWEEP_SCALES = {-20, -10, -5, -2, -1, 0, 2, 5, 8, 10, 12, 14, 16, 18, 20, 25};
+    /** Where the sweep fixes the prefactor: inversions, removal, and amplifications as far as training reaches. */
+    static final double[] SWEEP_SCALES = {-20, -10, -5, -2, -1, 0, 2, 5, 8, 10, 12, 14, 16, 18, 20};
 
     private static final int CONTEXT = 64;
 

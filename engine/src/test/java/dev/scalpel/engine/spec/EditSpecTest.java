@@ -1,5 +1,6 @@
 package dev.scalpel.engine.spec;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,7 +88,7 @@ class EditSpecTest {
                     }
                 }
                 // several subcomponents, one scalar each: the delta is the sum of each one's own
-                var several = new EditSpec.Prefactor(module, List.of(3, 5), null, "d.safetensors");
+                var several = new EditSpec.Prefactor(module, List.of(3, 5), null, "d.safetensors", null);
                 assertEquals(2, several.parameterCount(m.model()));
                 try (var edit = (dev.scalpel.engine.edit.PrefactorEdit) several.build(m.model(), 0, files)) {
                     edit.setAll(-1);
@@ -95,9 +96,13 @@ class EditSpecTest {
                     float[] expected = dev.scalpel.engine.model.Tensors.toFloats(svd.component(3).add(svd.component(5)).mul(new org.bytedeco.pytorch.Scalar(-2)));
                     org.junit.jupiter.api.Assertions.assertArrayEquals(expected, delta, 1e-5f, "two subcomponents at s = −1");
                 }
-                var twice = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(3, 3), null, "d.safetensors"));
+                try (var started = (dev.scalpel.engine.edit.PrefactorEdit) new EditSpec.Prefactor(module, List.of(3, 5), null, "d.safetensors", 16.0)
+                        .build(m.model(), 0, files)) {
+                    assertArrayEquals(new float[] {16, 16}, started.prefactors(), "\"start\" sets where every scalar begins");
+                }
+                var twice = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(3, 3), null, "d.safetensors", null));
                 assertTrue(twice.getMessage().contains("name each once"), twice.getMessage());
-                var e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(2, 99), null, "d.safetensors").build(m.model(), 0, files));
+                var e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, List.of(2, 99), null, "d.safetensors", null).build(m.model(), 0, files));
                 assertTrue(e.getMessage().contains("component 99 does not exist"), e.getMessage());
                 e = assertThrows(ScalpelException.class, () -> new EditSpec.Prefactor(module, 0, 8, "d.safetensors"));
                 assertTrue(e.getMessage().contains("leave it out"), e.getMessage());

@@ -73,6 +73,12 @@ public final class TrainDialog extends Dialog<ButtonType> {
         form.setPadding(new Insets(12));
         getDialogPane().setContent(form);
         getDialogPane().getButtonTypes().addAll(EXPORT_JOB, TRAIN, ButtonType.CANCEL);
+        // each method shows its own rows: refit the window so the buttons stay in view
+        vm.method().addListener(o -> javafx.application.Platform.runLater(() -> {
+            if (getDialogPane().getScene() != null && getDialogPane().getScene().getWindow() != null) {
+                getDialogPane().getScene().getWindow().sizeToScene();
+            }
+        }));
 
         Button train = (Button) getDialogPane().lookupButton(TRAIN);
         train.setId("train");
@@ -131,7 +137,10 @@ public final class TrainDialog extends Dialog<ButtonType> {
 
         Node headsRow = grid(row("Heads", heads, "Projections", projections));
         Node moduleRows = grid(row("Modules", modules, "Layers", layers), row("Rank pattern", rankPattern));
-        Node componentRow = grid(row("Component", new HBox(6, module, component, components, decomposition)));
+        TextField start = decimal("start", "Start", vm.start());
+        start.setTooltip(new javafx.scene.control.Tooltip("Where every prefactor starts; 1 is the unmodified model. The target "
+                + "loss rises on both sides of 1, so the start decides which side training ends on"));
+        Node componentRow = grid(row("Component", new HBox(6, module, component, components, decomposition)), row("Start s", start));
         Node perHeadRow = grid(row("Rates from map", perHeadMap),
                 row("Freeze above", decimal("perHeadLrFreezeAbove", "Freeze above", vm.freezeAbove()),
                         "LR floor", decimal("perHeadLrFloor", "LR floor", vm.lrFloor())));

@@ -98,6 +98,8 @@ public final class TrainViewModel {
     private final DoubleProperty lrFloor = new SimpleDoubleProperty(this, "lrFloor", 0.05);
     private final ReadOnlyStringWrapper perHeadLrMap = new ReadOnlyStringWrapper(this, "perHeadLrMap", "");
     private final DoubleProperty alpha = new SimpleDoubleProperty(this, "alpha", 8.0);
+    /** Where every prefactor starts (the spec's "start"; 1 = the unmodified model). */
+    private final DoubleProperty start = new SimpleDoubleProperty(this, "start", 1.0);
     private final DoubleProperty dropout = new SimpleDoubleProperty(this, "dropout", 0.0);
     private final StringProperty projections = new SimpleStringProperty(this, "projections", String.join(",", EditSpec.ALL_PROJECTIONS));
     private final StringProperty rankPattern = new SimpleStringProperty(this, "rankPattern", "");
@@ -142,7 +144,7 @@ public final class TrainViewModel {
         InvalidationListener inputsChanged = o -> refresh();
         for (Observable input : List.of(method, objective, retainWeight, target, retain, general, generalRatio, tokenBudget,
                 optimizer, lr, steps, rank, batchSize, context, seed, evalEvery, modules, layers, freezeAbove, lrFloor,
-                alpha, dropout, projections, rankPattern, frozenContext, teacherSteerVector, teacherSteerCoefficient,
+                alpha, start, dropout, projections, rankPattern, frozenContext, teacherSteerVector, teacherSteerCoefficient,
                 apolloRank, apolloScale, apolloRefreshPeriod, apolloNormGrowthLimit, apolloWeightDecay,
                 session.marks(), session.mapProperty(), session.componentProperty())) {
             input.addListener(inputsChanged);
@@ -254,6 +256,10 @@ public final class TrainViewModel {
     /** LoRA's α; it follows 2 × rank (the CLI's default) until set to something else. */
     public DoubleProperty alpha() {
         return alpha;
+    }
+
+    public DoubleProperty start() {
+        return start;
     }
 
     /** LoRA dropout on the adapter's input, in [0, 1). */
@@ -523,8 +529,8 @@ public final class TrainViewModel {
                 if (c == null) {
                     throw new ScalpelException("Choose a component in the Components view first.");
                 }
-                yield c.decomposition() == null ? new EditSpec.Prefactor(c.module(), c.indices(), c.rank(), null)
-                        : new EditSpec.Prefactor(c.module(), c.indices(), null, c.decomposition().toString());
+                yield c.decomposition() == null ? new EditSpec.Prefactor(c.module(), c.indices(), c.rank(), null, start.get())
+                        : new EditSpec.Prefactor(c.module(), c.indices(), null, c.decomposition().toString(), start.get());
             }
         };
     }
