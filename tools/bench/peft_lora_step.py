@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Peer for Scalpel's LoRA training steps: PEFT LoRA on the same matrices and rank, AdamW, timed alone — one repeated
-window (the small-budget study) or distinct rows (--distinct-rows).
+window (the small-budget study) or distinct rows (--distinct-rows). With --full, the peer of a full fine-tune: every
+weight of the transformers model trains under torch AdamW, no PEFT.
 
 Prints one JSON line: {"seconds": training time of all steps, "steps": N, "rows": B, "length": n}. Run it in its own
 process with nothing of Scalpel's running (tools/bench/small_budget.sh alternates it with Scalpel over rounds).
@@ -26,12 +27,14 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--distinct-rows", action="store_true",
                    help="a different random row per batch slot and step (a large budget) instead of one repeated window")
+    p.add_argument("--full", action="store_true", help="train every weight (no LoRA): the peer of method \"full\"")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32)
-    model = get_peft_model(model, LoraConfig(r=a.rank, lora_alpha=2 * a.rank, target_modules=a.module.split(","),
-                                             lora_dropout=0.0))
+    if not a.full:
+        model = get_peft_model(model, LoraConfig(r=a.rank, lora_alpha=2 * a.rank, target_modules=a.module.split(","),
+                                                 lora_dropout=0.0))
     batches = []
     for _ in range(a.steps if a.distinct_rows else 1):
         ids = torch.randint(3, model.config.vocab_size, (a.batch if a.distinct_rows else 1, a.tokens + 1))

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scalpel.app.ui.HeatmapBenchmark;
 import dev.scalpel.engine.api.ScalpelException;
 import dev.scalpel.engine.bench.ForwardBenchmark;
+import dev.scalpel.engine.bench.JobBenchmark;
 import dev.scalpel.engine.model.CausalLM;
 import dev.scalpel.engine.model.ComputeDevice;
 import dev.scalpel.engine.model.ModelLoader;
@@ -67,6 +68,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--heads", defaultValue = "64", description = "Heatmap columns for --heatmap (default: ${DEFAULT-VALUE}).")
     int heads;
 
+    @Option(names = "--jobs", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also time the gradient importance map against one forward + backward of the same rows, and a "
+                    + "head-group swap against reloading the checkpoint (default: on; --no-jobs skips them).")
+    boolean jobs;
+
     @Option(names = "--json", description = "Machine-readable output.")
     boolean json;
 
@@ -99,6 +105,17 @@ final class BenchCommand implements Callable<Integer> {
                 r.put("hf_forward_tokens_per_s", hf);
                 r.put("scalpel_over_hf", t.tokensPerSecond() / hf);
                 r.put("hf_versions", "torch " + peer.path("torch").asText() + ", transformers " + peer.path("transformers").asText());
+            }
+            if (jobs) {
+                var map = JobBenchmark.gradientMap(m, batch, seq, reps);
+                r.put("gradient_map_seconds", map.mapSeconds());
+                r.put("forward_backward_seconds", map.forwardBackwardSeconds());
+                r.put("gradient_map_over_forward_backward", map.ratio());
+                var swap = JobBenchmark.groupSwap(m, dir, device, reps);
+                r.put("group_swap_heads", swap.heads());
+                r.put("group_swap_in_and_out_ms", swap.swapMs());
+                r.put("reload_ms", swap.reloadMs());
+                r.put("reload_over_group_swap", swap.reloadOverSwap());
             }
             if (leakSteps > 0) {
                 var drift = ForwardBenchmark.memoryDrift(m, leakSteps, 1, 32);

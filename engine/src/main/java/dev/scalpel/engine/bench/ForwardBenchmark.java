@@ -115,7 +115,8 @@ public final class ForwardBenchmark {
         return Double.NaN;
     }
 
-    private static long[][] randomIds(int vocab, int batch, int seq, long seed) {
+    /** [batch, seq] token ids drawn uniformly from the vocabulary with {@code seed}. */
+    static long[][] randomIds(int vocab, int batch, int seq, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         long[][] ids = new long[batch][seq];
         for (long[] row : ids) {
