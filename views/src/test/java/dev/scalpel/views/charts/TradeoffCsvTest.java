@@ -25,25 +25,25 @@ class TradeoffCsvTest {
     @Test
     void readsEveryRunOfTheDemoSampleForGermanRemovedEnglishKept() {
         List<TradeoffPoint> points = TradeoffChart.readCsv(SAMPLE);
-        assertEquals(25, points.size());
-        assertEquals(new TradeoffPoint("prefactor-spd", 4, 0.01515, 0.00140), points.get(0));
-        assertEquals(new TradeoffPoint("lora-r1", 64, 0.64948, 0.02508), points.get(12));
-        assertEquals(new TradeoffPoint("head-lora-r4", 1024, 3.40932, 0.04464), points.get(24));
-        assertEquals(List.of("prefactor-spd", "prefactor-svd", "lora-r1", "lora-r4", "head-lora-r4"),
+        assertEquals(30, points.size());
+        assertEquals(new TradeoffPoint("prefactor-spd", 4, 4.77184, 0.58792), points.get(0));
+        assertEquals(new TradeoffPoint("lora-r1", 64, 0.64948, 0.02508), points.get(17));
+        assertEquals(new TradeoffPoint("head-lora-r4", 1024, 3.40932, 0.04463), points.get(29));
+        assertEquals(List.of("prefactor-spd", "prefactor-svd", "lora-r1-local", "lora-r1", "lora-r4", "head-lora-r4"),
                 points.stream().map(TradeoffPoint::method).distinct().toList());
     }
 
     @Test
     void otherLanguagePairsReadTheirColumns() {
         List<TradeoffPoint> points = TradeoffChart.readCsv(SAMPLE, "de", "fr");
-        assertEquals(0.00601, points.get(0).retainDelta());
-        assertEquals(0.01515, points.get(0).targetDelta());
+        assertEquals(2.20466, points.get(0).retainDelta());
+        assertEquals(4.77184, points.get(0).targetDelta());
     }
 
     @Test
     void aTargetTheStudyDidNotRemoveIsRefused() {
         ScalpelException e = assertThrows(ScalpelException.class, () -> TradeoffChart.readCsv(SAMPLE, "en", "de"));
-        assertTrue(e.getMessage().contains("lines 2 and 6") && e.getMessage().contains("'en' is not the language this study removed"),
+        assertTrue(e.getMessage().contains("lines 2 and 3") && e.getMessage().contains("'en' is not the language this study removed"),
                 e.getMessage());
     }
 
