@@ -8,7 +8,7 @@ public enum TrainMethod {
     HEAD_FINETUNE("isolated head fine-tune on the marked heads", true, "head-finetune"),
     HEAD_FINETUNE_PER_HEAD_LR("head fine-tune, per-head LR from the map", true, "head-finetune"),
     DELTANET_DECAY("decay (A_log, dt_bias) of the marked Gated DeltaNet heads", true, "deltanet-decay"),
-    PREFACTOR("scalar prefactor on the chosen component", false, "prefactor"),
+    PREFACTOR("scalar prefactors on the chosen components", false, "prefactor"),
     FULL("full fine-tune of every weight", false, "full");
 
     private final String label;
