@@ -37,9 +37,10 @@ import org.bytedeco.pytorch.Tensor;
  * component that carry the target language (importance contrast target − retain, component removal contrast) and,
  * given a parameter decomposition, the subcomponent whose causal importance is highest on the target relative to every
  * other language; then for each target-token budget train one scalar prefactor on that subcomponent, one on the top
- * SVD component, rank-1 and rank-4 LoRA on the chosen matrix, and head-LoRA on the top target heads, all with the same
- * objective (unlearn up to ln V plus a retain KL) and budget, and measure every language's CE. Everything is chosen on
- * the training texts; the evaluation texts only measure.
+ * SVD component, rank-1 and rank-4 LoRA on the chosen matrix (with a decomposition also a rank-1 LoRA started on the
+ * subcomponent's input direction), and head-LoRA on the top target heads, all with the same objective (unlearn up to
+ * ln V plus a retain KL) and budget, and measure every language's CE. Everything is chosen on the training texts; the
+ * evaluation texts only measure — and, with a decomposition, show the subcomponent's prefactor fixed at a range of s.
  */
 public final class UnlearningStudy {
     /**
@@ -103,7 +104,7 @@ public final class UnlearningStudy {
     public record Result(Attribution attribution, Map<String, Double> baseCe, double lnV, List<Row> rows, List<SweepPoint> sweep) {}
 
     /** Where the sweep fixes the prefactor: inversions, removal, and amplifications as far as training reaches. */
-    static final double[] SWEEP_SCALES = {-20, -10, -5, -2, -1, 0, 2, 5, 8, 10, 12, 14, 16, 18, 20};
+    private static final double[] SWEEP_SCALES = {-20, -10, -5, -2, -1, 0, 2, 5, 8, 10, 12, 14, 16, 18, 20};
 
     private static final int CONTEXT = 64;
 
@@ -328,8 +329,8 @@ public final class UnlearningStudy {
 
     /**
      * Methods in the order the study runs them (for tables and charts); with a decomposition the prefactor on its
-     * subcomponent comes first and the SVD prefactor is "prefactor-svd"; "lora-r1-local" is rank-1 LoRA started on the subcomponent's input direction
-     * ({@link LoraEdit#startingOnInputDirection}). LoRAs are on the chosen matrix only.
+     * subcomponent comes first and the SVD prefactor is "prefactor-svd"; "lora-r1-local" is rank-1 LoRA started on the
+     * subcomponent's input direction ({@link LoraEdit#startingOnInputDirection}). LoRAs are on the chosen matrix only.
      */
     public static List<String> methods(boolean withDecomposition) {
         return withDecomposition ? List.of("prefactor-spd", "prefactor-svd", "lora-r1-local", "lora-r1", "lora-r4",
